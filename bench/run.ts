@@ -1,0 +1,121 @@
+// npm run bench: every figure beside a baseline measured in the same run, as a ratio, plus the
+// target it is held to. `npm run bench -- --json` prints the same figures as one JSON object.
+// Timings are best-of-N on purpose: the machine may be shared, and the minimum is the least noisy.
+
+import os from "node:os";
+import { benchRecord } from "./record.js";
+import { benchDemoWorkload } from "./demo-workload.js";
+import { benchDecode } from "./decode.js";
+
+interface Figure {
+  id: string;
+  what: string;
+  value: number;
+  unit: string;
+  baseline?: { what: string; value: number };
+  /** value / baseline value */
+  ratio?: number;
+  target?: { op: "<=" | ">="; value: number };
+  met?: boolean;
+}
+
+function figure(f: Omit<Figure, "ratio" | "met">): Figure {
+  const ratio = f.baseline ? f.value / f.baseline.value : undefined;
+  const met = f.target ? (f.target.op === "<=" ? f.value <= f.target.value : f.value >= f.target.value) : undefined;
+  return { ...f, ...(ratio === undefined ? {} : { ratio }), ...(met === undefined ? {} : { met }) };
+}
+
+function fmt(x: number, unit: string): string {
+  if (unit === "events/s") return `${(x / 1e6).toFixed(1)} M/s`;
+  if (unit === "%") return `${x.toFixed(1)} %`;
+  return `${x.toFixed(2)} ${unit}`;
+}
+
+async function main(): Promise<void> {
+  const json = process.argv.includes("--json");
+  const log = (s: string) => {
+    if (!json) console.error(s);
+  };
+  log("measuring: recording cost...");
+  const rec = benchRecord();
+  log("measuring: demo workload...");
+  const demo = await benchDemoWorkload();
+  log("measuring: host decode...");
+  const dec = await benchDecode();
+
+  const figures: Figure[] = [
+    figure({
+      id: "record_ns_wasm",
+      what: "record one event in V8 (clock read in wasm)",
+      value: rec.wasmNsPerEvent,
+      unit: "ns",
+      baseline: { what: "plain-JS DataView ring", value: rec.jsDataViewNsPerEvent },
+      target: { op: "<=", value: 3 },
+    }),
+    figure({
+      id: "record_ns_js_clock",
+      what: "record one event in V8 (clock imported from JS)",
+      value: rec.wasmJsClockNsPerEvent,
+      unit: "ns",
+      baseline: { what: "plain-JS DataView ring", value: rec.jsDataViewNsPerEvent },
+    }),
+    figure({
+      id: "demo_chunk_bytes_per_event",
+      what: `bytes per event, demo workload (${demo.events} events, chunk bytes)`,
+      value: demo.chunkBytesPerEvent,
+      unit: "B",
+      baseline: { what: "SystemView, best case (literature)", value: 2 },
+      target: { op: "<=", value: 3.5 },
+    }),
+    figure({
+      id: "demo_stream_bytes_per_event",
+      what: "bytes per event, demo workload (whole drain stream)",
+      value: demo.streamBytesPerEvent,
+      unit: "B",
+      baseline: { what: "demo chunk bytes", value: demo.chunkBytesPerEvent },
+    }),
+    figure({
+      id: "decode_events_per_s",
+      what: `host decode, ${(dec.events / 1e6).toFixed(1)} M events (wire ${dec.bytesPerEventWire.toFixed(2)} B/event)`,
+      value: dec.decodeEventsPerSec,
+      unit: "events/s",
+      baseline: { what: "cbor-x decoding the same events", value: dec.cborxDecodeEventsPerSec },
+      target: { op: ">=", value: 10e6 },
+    }),
+    figure({
+      id: "trace_file_bytes_per_event",
+      what: "trace-file bytes per event (demo)",
+      value: demo.traceFileBytesPerEvent,
+      unit: "B",
+      baseline: { what: "demo chunk bytes", value: demo.chunkBytesPerEvent },
+    }),
+    figure({
+      id: "trace_file_bytes_per_event_synthetic",
+      what: "trace-file bytes per event (decode workload)",
+      value: dec.traceFileBytesPerEvent,
+      unit: "B",
+      baseline: { what: "its wire bytes", value: dec.bytesPerEventWire },
+    }),
+  ];
+
+  const machine = { node: process.version, cpu: os.cpus()[0]?.model ?? "unknown", cores: os.cpus().length };
+  if (json) {
+    console.log(JSON.stringify({ machine, figures }, null, 2));
+    return;
+  }
+  console.log(`taskscope bench — node ${machine.node}, ${machine.cpu}, ${machine.cores} cores; baselines measured in this run`);
+  console.log("");
+  const rows = figures.map((f) => [
+    f.what,
+    fmt(f.value, f.unit),
+    f.baseline ? `${f.baseline.what}: ${fmt(f.baseline.value, f.unit)}` : "",
+    f.ratio === undefined ? "" : `${f.ratio.toFixed(2)}x`,
+    f.target ? `${f.target.op} ${fmt(f.target.value, f.unit)}` : "",
+    f.met === undefined ? "" : f.met ? "met" : "MISSED",
+  ]);
+  const header = ["figure", "value", "baseline", "ratio", "target", ""];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  for (const r of [header, ...rows]) console.log(r.map((c, i) => c.padEnd(widths[i]!)).join("  ").trimEnd());
+}
+
+await main();

@@ -1,0 +1,346 @@
+// The async vocabulary an executor calls. Each call: one filter test (a load and a branch when
+// the category is off), one clock read, then a handful of stores into the open chunk.
+// Not reentrant: an interrupt handler that records must run with interrupts masked (or the
+// embedding must serialise calls), as with any single-producer ring.
+
+import * as W from "./wire";
+import { MAX_TASKS } from "./config";
+import { rawClock } from "./clock";
+import { beginEvent, endEvent, commitFast, currentTask, setCurrentTask, wp, wend, evRaw } from "./ring";
+import { putU32, putZigzag } from "./varint";
+
+/** Filter mask: one bit per category (wire.ts CAT_*). 0 until init, so nothing records early. */
+export let filter: u32 = 0;
+
+export function setFilter(mask: u32): void {
+  filter = mask & W.CAT_ALL;
+}
+
+// Per-task current flow (request), so spawn and channel hand-off can carry it.
+const FLOW_OF: usize = memory.data(MAX_TASKS * 4, 4);
+let nextFlow: u32 = 1;
+let nextResource: u32 = 1;
+let isrDepth: u32 = 0;
+let isrCurrent: u32 = 0;
+
+export function resetEventState(): void {
+  // Flow and resource ids keep counting across a re-init: ids handed out before stay unique.
+  memory.fill(FLOW_OF, 0, <usize>MAX_TASKS * 4);
+  isrDepth = 0;
+  isrCurrent = 0;
+}
+
+// @ts-ignore: decorator
+@inline function flowOf(task: u32): u32 {
+  return task < <u32>MAX_TASKS ? load<u32>(FLOW_OF + (<usize>task << 2)) : 0;
+}
+
+// @ts-ignore: decorator
+@inline function setFlowOf(task: u32, flow: u32): void {
+  if (task < <u32>MAX_TASKS) store<u32>(FLOW_OF + (<usize>task << 2), flow);
+}
+
+// @ts-ignore: decorator
+@inline function on(cat: u32): bool {
+  return (filter & cat) != 0;
+}
+
+// The three common shapes (no field, one, two u32 fields) have a fast path for the usual case,
+// a delta and fields below 128 and room in the open chunk: one 16-bit store for tag + delta, a
+// byte per field, and one counter. Everything else goes through beginEvent out of line.
+
+function rec0Slow(tag: u8, raw: u32): void {
+  const p = beginEvent(tag, 0, raw);
+  if (p != 0) endEvent(p);
+}
+
+function rec1Slow(tag: u8, x: u32, raw: u32): void {
+  const p = beginEvent(tag, 5, raw);
+  if (p != 0) endEvent(putU32(p, x));
+}
+
+function rec2Slow(tag: u8, x: u32, y: u32, raw: u32): void {
+  let p = beginEvent(tag, 10, raw);
+  if (p == 0) return;
+  p = putU32(p, x);
+  endEvent(putU32(p, y));
+}
+
+// @ts-ignore: decorator
+@inline function rec0(tag: u8): void {
+  const raw = rawClock();
+  const p = wp;
+  const dt = raw - evRaw;
+  if (dt < 0x80 && p + 2 <= wend) {
+    store<u16>(p, <u16>tag | (<u16>dt << 8));
+    commitFast(p + 2, raw);
+  } else rec0Slow(tag, raw);
+}
+
+// @ts-ignore: decorator
+@inline function rec1(tag: u8, x: u32): void {
+  const raw = rawClock();
+  const p = wp;
+  const dt = raw - evRaw;
+  if ((dt | x) < 0x80 && p + 3 <= wend) {
+    store<u16>(p, <u16>tag | (<u16>dt << 8));
+    store<u8>(p + 2, <u8>x);
+    commitFast(p + 3, raw);
+  } else rec1Slow(tag, x, raw);
+}
+
+// @ts-ignore: decorator
+@inline function rec2(tag: u8, x: u32, y: u32): void {
+  const raw = rawClock();
+  const p = wp;
+  const dt = raw - evRaw;
+  if ((dt | x | y) < 0x80 && p + 4 <= wend) {
+    store<u16>(p, <u16>tag | (<u16>dt << 8));
+    store<u16>(p + 2, <u16>x | (<u16>y << 8));
+    commitFast(p + 4, raw);
+  } else rec2Slow(tag, x, y, raw);
+}
+
+// ---- tasks ----
+
+/** A task was created by `parent` (0 = outside any task). It inherits the parent's flow. */
+export function taskSpawn(task: u32, parent: u32, name: u32): void {
+  const flow = flowOf(parent);
+  setFlowOf(task, flow);
+  if (!on(W.CAT_TASK)) return;
+  let p = beginEvent(W.TAG_SPAWN, 20, rawClock());
+  if (p == 0) return;
+  p = putU32(p, task);
+  p = putU32(p, parent);
+  p = putU32(p, name);
+  endEvent(putU32(p, flow));
+}
+
+/** The executor starts polling `task`. */
+// @ts-ignore: decorator
+@inline export function pollBegin(task: u32): void {
+  setCurrentTask(task);
+  if (on(W.CAT_POLL)) rec1(W.TAG_POLL_BEGIN, task);
+}
+
+/** The current poll returned: Ready (`ready`) or Pending. */
+// @ts-ignore: decorator
+@inline export function pollEnd(ready: bool): void {
+  if (on(W.CAT_POLL)) rec0(ready ? W.TAG_POLL_READY : W.TAG_POLL_PENDING);
+  setCurrentTask(0);
+}
+
+/** The task ended: completed, or cancelled (dropped before it was Ready). */
+export function taskEnd(task: u32, cancelled: bool): void {
+  setFlowOf(task, 0);
+  if (on(W.CAT_TASK)) rec1(cancelled ? W.TAG_TASK_CANCEL : W.TAG_TASK_DONE, task);
+}
+
+// ---- wakes ----
+
+/** `target` was woken; the source is inferred: an interrupt handler if inside one, the polled
+ *  task if inside a poll (a self-wake if it is the target), otherwise external. */
+// @ts-ignore: decorator
+@inline export function wake(target: u32): void {
+  if (!on(W.CAT_WAKE)) return;
+  if (isrDepth != 0) rec2(W.TAG_WAKE_IRQ, target, isrCurrent);
+  else if (currentTask == 0) rec1(W.TAG_WAKE_EXT, target);
+  else if (currentTask == target) rec1(W.TAG_WAKE_SELF, target);
+  else rec2(W.TAG_WAKE_TASK, target, currentTask);
+}
+
+export function wakeByTask(target: u32, by: u32): void {
+  if (!on(W.CAT_WAKE)) return;
+  if (target == by) rec1(W.TAG_WAKE_SELF, target);
+  else rec2(W.TAG_WAKE_TASK, target, by);
+}
+
+export function wakeByIrq(target: u32, irq: u32): void {
+  if (on(W.CAT_WAKE)) rec2(W.TAG_WAKE_IRQ, target, irq);
+}
+
+export function wakeExternal(target: u32): void {
+  if (on(W.CAT_WAKE)) rec1(W.TAG_WAKE_EXT, target);
+}
+
+/** A waker for `task` was stored somewhere (a future registered interest). */
+// @ts-ignore: decorator
+@inline export function wakerClone(task: u32): void {
+  if (on(W.CAT_WAKE)) rec1(W.TAG_WAKER_CLONE, task);
+}
+
+/** A stored waker for `task` was released (after waking, or discarded). */
+// @ts-ignore: decorator
+@inline export function wakerDrop(task: u32): void {
+  if (on(W.CAT_WAKE)) rec1(W.TAG_WAKER_DROP, task);
+}
+
+// ---- await points and resources ----
+
+/** The current task parks at await point `site` (a name id), waiting on `resource` (0 = none).
+ *  Call just before the poll returns Pending. */
+// @ts-ignore: decorator
+@inline export function awaitAt(site: u32, resource: u32): void {
+  if (on(W.CAT_AWAIT)) rec2(W.TAG_AWAIT, site, resource);
+}
+
+/** Creates a resource id for a channel, mutex, timer or io object (wire.ts RES_*). */
+export function resourceCreate(kind: u8, name: u32, capacity: u32): u32 {
+  const res = nextResource++;
+  if (!on(W.CAT_RESOURCE)) return res;
+  let p = beginEvent(W.TAG_RES_CREATE, 16, rawClock());
+  if (p == 0) return res;
+  p = putU32(p, res);
+  store<u8>(p, kind);
+  p = putU32(p + 1, name);
+  endEvent(putU32(p, capacity));
+  return res;
+}
+
+/** The current task did `op` (OP_*) on `res` with `outcome` (OUTCOME_*); `level` is the fill
+ *  afterwards (items in a channel, holders of a mutex). */
+// @ts-ignore: decorator
+@inline export function resourceOp(res: u32, op: u8, outcome: u8, level: u32): void {
+  if (!on(W.CAT_RESOURCE)) return;
+  let p = beginEvent(W.TAG_RES_OP, 11, rawClock());
+  if (p == 0) return;
+  p = putU32(p, res);
+  // A small level (the usual channel fill) rides in the opcode's high nibble: one byte saved.
+  if (level < 15) {
+    store<u8>(p, op | (outcome << 2) | (<u8>(level + 1) << 4));
+    endEvent(p + 1);
+  } else {
+    store<u8>(p, op | (outcome << 2));
+    endEvent(putU32(p + 1, level));
+  }
+}
+
+export function resourceDrop(res: u32): void {
+  if (on(W.CAT_RESOURCE)) rec1(W.TAG_RES_DROP, res);
+}
+
+// ---- flows (requests) ----
+
+/** The current task starts serving a new request; returns its flow id. Tasks it spawns inherit
+ *  it; pass `currentFlow()` along with messages and call `flowEnter` on receipt. */
+export function flowBegin(name: u32): u32 {
+  const flow = nextFlow++;
+  setFlowOf(currentTask, flow);
+  if (on(W.CAT_FLOW)) rec2(W.TAG_FLOW_BEGIN, flow, name);
+  return flow;
+}
+
+export function flowEnd(flow: u32): void {
+  if (flowOf(currentTask) == flow) setFlowOf(currentTask, 0);
+  if (on(W.CAT_FLOW)) rec1(W.TAG_FLOW_END, flow);
+}
+
+/** The current task now serves `flow` (it received a message that carried it). */
+export function flowEnter(flow: u32): void {
+  flowEnterTask(currentTask, flow);
+}
+
+export function flowEnterTask(task: u32, flow: u32): void {
+  if (flowOf(task) == flow) return;
+  setFlowOf(task, flow);
+  if (on(W.CAT_FLOW)) rec2(W.TAG_FLOW_ENTER, task, flow);
+}
+
+/** The flow the current task serves (0 = none). */
+export function currentFlow(): u32 {
+  return flowOf(currentTask);
+}
+
+// ---- logs, marks, counters, memory ----
+
+function logHeader(format: u32, level: u8, argc: u8): usize {
+  const p = beginEvent(W.TAG_LOG, 6 + <i32>argc * 10, rawClock());
+  if (p == 0) return 0;
+  const q = putU32(p, format);
+  store<u8>(q, (level << 4) | argc);
+  return q + 1;
+}
+
+/** A log line: `format` is an interned format name, `{}` marks each argument. Levels 0..4. */
+export function log0(format: u32, level: u8): void {
+  if (!on(W.CAT_LOG)) return;
+  const p = logHeader(format, level, 0);
+  if (p != 0) endEvent(p);
+}
+
+export function log1(format: u32, level: u8, a: i64): void {
+  if (!on(W.CAT_LOG)) return;
+  const p = logHeader(format, level, 1);
+  if (p != 0) endEvent(putZigzag(p, a));
+}
+
+export function log2(format: u32, level: u8, a: i64, b: i64): void {
+  if (!on(W.CAT_LOG)) return;
+  let p = logHeader(format, level, 2);
+  if (p == 0) return;
+  p = putZigzag(p, a);
+  endEvent(putZigzag(p, b));
+}
+
+export function log3(format: u32, level: u8, a: i64, b: i64, c: i64): void {
+  if (!on(W.CAT_LOG)) return;
+  let p = logHeader(format, level, 3);
+  if (p == 0) return;
+  p = putZigzag(p, a);
+  p = putZigzag(p, b);
+  endEvent(putZigzag(p, c));
+}
+
+export function log4(format: u32, level: u8, a: i64, b: i64, c: i64, d: i64): void {
+  if (!on(W.CAT_LOG)) return;
+  let p = logHeader(format, level, 4);
+  if (p == 0) return;
+  p = putZigzag(p, a);
+  p = putZigzag(p, b);
+  p = putZigzag(p, c);
+  endEvent(putZigzag(p, d));
+}
+
+export function mark(name: u32): void {
+  if (on(W.CAT_MARK)) rec1(W.TAG_MARK, name);
+}
+
+export function counter(name: u32, value: i64): void {
+  if (!on(W.CAT_MARK)) return;
+  let p = beginEvent(W.TAG_COUNTER, 15, rawClock());
+  if (p == 0) return;
+  p = putU32(p, name);
+  endEvent(putZigzag(p, value));
+}
+
+/** A sample of the memory `task` holds, in bytes. */
+export function memSample(task: u32, bytes: u32): void {
+  if (!on(W.CAT_MEM)) return;
+  let p = beginEvent(W.TAG_MEM, 15, rawClock());
+  if (p == 0) return;
+  p = putU32(p, task);
+  endEvent(putU32(p, bytes));
+}
+
+// ---- executor idle, interrupts ----
+
+// @ts-ignore: decorator
+@inline export function idleBegin(): void {
+  if (on(W.CAT_IDLE)) rec0(W.TAG_IDLE_BEGIN);
+}
+
+// @ts-ignore: decorator
+@inline export function idleEnd(): void {
+  if (on(W.CAT_IDLE)) rec0(W.TAG_IDLE_END);
+}
+
+export function isrEnter(irq: u32): void {
+  isrDepth++;
+  isrCurrent = irq;
+  if (on(W.CAT_ISR)) rec1(W.TAG_ISR_ENTER, irq);
+}
+
+export function isrExit(irq: u32): void {
+  if (isrDepth > 0) isrDepth--;
+  if (on(W.CAT_ISR)) rec1(W.TAG_ISR_EXIT, irq);
+}

@@ -1,0 +1,124 @@
+// The names table: an append-only static region, separate from the ring so overwriting never
+// touches it. Entry = kind u8, length u8, UTF-8 bytes; id = position + 1. Interning compares
+// against existing entries (start-up cost only); hot paths carry the returned small ids.
+
+import { NAMES_BYTES } from "./config";
+
+const NAMES: usize = memory.data(NAMES_BYTES, 4);
+const NAMES_END: usize = NAMES + <usize>NAMES_BYTES;
+const MAX_NAME_BYTES: i32 = 255;
+const SCRATCH: usize = memory.data(MAX_NAME_BYTES + 1); // one name being interned
+
+let end: usize = NAMES; // first free byte
+let count: u32 = 0;
+let sentCount: u32 = 0; // entries already handed to the host
+let sentEnd: usize = NAMES; // address of the first entry not yet handed to the host
+export let namesDropped: u32 = 0;
+
+export function resetNames(): void {
+  // Names survive a re-init: ids handed out at start-up stay valid. Only the drain cursor
+  // rewinds, so a new session sends the whole table again.
+  sentCount = 0;
+  sentEnd = NAMES;
+}
+
+/** Encodes `s` (UTF-16) as UTF-8 at `dst`, writing at most `limit` bytes and never splitting a
+ *  character. Returns the byte length written. Allocates nothing. */
+export function utf8Encode(s: string, dst: usize, limit: i32): i32 {
+  const src = changetype<usize>(s);
+  const units = s.length;
+  let n: i32 = 0;
+  for (let i = 0; i < units; i++) {
+    let c = <u32>load<u16>(src + (<usize>i << 1));
+    if (c >= 0xd800 && c < 0xdc00 && i + 1 < units) {
+      const lo = <u32>load<u16>(src + (<usize>(i + 1) << 1));
+      if (lo >= 0xdc00 && lo < 0xe000) {
+        c = 0x10000 + ((c - 0xd800) << 10) + (lo - 0xdc00);
+        i++;
+      }
+    }
+    if (c >= 0xd800 && c < 0xe000) c = 0xfffd; // lone surrogate
+    if (c < 0x80) {
+      if (n + 1 > limit) break;
+      store<u8>(dst + n, <u8>c);
+      n += 1;
+    } else if (c < 0x800) {
+      if (n + 2 > limit) break;
+      store<u8>(dst + n, <u8>(0xc0 | (c >> 6)));
+      store<u8>(dst + n + 1, <u8>(0x80 | (c & 0x3f)));
+      n += 2;
+    } else if (c < 0x10000) {
+      if (n + 3 > limit) break;
+      store<u8>(dst + n, <u8>(0xe0 | (c >> 12)));
+      store<u8>(dst + n + 1, <u8>(0x80 | ((c >> 6) & 0x3f)));
+      store<u8>(dst + n + 2, <u8>(0x80 | (c & 0x3f)));
+      n += 3;
+    } else {
+      if (n + 4 > limit) break;
+      store<u8>(dst + n, <u8>(0xf0 | (c >> 18)));
+      store<u8>(dst + n + 1, <u8>(0x80 | ((c >> 12) & 0x3f)));
+      store<u8>(dst + n + 2, <u8>(0x80 | ((c >> 6) & 0x3f)));
+      store<u8>(dst + n + 3, <u8>(0x80 | (c & 0x3f)));
+      n += 4;
+    }
+  }
+  return n;
+}
+
+function sameBytes(a: usize, b: usize, len: i32): bool {
+  for (let i = 0; i < len; i++) {
+    if (load<u8>(a + i) != load<u8>(b + i)) return false;
+  }
+  return true;
+}
+
+/** Returns the id of (kind, text), adding it if new; 0 if the table is full (counted).
+ *  Texts longer than 255 UTF-8 bytes are cut at a character boundary. */
+export function intern(kind: u8, text: string): u32 {
+  const len = utf8Encode(text, SCRATCH, MAX_NAME_BYTES);
+  let p = NAMES;
+  for (let id: u32 = 1; id <= count; id++) {
+    const l = <i32>load<u8>(p + 1);
+    if (load<u8>(p) == kind && l == len && sameBytes(p + 2, SCRATCH, len)) return id;
+    p += 2 + <usize>l;
+  }
+  if (end + 2 + <usize>len > NAMES_END) {
+    namesDropped++;
+    return 0;
+  }
+  store<u8>(end, kind);
+  store<u8>(end + 1, <u8>len);
+  memory.copy(end + 2, SCRATCH, <usize>len);
+  end += 2 + <usize>len;
+  count++;
+  return count;
+}
+
+// --- reading side (drain) ---
+
+export function unsentNames(): u32 {
+  return count - sentCount;
+}
+
+export function firstUnsentId(): u32 {
+  return sentCount + 1;
+}
+
+export function firstUnsentAddr(): usize {
+  return sentEnd;
+}
+
+/** Bytes of the entry at `p` (kind + length + text). */
+// @ts-ignore: decorator
+@inline export function entryBytes(p: usize): i32 {
+  return 2 + <i32>load<u8>(p + 1);
+}
+
+export function markNamesSent(n: u32, bytes: i32): void {
+  sentCount += n;
+  sentEnd += <usize>bytes;
+}
+
+export function namesCount(): u32 {
+  return count;
+}

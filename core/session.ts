@@ -1,0 +1,59 @@
+// Start-up: ring mode, tick rate, identity. The only place that writes the INFO fields.
+
+import * as W from "./wire";
+import { startClock, lastTicks } from "./clock";
+import { resetRing } from "./ring";
+import { resetNames, utf8Encode } from "./names";
+import { resetEventState, setFilter } from "./events";
+
+const IDENT_MAX: i32 = 63;
+const DEVICE: usize = memory.data(IDENT_MAX + 1);
+const FIRMWARE: usize = memory.data(IDENT_MAX + 1);
+export let deviceLen: i32 = 0;
+export let firmwareLen: i32 = 0;
+export let sessionId: u32 = 0;
+export let infoDue = false;
+export let initialized = false;
+
+export function deviceAddr(): usize {
+  return DEVICE;
+}
+
+export function firmwareAddr(): usize {
+  return FIRMWARE;
+}
+
+export function infoSent(): void {
+  infoDue = false;
+}
+
+/** Starts (or restarts) recording. `mode` is MODE_OVERWRITE or MODE_STOP; `tickHz` the
+ *  frequency of the imported clock; `session` identifies this boot (0: derive one from the clock,
+ *  which is only as unique as the clock's value at start-up; pass a random or stored boot
+ *  counter where the device has one). Every category is on afterwards. */
+export function init(mode: u8, tickHz: u32, device: string, firmware: string, session: u32 = 0): void {
+  const raw = startClock(tickHz);
+  resetRing(mode, raw);
+  resetNames();
+  resetEventState();
+  deviceLen = utf8Encode(device, DEVICE, IDENT_MAX);
+  firmwareLen = utf8Encode(firmware, FIRMWARE, IDENT_MAX);
+  if (session == 0) {
+    // Mix the start-up tick so two boots are unlikely to share an id; never 0.
+    let x = <u32>lastTicks() ^ 0x9e3779b9;
+    x ^= x >> 16;
+    x *= 0x7feb352d;
+    x ^= x >> 15;
+    session = x == 0 ? 1 : x;
+  }
+  sessionId = session;
+  infoDue = true;
+  initialized = true;
+  setFilter(W.CAT_ALL);
+}
+
+/** Asks for INFO and the whole names table again on the next drain (a host that lost them). */
+export function resendInfo(): void {
+  infoDue = true;
+  resetNames();
+}

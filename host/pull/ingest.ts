@@ -1,0 +1,163 @@
+// Turns drained record bytes (docs/FORMAT.md section 2), from any transport, into trace-file
+// items: a session per device boot, names, validated chunks, the latest counters. Every chunk is
+// decoded on arrival, so the file never holds a chunk the reader would reject, and the events
+// are counted as they come (for progress and the footer).
+
+import { decodeRecords, decodeChunk, DecodeError, EventBatch, NameTable } from "../format/index.js";
+import type { DeviceCounters, InfoRecord, NamesRecord } from "../format/index.js";
+import { LOG_ARG } from "../format/spec.js";
+import type { TraceWriter } from "../tracefile/writer.js";
+import { sessionInfoFromInfo, type ClockAnchor, type FooterInfo } from "../tracefile/schema.js";
+
+export interface IngestStats {
+  /** Record bytes received. */
+  bytes: number;
+  chunks: number;
+  events: number;
+  sessions: number;
+  /** Chunks (or whole pushes) that failed to decode and were left out, with a loss item. */
+  damaged: number;
+  /** Chunks missing between received ones (overwritten on the device or lost in transport). */
+  seqGaps: number;
+  counters: DeviceCounters | undefined;
+}
+
+interface OpenSession {
+  index: number;
+  info: InfoRecord;
+  names: NameTable;
+  nextSeq: number | undefined;
+  counters: DeviceCounters | undefined;
+  countersWritten: DeviceCounters | undefined;
+  countersWrittenAt: number;
+}
+
+export interface IngestOptions {
+  /** Minimum wall time between counters items (the last one is always written at finish). */
+  countersIntervalMs?: number;
+}
+
+export class TraceIngest {
+  readonly stats: IngestStats = { bytes: 0, chunks: 0, events: 0, sessions: 0, damaged: 0, seqGaps: 0, counters: undefined };
+  private session: OpenSession | undefined;
+  private readonly scratch = new EventBatch(1024);
+  private readonly countersIntervalMs: number;
+
+  constructor(
+    private readonly writer: TraceWriter,
+    options: IngestOptions = {},
+  ) {
+    this.countersIntervalMs = options.countersIntervalMs ?? 1000;
+  }
+
+  /** Takes one drain's worth of complete records, read when the device clock said `anchor`. */
+  push(bytes: Uint8Array, anchor: ClockAnchor): void {
+    this.stats.bytes += bytes.length;
+    let records;
+    try {
+      records = decodeRecords(bytes);
+    } catch (e) {
+      if (!(e instanceof DecodeError)) throw e;
+      this.damage(`records: ${e.message}`);
+      return;
+    }
+    const payloads: Uint8Array[] = [];
+    for (const r of records) {
+      if (r.type === "INFO") {
+        this.flushChunks(payloads);
+        this.enterSession(r, anchor);
+      } else if (r.type === "NAMES") {
+        this.takeNames(r);
+      } else if (r.type === "CHUNK") {
+        if (this.session) this.takeChunk(this.session, r.payload, payloads);
+      } else if (this.session) {
+        this.session.counters = r;
+        this.stats.counters = r;
+      }
+    }
+    this.flushChunks(payloads);
+    this.writeCounters(false);
+  }
+
+  /** Writes the last counters and the footer; returns what the footer says. */
+  finish(reason: string): FooterInfo {
+    this.writeCounters(true);
+    return this.writer.footer({ reason, events: this.stats.events });
+  }
+
+  private enterSession(info: InfoRecord, anchor: ClockAnchor): void {
+    const current = this.session;
+    if (current && current.info.sessionId === info.sessionId) {
+      // INFO sent again (the host asked for it): same boot; repeated names are checked, not re-written.
+      return;
+    }
+    this.writeCounters(true);
+    const index = this.writer.session(sessionInfoFromInfo(info, anchor));
+    this.session = {
+      index,
+      info,
+      names: new NameTable(),
+      nextSeq: undefined,
+      counters: undefined,
+      countersWritten: undefined,
+      countersWrittenAt: 0,
+    };
+    this.stats.sessions++;
+  }
+
+  private takeNames(record: NamesRecord): void {
+    const s = this.session;
+    if (!s) return;
+    const known = s.names.size;
+    try {
+      s.names.addRecord(record);
+    } catch (e) {
+      if (!(e instanceof DecodeError)) throw e;
+      this.damage(`names: ${e.message}`);
+      return;
+    }
+    const fresh = record.entries.filter((entry) => entry.id > known);
+    if (fresh.length > 0) this.writer.names(s.index, fresh);
+  }
+
+  private takeChunk(s: OpenSession, payload: Uint8Array, out: Uint8Array[]): void {
+    const batch = this.scratch;
+    batch.clear();
+    let seq: number;
+    try {
+      seq = decodeChunk(payload, s.info.tickHz, batch).seq;
+    } catch (e) {
+      if (!(e instanceof DecodeError)) throw e;
+      this.damage(`chunk: ${e.message}`);
+      return;
+    }
+    if (s.nextSeq !== undefined && seq > s.nextSeq) this.stats.seqGaps += seq - s.nextSeq;
+    s.nextSeq = seq + 1;
+    let events = 0;
+    for (let i = 0; i < batch.length; i++) if (batch.kind[i] !== LOG_ARG) events++;
+    this.stats.events += events;
+    this.stats.chunks++;
+    out.push(payload);
+  }
+
+  private flushChunks(payloads: Uint8Array[]): void {
+    if (payloads.length === 0 || !this.session) return;
+    this.writer.chunks(this.session.index, payloads);
+    payloads.length = 0;
+  }
+
+  private writeCounters(force: boolean): void {
+    const s = this.session;
+    if (!s || !s.counters || s.counters === s.countersWritten) return;
+    const now = Date.now();
+    if (!force && now - s.countersWrittenAt < this.countersIntervalMs) return;
+    this.writer.counters(s.index, s.counters);
+    s.countersWritten = s.counters;
+    s.countersWrittenAt = now;
+  }
+
+  private damage(reason: string): void {
+    this.stats.damaged++;
+    if (this.session) this.writer.loss(this.session.index, { kind: "decode", chunks: 1, reason });
+  }
+}

@@ -1,0 +1,146 @@
+// In-process source: runs a WebAssembly module under node:wasi, supplies the core's clock import,
+// and drains the core's ring during the run (from inside the clock callback, which the core calls
+// before touching ring state) and after it. Hands raw drain bytes (docs/FORMAT.md section 2) to
+// `onRecords`, the same bytes a serial link carries inside its frames.
+
+import { readFile } from "node:fs/promises";
+import { performance } from "node:perf_hooks";
+import type { ClockAnchor } from "../tracefile/schema.js";
+
+export interface WasiSourceOptions {
+  wasmPath: string;
+  /** Arguments after the program name (argv[1..]). */
+  args?: string[];
+  env?: Record<string, string>;
+  /** Called with each drain's bytes (a copy the callee may keep) and the clock anchor. */
+  onRecords: (records: Uint8Array, anchor: ClockAnchor) => void;
+  /** Minimum wall time between drains during the run. */
+  drainIntervalMs?: number;
+}
+
+export interface WasiRunResult {
+  exitCode: number;
+  /** Set when the module trapped instead of exiting; everything recorded before is still drained. */
+  trap?: string;
+  anchor: ClockAnchor;
+  tickHz: number;
+}
+
+/** Host-interface exports the core provides (core/host.ts). */
+interface CoreExports {
+  memory: WebAssembly.Memory;
+  taskscope_buffer(): number;
+  taskscope_drain(): number;
+  taskscope_pending(): number;
+  taskscope_flush(): void;
+  taskscope_tick_hz(): number;
+}
+
+const REQUIRED_EXPORTS = ["memory", "taskscope_buffer", "taskscope_drain", "taskscope_pending", "taskscope_flush", "taskscope_tick_hz"];
+
+export class WasiSourceError extends Error {}
+
+export async function runWasi(opts: WasiSourceOptions): Promise<WasiRunResult> {
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(opts.wasmPath);
+  } catch (e) {
+    throw new WasiSourceError(`cannot read ${opts.wasmPath}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+  }
+  let module: WebAssembly.Module;
+  try {
+    module = await WebAssembly.compile(bytes);
+  } catch (e) {
+    throw new WasiSourceError(`${opts.wasmPath} is not a valid WebAssembly module: ${(e as Error).message}`);
+  }
+  const exportNames = new Set(WebAssembly.Module.exports(module).map((e) => e.name));
+  const missing = REQUIRED_EXPORTS.filter((n) => !exportNames.has(n));
+  if (missing.length > 0) {
+    throw new WasiSourceError(
+      `${opts.wasmPath} does not export the taskscope host interface (missing ${missing.join(", ")}); ` +
+        `re-export it from the entry file: export * from "taskscope/core/host"`,
+    );
+  }
+
+  const { WASI } = await importWasiQuietly();
+  const wasi = new WASI({
+    version: "preview1",
+    args: [opts.wasmPath, ...(opts.args ?? [])],
+    env: opts.env ?? {},
+    returnOnExit: true,
+  });
+
+  const interval = opts.drainIntervalMs ?? 50;
+  const t0 = performance.now();
+  // The clock below returns ticks since t0, so device tick 0 is exactly this wall time.
+  const anchor: ClockAnchor = { ticks: 0, unixNs: BigInt(Math.round((performance.timeOrigin + t0) * 1e6)) };
+  let core: CoreExports | undefined;
+  let ticksPerMs = 0;
+  let lastDrain = t0;
+  let draining = false;
+
+  const drainAll = (): void => {
+    if (!core) return;
+    draining = true;
+    try {
+      do {
+        const n = core.taskscope_drain();
+        const view = new Uint8Array(core.memory.buffer, core.taskscope_buffer(), n);
+        opts.onRecords(view.slice(), anchor);
+      } while (core.taskscope_pending() !== 0);
+    } finally {
+      draining = false;
+    }
+  };
+
+  const clock = (): number => {
+    const now = performance.now();
+    if (ticksPerMs === 0 && core) ticksPerMs = core.taskscope_tick_hz() / 1000;
+    if (now - lastDrain >= interval && !draining && core) {
+      lastDrain = now;
+      drainAll();
+    }
+    return Math.floor((now - t0) * ticksPerMs) >>> 0;
+  };
+
+  const imports: WebAssembly.Imports = {
+    wasi_snapshot_preview1: wasi.wasiImport,
+    taskscope: { clock },
+  };
+  let instance: WebAssembly.Instance;
+  try {
+    instance = await WebAssembly.instantiate(module, imports);
+  } catch (e) {
+    throw new WasiSourceError(`cannot instantiate ${opts.wasmPath}: ${(e as Error).message}`);
+  }
+  core = instance.exports as unknown as CoreExports;
+  ticksPerMs = 0; // read the declared rate on the first clock call (init sets it before reading)
+
+  let exitCode = 0;
+  let trap: string | undefined;
+  try {
+    exitCode = wasi.start(instance);
+  } catch (e) {
+    trap = (e as Error).message;
+    exitCode = 134;
+  }
+  core.taskscope_flush();
+  drainAll();
+  return { exitCode, trap, anchor, tickHz: core.taskscope_tick_hz() };
+}
+
+/** node:wasi prints an ExperimentalWarning on load; this tool chose WASI on purpose, so that one
+ *  warning (and only it) is not shown to the user. */
+async function importWasiQuietly(): Promise<typeof import("node:wasi")> {
+  const emit = process.emitWarning;
+  process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
+    const text = typeof warning === "string" ? warning : warning.message;
+    if (/WASI/.test(text)) return;
+    (emit as (...a: unknown[]) => void).call(process, warning, ...rest);
+  }) as typeof process.emitWarning;
+  try {
+    return await import("node:wasi");
+  } finally {
+    process.emitWarning = emit;
+  }
+}
