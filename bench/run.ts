@@ -6,6 +6,9 @@ import os from "node:os";
 import { benchRecord } from "./record.js";
 import { benchDemoWorkload } from "./demo-workload.js";
 import { benchDecode } from "./decode.js";
+import { benchAnalysis } from "./analysis.js";
+import { benchExport } from "./export.js";
+import { benchLink } from "./link.js";
 
 interface Figure {
   id: string;
@@ -28,6 +31,7 @@ function figure(f: Omit<Figure, "ratio" | "met">): Figure {
 function fmt(x: number, unit: string): string {
   if (unit === "events/s") return `${(x / 1e6).toFixed(1)} M/s`;
   if (unit === "%") return `${x.toFixed(1)} %`;
+  if (unit === "x") return `${x.toFixed(2)}x`;
   return `${x.toFixed(2)} ${unit}`;
 }
 
@@ -42,6 +46,12 @@ async function main(): Promise<void> {
   const demo = await benchDemoWorkload();
   log("measuring: host decode...");
   const dec = await benchDecode();
+  log("measuring: serial link through a pty...");
+  const link = await benchLink();
+  log("measuring: analysis (10 M events)...");
+  const ana = await benchAnalysis();
+  log("measuring: export...");
+  const exp = await benchExport();
 
   const figures: Figure[] = [
     figure({
@@ -95,6 +105,85 @@ async function main(): Promise<void> {
       value: dec.traceFileBytesPerEvent,
       unit: "B",
       baseline: { what: "its wire bytes", value: dec.bytesPerEventWire },
+    }),
+    figure({
+      id: "link_efficiency",
+      what: `link efficiency, demo streamed through a pty (${link.demoEvents} events)`,
+      value: link.linkEfficiency * 100,
+      unit: "%",
+      baseline: { what: "in-process drain (records, no framing)", value: link.drainEfficiency * 100 },
+      target: { op: ">=", value: 97 },
+    }),
+    figure({
+      id: "link_pull_events_per_s",
+      what: "pull rate through a pty (board recording flat out)",
+      value: link.pullEventsPerSec,
+      unit: "events/s",
+    }),
+    figure({
+      id: "link_pull_mb_per_s",
+      what: "pull rate through a pty, wire bytes",
+      value: link.pullBytesPerSec / 1e6,
+      unit: "MB/s",
+      baseline: { what: "raw pty throughput", value: link.ptyBytesPerSec / 1e6 },
+    }),
+    figure({
+      id: "analysis_events_per_s",
+      what: `analysis (model + lints), ${(ana.events / 1e6).toFixed(0)} M events`,
+      value: ana.analysisEventsPerSec,
+      unit: "events/s",
+      baseline: { what: "reading the same file alone", value: ana.readEventsPerSec },
+      target: { op: ">=", value: 5e6 },
+    }),
+    figure({
+      id: "analysis_heap_growth",
+      what: `analysis live heap, ${(ana.memory[1]!.events / 1e6).toFixed(0)} M vs ${(ana.memory[0]!.events / 1e6).toFixed(0)} M events`,
+      value: ana.heapGrowth,
+      unit: "x",
+      baseline: { what: "flat memory", value: 1 },
+      target: { op: "<=", value: 1.1 },
+    }),
+    figure({
+      id: "analysis_peak_rss_mib",
+      what: `analysis peak RSS, ${(ana.memory[1]!.events / 1e6).toFixed(0)} M events`,
+      value: ana.memory[1]!.peakRssBytes / 2 ** 20,
+      unit: "MiB",
+      baseline: { what: `${(ana.memory[0]!.events / 1e6).toFixed(0)} M events`, value: ana.memory[0]!.peakRssBytes / 2 ** 20 },
+    }),
+    figure({
+      id: "export_otlp_events_per_s",
+      what: `OTLP protobuf file export (${exp.spansPerKiloEvent.toFixed(0)} spans per 1000 events)`,
+      value: exp.otlpProtobufEventsPerSec,
+      unit: "events/s",
+      baseline: { what: "decoding the same trace", value: exp.decodeEventsPerSec },
+    }),
+    figure({
+      id: "export_otlp_json_events_per_s",
+      what: "OTLP/JSON file export",
+      value: exp.otlpJsonEventsPerSec,
+      unit: "events/s",
+      baseline: { what: "decoding the same trace", value: exp.decodeEventsPerSec },
+    }),
+    figure({
+      id: "export_perfetto_events_per_s",
+      what: "Perfetto JSON export",
+      value: exp.perfettoEventsPerSec,
+      unit: "events/s",
+      baseline: { what: "decoding the same trace", value: exp.decodeEventsPerSec },
+    }),
+    figure({
+      id: "export_otlp_heap_4x_mib",
+      what: "OTLP export retained heap, trace 4x as long",
+      value: exp.otlpHeapMiB.long,
+      unit: "MiB",
+      baseline: { what: "same export, 1x trace", value: exp.otlpHeapMiB.base },
+    }),
+    figure({
+      id: "export_perfetto_heap_4x_mib",
+      what: "Perfetto export retained heap, trace 4x as long",
+      value: exp.perfettoHeapMiB.long,
+      unit: "MiB",
+      baseline: { what: "same export, 1x trace", value: exp.perfettoHeapMiB.base },
     }),
   ];
 

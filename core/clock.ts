@@ -52,6 +52,12 @@ let hz: u32 = 1_000_000;
   return baseTicks;
 }
 
+/** The raw reading behind lastTicks(). */
+// @ts-ignore: decorator
+@inline export function lastRaw(): u32 {
+  return baseRaw;
+}
+
 /** Starts the clock; returns the first raw reading (device ticks start at that value). */
 export function startClock(tickHz: u32): u32 {
   hz = tickHz;

@@ -17,13 +17,14 @@ export function transferBuffer(): usize {
 }
 
 // @ts-ignore: decorator
-@inline function recordHeader(p: usize, type: u8, len: i32): usize {
+@inline export function recordHeader(p: usize, type: u8, len: i32): usize {
   store<u8>(p, type);
   store<u16>(p + 1, <u16>len);
   return p + W.RECORD_HEADER_BYTES;
 }
 
-function writeInfo(p: usize): usize {
+/** Writes the INFO record (header included) at `p`; returns the end. */
+export function writeInfo(p: usize): usize {
   const len = W.INFO_FIXED_BYTES + 2 + session.deviceLen + session.firmwareLen;
   p = recordHeader(p, W.REC_INFO, len);
   store<u32>(p, 0x50435354); // "TSCP" read as little-endian u32
@@ -45,7 +46,7 @@ function writeInfo(p: usize): usize {
   return p + 1 + <usize>session.firmwareLen;
 }
 
-function infoBytes(): i32 {
+export function infoBytes(): i32 {
   return W.RECORD_HEADER_BYTES + W.INFO_FIXED_BYTES + 2 + session.deviceLen + session.firmwareLen;
 }
 
@@ -73,7 +74,8 @@ function writeNames(p: usize, limit: usize): usize {
   return p + 6 + <usize>bytes;
 }
 
-function writeCounters(p: usize): usize {
+/** Writes the COUNTERS record (header included) at `p`; returns the end. */
+export function writeCounters(p: usize): usize {
   p = recordHeader(p, W.REC_COUNTERS, W.COUNTERS_BYTES);
   store<u64>(p, ring.recordedEvents());
   store<u64>(p + 8, ring.drained);
@@ -89,7 +91,7 @@ function writeCounters(p: usize): usize {
   return p + W.COUNTERS_BYTES;
 }
 
-const COUNTERS_RECORD: i32 = W.RECORD_HEADER_BYTES + W.COUNTERS_BYTES;
+export const COUNTERS_RECORD: i32 = W.RECORD_HEADER_BYTES + W.COUNTERS_BYTES;
 const LONGEST_NAMES_RECORD: i32 = W.RECORD_HEADER_BYTES + 6 + 2 + 255;
 const LONGEST_CHUNK_RECORD: i32 = W.RECORD_HEADER_BYTES + CHUNK_SIZE;
 

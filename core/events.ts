@@ -27,6 +27,7 @@ export function resetEventState(): void {
   // Flow and resource ids keep counting across a re-init: ids handed out before stay unique.
   memory.fill(FLOW_OF, 0, <usize>MAX_TASKS * 4);
   isrDepth = 0;
+  executorIdle = false;
   isrCurrent = 0;
 }
 
@@ -324,14 +325,20 @@ export function memSample(task: u32, bytes: u32): void {
 
 // ---- executor idle, interrupts ----
 
+/** True between idleBegin and idleEnd: a host that drains in-process waits for this so the drain
+ *  lands in idle time instead of inside a poll (see taskscope_drain_hint). */
+export let executorIdle = false;
+
 // @ts-ignore: decorator
 @inline export function idleBegin(): void {
   if (on(W.CAT_IDLE)) rec0(W.TAG_IDLE_BEGIN);
+  executorIdle = true;
 }
 
 // @ts-ignore: decorator
 @inline export function idleEnd(): void {
-  if (on(W.CAT_IDLE)) rec0(W.TAG_IDLE_END);
+  if (on(W.CAT_IDLE)) rec0(W.TAG_IDLE_END); // its clock read happens while still idle
+  executorIdle = false;
 }
 
 export function isrEnter(irq: u32): void {

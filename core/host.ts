@@ -5,11 +5,11 @@
 //
 // Names are prefixed `taskscope_` so they cannot clash with the application's own exports.
 
-import { TRANSFER_BYTES } from "./config";
+import { TRANSFER_BYTES, CHUNK_COUNT } from "./config";
 import { FORMAT_VERSION } from "./wire";
 import { drainInto, drainPending, transferBuffer, MIN_DRAIN_BYTES } from "./drain";
-import { flushRing } from "./ring";
-import { setFilter, filter } from "./events";
+import { flushRing, currentTask, sealedChunks } from "./ring";
+import { setFilter, filter, executorIdle } from "./events";
 import { tickHz, lastTicks } from "./clock";
 import { resendInfo } from "./session";
 
@@ -45,6 +45,22 @@ export function taskscope_drain_into(dst: usize, cap: u32): u32 {
 /** 1 while INFO, names or sealed chunks are waiting to be drained. */
 export function taskscope_pending(): u32 {
   return drainPending() ? 1 : 0;
+}
+
+/** Where the executor is, for a host that drains from inside its clock callback and wants the
+ *  drain's time to land where it distorts nothing: 2 idle, 1 between polls, 0 inside a poll. */
+export function taskscope_drain_hint(): u32 {
+  if (executorIdle) return 2;
+  return currentTask == 0 ? 1 : 0;
+}
+
+/** Sealed chunks waiting to be handed over, out of taskscope_chunk_count(). */
+export function taskscope_unsent_chunks(): u32 {
+  return sealedChunks();
+}
+
+export function taskscope_chunk_count(): u32 {
+  return <u32>CHUNK_COUNT;
 }
 
 /** Seals the open chunk so the next drain takes everything recorded so far. */

@@ -71,7 +71,7 @@ export {
   isrEnter,
   isrExit,
 } from "./events";
-export { currentTask } from "./ring";
+export { currentTask, recordedEvents as eventsRecorded } from "./ring";
 export { drainInto, drainPending, transferBuffer } from "./drain";
 export { flushRing as flush } from "./ring";
 

@@ -122,3 +122,19 @@ export function markNamesSent(n: u32, bytes: i32): void {
 export function namesCount(): u32 {
   return count;
 }
+
+/** Address of the entry with `id` (1..count), or of the table's end for id count + 1. Walks the
+ *  table: for resends, not for hot paths. */
+export function entryAddr(id: u32): usize {
+  let p = NAMES;
+  for (let i: u32 = 1; i < id && i <= count; i++) p += <usize>entryBytes(p);
+  return p;
+}
+
+/** Marks every name up to `id` as handed to the host (a resend may reach past the cursor). */
+export function markSentThrough(id: u32): void {
+  if (id <= sentCount) return;
+  if (id > count) id = count;
+  sentEnd = entryAddr(id + 1);
+  sentCount = id;
+}

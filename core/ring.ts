@@ -1,12 +1,15 @@
 // The chunked ring: CHUNK_COUNT fixed slots of CHUNK_SIZE bytes in static memory.
-// Chunks are numbered by sequence; slot = seq % CHUNK_COUNT. Sealed, undrained chunks are the
-// sequence range [tail, head); the open chunk (if any) has seq == head. Every event is counted
-// into exactly one of: drained, overwritten, pending (see the invariant in docs/FORMAT.md).
+// Chunks are numbered by sequence; slot = seq % CHUNK_COUNT. Sealed chunks are the sequence range
+// [tail, head); the open chunk (if any) has seq == head. Of the sealed ones, [tail, sendSeq) have
+// been handed to the host and stay in their slots until a new chunk needs the slot (so a serial
+// link can send one again after a damaged frame), and [sendSeq, head) have not. Every event is
+// counted into exactly one of: drained (handed over once), overwritten, pending (see the invariant
+// in docs/FORMAT.md); sending a kept chunk again changes no counter.
 
 import { CHUNK_SIZE, CHUNK_COUNT } from "./config";
 import { CHUNK_HEADER_BYTES, MODE_OVERWRITE } from "./wire";
 import { putU32, putU64 } from "./varint";
-import { rawClock, extend, lastTicks } from "./clock";
+import { rawClock, extend, lastTicks, lastRaw } from "./clock";
 
 const RING: usize = memory.data(CHUNK_SIZE * CHUNK_COUNT, 16);
 const SLOT_USED: usize = memory.data(CHUNK_COUNT * 2, 2); // u16 bytes used per sealed slot
@@ -52,7 +55,8 @@ export function nowTicks(): u64 {
 }
 
 let head: u32 = 0; // seq of the open chunk, or of the next chunk to open
-let tail: u32 = 0; // seq of the oldest sealed chunk not yet drained
+let sendSeq: u32 = 0; // seq of the oldest sealed chunk not yet handed to the host
+let tail: u32 = 0; // seq of the oldest sealed chunk still in the ring (<= sendSeq)
 let mode: u8 = MODE_OVERWRITE;
 
 // Counters (docs/FORMAT.md 2.3). The hot path increments only openEvents; the totals are
@@ -83,6 +87,7 @@ export function resetRing(ringMode: u8, startRaw: u32): void {
   isOpen = false;
   openEvents = 0;
   head = 0;
+  sendSeq = 0;
   tail = 0;
   sealedEvents = 0;
   pendingSealed = 0;
@@ -129,6 +134,11 @@ export function flushRing(): void {
 }
 
 function overwriteOldest(): void {
+  if (tail != sendSeq) {
+    // Already handed to the host: only the copy kept for a resend goes.
+    tail++;
+    return;
+  }
   const slot = <usize>(tail % <u32>CHUNK_COUNT);
   const lost = <u32>load<u16>(SLOT_EVENTS + slot * 2);
   droppedOverwritten += lost;
@@ -138,13 +148,15 @@ function overwriteOldest(): void {
   noteDrop(load<u64>(slotAddr(tail) + 4));
   lastDrop = load<u64>(SLOT_LAST + slot * 8);
   tail++;
+  sendSeq++;
 }
 
 /** Opens a new chunk at `now`; returns the write address, or 0 if stop mode refuses. */
 export function openChunk(now: u64): usize {
   sealOpenChunk();
   if (head - tail >= <u32>CHUNK_COUNT) {
-    if (mode != MODE_OVERWRITE) return 0;
+    // A slot whose chunk was handed over is free in either mode; an undrained one is not.
+    if (mode != MODE_OVERWRITE && tail == sendSeq) return 0;
     overwriteOldest();
   }
   const base = slotAddr(head);
@@ -213,29 +225,82 @@ export function pendingEvents(): u32 {
 
 // --- reading side (drain) ---
 
+/** Sealed chunks not yet handed to the host. */
 export function sealedChunks(): u32 {
-  return head - tail;
+  return head - sendSeq;
 }
 
 export function nextSeq(): u32 {
   return isOpen ? head + 1 : head;
 }
 
-/** Bytes of the oldest sealed chunk (header + events). Call only if sealedChunks() > 0. */
+/** Bytes of the oldest sealed chunk not yet handed over (header + events). Call only if
+ *  sealedChunks() > 0. */
 export function oldestChunkBytes(): i32 {
-  return <i32>load<u16>(SLOT_USED + <usize>(tail % <u32>CHUNK_COUNT) * 2);
+  return chunkBytes(sendSeq);
 }
 
 export function oldestChunkAddr(): usize {
-  return slotAddr(tail);
+  return slotAddr(sendSeq);
 }
 
-/** Marks the oldest sealed chunk as handed to the host. */
+/** Marks the oldest chunk not yet handed over as handed to the host (it stays in its slot). */
 export function releaseOldestChunk(): void {
-  const n = <u32>load<u16>(SLOT_EVENTS + <usize>(tail % <u32>CHUNK_COUNT) * 2);
+  const n = <u32>load<u16>(SLOT_EVENTS + <usize>(sendSeq % <u32>CHUNK_COUNT) * 2);
   drained += n;
   pendingSealed -= n;
-  tail++;
+  sendSeq++;
+}
+
+// --- kept chunks (serial link) ---
+
+/** Seq of the oldest sealed chunk still in the ring, sent or not. */
+export function oldestKeptSeq(): u32 {
+  return tail;
+}
+
+/** Seq of the oldest sealed chunk not yet handed to the host (= head when none). */
+export function firstUnsentSeq(): u32 {
+  return sendSeq;
+}
+
+/** Seq the open chunk has, or the next chunk will get. */
+export function headSeq(): u32 {
+  return head;
+}
+
+/** True if chunk `seq` is sealed and still in the ring. */
+export function chunkKept(seq: u32): bool {
+  return seq - tail < head - tail;
+}
+
+/** Bytes of sealed chunk `seq` (header + events); call only if chunkKept(seq). */
+export function chunkBytes(seq: u32): i32 {
+  return <i32>load<u16>(SLOT_USED + <usize>(seq % <u32>CHUNK_COUNT) * 2);
+}
+
+export function chunkAddr(seq: u32): usize {
+  return slotAddr(seq);
+}
+
+/** Ticks of the last event of sealed chunk `seq` (about when it was sealed). */
+export function chunkLastTicks(seq: u32): u64 {
+  return load<u64>(SLOT_LAST + <usize>(seq % <u32>CHUNK_COUNT) * 8);
+}
+
+/** Ticks when the open chunk was opened, and whether one is open with events in it. */
+export function openChunkHasEvents(): bool {
+  return isOpen && openEvents > 0;
+}
+
+export function openChunkBase(): u64 {
+  return load<u64>(openBase + 4);
+}
+
+/** Drops every chunk, open or sealed, and restarts the counters and sequence numbers (a host's
+ *  CLEAR: the next session starts empty). */
+export function clearRing(): void {
+  resetRing(mode, lastRaw());
 }
 
 export function ringMode(): u8 {

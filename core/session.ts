@@ -38,18 +38,31 @@ export function init(mode: u8, tickHz: u32, device: string, firmware: string, se
   resetEventState();
   deviceLen = utf8Encode(device, DEVICE, IDENT_MAX);
   firmwareLen = utf8Encode(firmware, FIRMWARE, IDENT_MAX);
-  if (session == 0) {
-    // Mix the start-up tick so two boots are unlikely to share an id; never 0.
-    let x = <u32>lastTicks() ^ 0x9e3779b9;
-    x ^= x >> 16;
-    x *= 0x7feb352d;
-    x ^= x >> 15;
-    session = x == 0 ? 1 : x;
-  }
-  sessionId = session;
+  // Mix the start-up tick so two boots are unlikely to share an id.
+  sessionId = session != 0 ? session : mixId(<u32>lastTicks());
   infoDue = true;
   initialized = true;
   setFilter(W.CAT_ALL);
+}
+
+/** A 32-bit mix (never 0) for session ids. */
+function mixId(seed: u32): u32 {
+  let x = seed ^ 0x9e3779b9;
+  x ^= x >> 16;
+  x *= 0x7feb352d;
+  x ^= x >> 15;
+  return x == 0 ? 1 : x;
+}
+
+/** Starts a new session without a reboot (a link host's CLEAR): a new id, INFO and every name
+ *  due again. The caller empties the ring. */
+export function nextSession(): void {
+  const old = sessionId;
+  let id = mixId(old + <u32>lastTicks());
+  if (id == old) id = mixId(id);
+  sessionId = id;
+  infoDue = true;
+  resetNames();
 }
 
 /** Asks for INFO and the whole names table again on the next drain (a host that lost them). */

@@ -68,6 +68,26 @@ export const ENTRIES = [
     use: ["TASKSCOPE_BENCH_CLOCK=1"],
   },
   { entry: "test/wasm/core-harness.ts", out: "build/bench/core-import-clock.wasm", target: "device" },
+  // Serial link (test/link*.test.ts, test/serial*.test.ts, bench/link.ts): the firmware the
+  // device simulator runs over a pty, and the core harness with the link's host interface (a
+  // small ring too, for overwrites during resends). The simulated board's ring (256 x 256 B =
+  // 64 KiB) holds the whole demo, so what a test sees does not hang on how soon a loaded host
+  // says hello; the -16k build keeps the default ring (64 x 256 B) for the tests whose point is
+  // a ring that overflows.
+  {
+    entry: "firmware-examples/serial-device/main.ts",
+    out: "build/serial-device.wasm",
+    target: "wasi",
+    use: ["TASKSCOPE_CHUNK_COUNT=256"],
+  },
+  { entry: "firmware-examples/serial-device/main.ts", out: "build/serial-device-16k.wasm", target: "wasi" },
+  { entry: "firmware-examples/serial-device/link-harness.ts", out: "build/test/link-harness.wasm", target: "device", args: ["--exportRuntime"] },
+  {
+    entry: "firmware-examples/serial-device/link-harness.ts",
+    out: "build/test/link-harness-small.wasm",
+    target: "device",
+    use: ["TASKSCOPE_CHUNK_SIZE=128", "TASKSCOPE_CHUNK_COUNT=4"],
+  },
 ];
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");

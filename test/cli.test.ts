@@ -112,6 +112,20 @@ describe("trace-pull --wasi and trace-report on the demo", () => {
   });
 });
 
+describe("trace-pull on a terminal", () => {
+  it("shows a progress line that rewrites itself, then the summary", () => {
+    // util-linux `script` gives the command a real pty as its terminal.
+    const file = join(dir, "tty.trace.cbor");
+    const cmd = `${process.execPath} ${join(ROOT, "dist/host/cli/trace-pull.js")} --wasi ${join(ROOT, "build/demo.wasm")} -o ${file}`;
+    const r = spawnSync("script", ["-qfec", cmd, "/dev/null"], { cwd: dir, encoding: "utf8" });
+    expect(r.status, r.stderr).toBe(0);
+    const updates = r.stdout.split("\r").filter((s) => s.startsWith("pulling: "));
+    expect(updates.length).toBeGreaterThan(1);
+    expect(updates.at(-1)).toMatch(/^pulling: [\d,]+ events, [\d.]+ [KM]?i?B, \d+ chunks, [\d,]+ ev\/s/);
+    expect(r.stdout).toMatch(/trace-pull: wrote .*: [\d,]+ events/);
+  });
+});
+
 describe("trace-pull keeps what was recorded when the application traps", () => {
   it("drains the rings after the trap and exits 134", () => {
     const file = join(dir, "trap.trace.cbor");

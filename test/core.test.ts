@@ -346,6 +346,28 @@ describe("core: filter and drain", () => {
     expect(sizes.length).toBeGreaterThan(5);
   });
 
+  it("tells a host where the executor is: in a poll, between polls, idle", () => {
+    const h = loadHarness();
+    const e = h.e as unknown as Record<string, (...a: number[]) => number>;
+    h.e.setup!(OVERWRITE, HZ);
+    const hint = () => h.e.taskscope_drain_hint!();
+    expect(hint()).toBe(1);
+    e.pollBegin!(3);
+    expect(hint()).toBe(0);
+    e.pollEnd!(0);
+    expect(hint()).toBe(1);
+    e.idleBegin!();
+    expect(hint()).toBe(2);
+    e.idleEnd!();
+    expect(hint()).toBe(1);
+    h.e.taskscope_set_filter!(0); // the hint does not depend on what is recorded
+    e.idleBegin!();
+    expect(hint()).toBe(2);
+    e.idleEnd!();
+    expect(h.e.taskscope_chunk_count!()).toBe(h.global("CHUNK_COUNT"));
+    expect(h.e.taskscope_unsent_chunks!()).toBe(0);
+  });
+
   it("hands over nothing before init (INFO must come first)", () => {
     const h = loadHarness();
     h.e.internFixed!(0); // names interned at start-up, before init

@@ -35,6 +35,8 @@ export const SITE_SERVER_JOIN = ts.siteName("http-server: join workers");
 export const SITE_WORKER_YIELD = ts.siteName("worker: yield");
 export const SITE_WORKER_LOCK = ts.siteName("worker: lock db");
 export const SITE_WORKER_QUERY = ts.siteName("worker: db query");
+export const SITE_AUDIT_ACK = ts.siteName("audit: wait ack");
+export const T_AUDIT = ts.taskName("audit");
 
 export const FLOW_STATUS = ts.flowName("GET /status");
 export const FLOW_USERS = ts.flowName("GET /users");
@@ -66,6 +68,9 @@ export class DemoConfig {
   workUs: u32 = 120;
   /** How long a worker holds the shared db mutex (sleeping, like a query). */
   dbQueryMs: u32 = 1;
+  /** Scenario "leak": every auditEvery-th request also spawns an audit task that waits for an
+   *  acknowledgement nobody sends (0: never). */
+  auditEvery: u32 = 0;
 }
 
 /** Spins for `us` microseconds of CPU, like real work would (without yielding). */
@@ -83,6 +88,8 @@ export class App {
   readonly queue: Channel<u32>;
   readonly requests: Channel<u32>;
   readonly db: Mutex;
+  /** Created only when cfg.auditEvery > 0 (the clean trace stays as it was). */
+  auditAcks: Channel<u32> | null = null;
   served: i32 = 0;
   consumed: i32 = 0;
   stopping: bool = false;
@@ -92,6 +99,7 @@ export class App {
     this.queue = new Channel<u32>("queue", cfg.queueCapacity);
     this.requests = new Channel<u32>("requests", 8);
     this.db = new Mutex("db");
+    if (cfg.auditEvery > 0) this.auditAcks = new Channel<u32>("audit-acks", 4);
   }
 
   /** Spawns the root task from outside any task (parent 0). */
@@ -280,6 +288,9 @@ export class HttpServer extends Task {
           w.reset(this.request, i);
           this.handles[i] = ex.spawn(w, T_WORKER);
         }
+        // The leak: the audit task is spawned and forgotten (no handle kept, nothing ever
+        // sends the acknowledgement it waits for).
+        if (app.cfg.auditEvery > 0 && this.request % app.cfg.auditEvery == 0) ex.spawn(new Audit(app), T_AUDIT);
         this.joined = 0;
         this.state = 1;
       }
@@ -340,5 +351,16 @@ export class Worker extends Task {
   onCancel(): void {
     // Cancelled mid-query: give the db back so the other workers are not stuck behind us.
     if (this.state == 3) this.app.db.unlock(); // state 3: the lock is ours
+  }
+}
+
+/** Scenario "leak": waits for an acknowledgement of its request that never comes. */
+export class Audit extends Task {
+  constructor(readonly app: App) {
+    super();
+  }
+
+  poll(cx: Context): bool {
+    return this.app.auditAcks!.recv(cx, SITE_AUDIT_ACK);
   }
 }

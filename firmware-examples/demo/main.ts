@@ -4,7 +4,7 @@
 // It prints one line; the puller prints the report.
 
 import * as ts from "../../core/index";
-import { runScenario, SCENARIOS, DEFAULT_SCENARIO } from "./scenarios/index";
+import { runScenario, SCENARIOS, FAILURE_SCENARIOS, DEFAULT_SCENARIO } from "./scenarios/index";
 
 // The host interface (taskscope_drain, ...) the puller calls.
 export * from "../../core/host";
@@ -17,7 +17,7 @@ const scenario = argv.length > 1 ? argv[1] : DEFAULT_SCENARIO;
 const code = runScenario(scenario);
 if (code < 0) {
   // (wasi-shim's console.error writes to stdout, which the puller's output shares.)
-  process.stderr.write(`demo: unknown scenario "${scenario}" (known: ${SCENARIOS})\n`);
+  process.stderr.write(`demo: unknown scenario "${scenario}" (known: ${SCENARIOS}); failure scenarios: ${FAILURE_SCENARIOS}\n`);
   process.exit(2);
 } else if (code != 0) {
   process.exit(code);

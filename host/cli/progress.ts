@@ -19,7 +19,7 @@ export class ProgressLine {
     const now = Date.now();
     if (!force && now - this.last < this.minIntervalMs) return;
     this.last = now;
-    const width = this.stream.columns ?? 100;
+    const width = this.stream.columns || 100; // 0 when the terminal does not say
     this.stream.write(`\r${text.slice(0, Math.max(10, width - 1))}\x1b[K`);
     this.shown = true;
   }

@@ -10,7 +10,8 @@ export type LintKind =
   | "self-wake-loop" // most wakes are self-wakes
   | "leak" // task never finished by the end of the trace
   | "backpressure" // bounded channel full for long
-  | "lost-events"; // ring overflow or link loss
+  | "lost-events" // ring overflow or link loss
+  | "slow-requests"; // the slowest requests of a kind lost their time at one place (added with the insight engine)
 
 export type LintSeverity = "error" | "warning" | "info";
 
@@ -18,6 +19,8 @@ export interface LintTask {
   session: number;
   id: number;
   name: string;
+  /** Position of the task incarnation in TraceModel.tasks (ids are reused; this is not). */
+  index?: number;
 }
 
 export interface Lint {
@@ -38,4 +41,9 @@ export interface Lint {
   untilNs?: number;
   /** Numbers and names backing the lint (durations in ns), for JSON and tooltips. */
   evidence: Record<string, number | string>;
+  /** How much it cost (ns: time stuck, delay caused, extra latency...); orders lints of equal severity. */
+  impactNs?: number;
+  /** Resource id and await-site name id in the session, when the lint names them. */
+  resourceId?: number;
+  siteId?: number;
 }

@@ -5,7 +5,12 @@
 //   parked:    returned Pending, nobody has woken it yet (idle)
 //   done / cancelled: ended
 
+import { Histogram } from "./histogram.js";
+
 export type TaskState = "scheduled" | "running" | "parked" | "done" | "cancelled";
+
+/** Why a parked task has no live waker (see TaskRecord.orphanSince). */
+export type OrphanReason = "" | "no-waker-stored" | "waker-dropped";
 
 export interface TaskRecord {
   /** Session index in the trace file; task ids are per session (a reset restarts them). */
@@ -16,6 +21,8 @@ export interface TaskRecord {
   /** 1 for the first task that had this id in the session, 2 after the id was reused, ... */
   incarnation: number;
   name: string;
+  /** Small number standing for `name` (the same for every task of that name in the model). */
+  nameKey: number;
   /** Parent task id in the same session; 0 = spawned from outside any task. */
   parent: number;
   /** The parent's record (the incarnation alive at spawn), -1 if none or not in the trace. */
@@ -45,6 +52,58 @@ export interface TaskRecord {
   liveWakers: number;
   /** A wake arrived while the task was running: the Pending that follows is scheduled again. */
   wokenWhileRunning: boolean;
+
+  // ---- added by the insight engine (host/model/trace-model.ts keeps them up to date) ----
+  /** Poll durations (ns). */
+  pollTime: Histogram;
+  /** Delay from becoming runnable (spawn, wake) to the poll that follows (ns). */
+  wakeDelay: Histogram;
+  /** Spawn to first poll (ns); undefined until polled or if the spawn is not in the trace. */
+  firstPollDelayNs: number | undefined;
+  /** Longest poll: duration, start, and the await site it resumed from (0 = none). */
+  maxPollNs: number;
+  maxPollAt: number;
+  maxPollSite: number;
+  /** Polls at or above the long-poll threshold, and their total time. */
+  longPolls: number;
+  longPollNs: number;
+  /** When it last became runnable (NaN while not runnable). */
+  readySince: number;
+  /** Site and resource of the last Pending, kept while it runs again (awaitSite is cleared). */
+  lastSite: number;
+  lastResource: number;
+  /** When the current park began (NaN unless parked or scheduled after a park). */
+  parkedAt: number;
+  /** Wakes by source; wakes - the three = self-wakes. */
+  wakesByTask: number;
+  wakesByIrq: number;
+  wakesExt: number;
+  /** Who made the last wake: a task id (0 for interrupt / external). */
+  lastWakeBy: number;
+  /** Site of the latest Pending that followed a self-wake in the same poll. */
+  selfWakeSite: number;
+  /** Parked with no live waker and no wake pending since (NaN otherwise): the lost wake-up state. */
+  orphanSince: number;
+  orphanReason: OrphanReason;
+  /** Task that dropped its last waker (its index in TraceModel.tasks), -1 if none / executor. */
+  orphanedBy: number;
+  /** False when the waker count cannot be trusted (spawn not in the trace, count below zero). */
+  wakersReliable: boolean;
+  /** Resource of the last BLOCKED operation not yet followed by a success on it (0 = none). */
+  blockedRes: number;
+  /** Its op code (resource-ops table), -1 if none. */
+  blockedOp: number;
+  blockedSince: number;
+  /** Mutex holder when it blocked (index in TraceModel.tasks), -1 if unknown. */
+  blockedBy: number;
+  /** Wake-to-poll delay not explained by other tasks' long polls (for starvation). */
+  fairDelaySumNs: number;
+  fairDelayCount: number;
+  fairDelayMaxNs: number;
+  /** Flow served when it parked (time parked is charged to it). */
+  waitFlow: number;
+  /** The wake that ended the current park came from a task of the same flow. */
+  wokenWithinFlow: boolean;
 }
 
 export function newTask(session: number, index: number, id: number, t: number, incarnation: number): TaskRecord {
@@ -54,6 +113,7 @@ export function newTask(session: number, index: number, id: number, t: number, i
     id,
     incarnation,
     name: "",
+    nameKey: 0,
     parent: 0,
     parentIndex: -1,
     flow: 0,
@@ -75,6 +135,36 @@ export function newTask(session: number, index: number, id: number, t: number, i
     awaitResource: 0,
     liveWakers: 0,
     wokenWhileRunning: false,
+    pollTime: new Histogram(),
+    wakeDelay: new Histogram(),
+    firstPollDelayNs: undefined,
+    maxPollNs: 0,
+    maxPollAt: 0,
+    maxPollSite: 0,
+    longPolls: 0,
+    longPollNs: 0,
+    readySince: t,
+    lastSite: 0,
+    lastResource: 0,
+    parkedAt: Number.NaN,
+    wakesByTask: 0,
+    wakesByIrq: 0,
+    wakesExt: 0,
+    lastWakeBy: 0,
+    selfWakeSite: 0,
+    orphanSince: Number.NaN,
+    orphanReason: "",
+    orphanedBy: -1,
+    wakersReliable: true,
+    blockedRes: 0,
+    blockedOp: -1,
+    blockedSince: 0,
+    blockedBy: -1,
+    fairDelaySumNs: 0,
+    fairDelayCount: 0,
+    fairDelayMaxNs: 0,
+    waitFlow: 0,
+    wokenWithinFlow: false,
   };
 }
 

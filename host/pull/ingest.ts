@@ -19,6 +19,8 @@ export interface IngestStats {
   damaged: number;
   /** Chunks missing between received ones (overwritten on the device or lost in transport). */
   seqGaps: number;
+  /** Chunks a link reported lost in transport (linkLoss), stored as loss items. */
+  linkLost: number;
   counters: DeviceCounters | undefined;
 }
 
@@ -38,7 +40,7 @@ export interface IngestOptions {
 }
 
 export class TraceIngest {
-  readonly stats: IngestStats = { bytes: 0, chunks: 0, events: 0, sessions: 0, damaged: 0, seqGaps: 0, counters: undefined };
+  readonly stats: IngestStats = { bytes: 0, chunks: 0, events: 0, sessions: 0, damaged: 0, seqGaps: 0, linkLost: 0, counters: undefined };
   private session: OpenSession | undefined;
   private readonly scratch = new EventBatch(1024);
   private readonly countersIntervalMs: number;
@@ -77,6 +79,16 @@ export class TraceIngest {
     }
     this.flushChunks(payloads);
     this.writeCounters(false);
+  }
+
+  /** Chunks fromSeq..toSeq (inclusive, u32 wrap allowed) of the current session were lost in
+   *  transport: a link gave up on them. Stored as a "link" loss item. */
+  linkLoss(fromSeq: number, toSeq: number, reason: string): void {
+    const s = this.session;
+    if (!s) return;
+    const chunks = ((toSeq - fromSeq) >>> 0) + 1;
+    this.stats.linkLost += chunks;
+    this.writer.loss(s.index, { kind: "link", chunks, fromSeq, toSeq, reason });
   }
 
   /** Writes the last counters and the footer; returns what the footer says. */

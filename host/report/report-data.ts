@@ -1,11 +1,20 @@
 // The report as data: everything trace-report prints, in one JSON-able structure built from the
-// trace summary and the model. Text and JSON are two renderings of it. Times are ns (numbers);
-// Unix times are decimal strings (they exceed 2^53).
+// trace summary, the model and its lints. Text, JSON and HTML are renderings of it. Times are ns
+// (numbers) since the session's device clock zero; Unix times are decimal strings (they exceed
+// 2^53). docs/REPORT.md documents every field; the schema id changes only when a field is
+// renamed or removed or changes meaning (fields may be added within a version).
 
 import type { TraceSummary, TraceSession } from "../tracefile/trace.js";
 import type { TraceModel } from "../model/trace-model.js";
-import { lifetimeNs, type TaskState } from "../model/tasks.js";
+import { isLive, lifetimeNs, type TaskRecord, type TaskState } from "../model/tasks.js";
 import { ticksToNs } from "../format/chunk.js";
+import type { Lint } from "../model/lint.js";
+import { findLints } from "../model/lints.js";
+import { analyzeSlowRequests, causeLabel, type SlowKindReport } from "../model/slow-requests.js";
+import type { HistogramSummary } from "../model/histogram.js";
+import type { Thresholds } from "../model/thresholds.js";
+import { waitsForGraph } from "../model/waits-for.js";
+import { matchesTaskFilter, type TaskFilter } from "./task-filter.js";
 
 export const REPORT_SCHEMA = "taskscope.report/1";
 
@@ -44,10 +53,15 @@ export interface SessionReport {
 
 export interface TaskReport {
   session: number;
+  /** Position in the model's task list: unique, unlike ids (reused after a task ends). */
+  index: number;
   id: number;
+  incarnation: number;
   name: string;
   parentId: number;
   parentName: string | null;
+  /** Index of the parent's record, null if not in the trace. */
+  parentIndex: number | null;
   state: TaskState;
   spawnedNs: number | null;
   endedNs: number | null;
@@ -58,9 +72,114 @@ export interface TaskReport {
   polls: number;
   wakes: number;
   selfWakes: number;
+  wakesByTask: number;
+  wakesByIrq: number;
+  wakesExternal: number;
   /** Await point of a task parked at the end of the trace. */
   awaitSite: string | null;
+  /** Resource it is parked on at the end of the trace. */
+  awaitResource: string | null;
   liveWakers: number;
+  flow: number;
+  firstPollDelayNs: number | null;
+  pollNs: HistogramSummary;
+  wakeToPollNs: HistogramSummary;
+  longPolls: number;
+}
+
+export interface ResourceReport {
+  session: number;
+  id: number;
+  name: string;
+  kind: string;
+  capacity: number;
+  createdNs: number | null;
+  droppedNs: number | null;
+  level: number;
+  maxLevel: number;
+  ops: number;
+  blockedOps: number;
+  /** Channels: time full, and the longest unbroken full interval. */
+  fullNs: number;
+  longestFullNs: number;
+  /** Mutexes: holder at the end of the trace. */
+  holder: { index: number; id: number; name: string } | null;
+  /** Completed waits of tasks parked on it. */
+  waits: number;
+  waitNs: number;
+  maxWaitNs: number;
+  /** Tasks parked on it at the end of the trace. */
+  blockedNow: { index: number; id: number; name: string; site: string | null }[];
+}
+
+export interface WaitEdgeReport {
+  session: number;
+  from: { index: number; id: number; name: string };
+  op: "send" | "recv" | "acquire";
+  resource: string;
+  site: string | null;
+  sinceNs: number;
+  /** Tasks that could let it go on. */
+  to: { index: number; id: number; name: string }[];
+}
+
+export interface FlowKindReport {
+  session: number;
+  kind: string;
+  finished: number;
+  unfinished: number;
+  latencyNs: HistogramSummary;
+  busyNs: HistogramSummary;
+}
+
+export interface SlowCauseReport {
+  cause: string;
+  kind: "wait" | "cpu";
+  site: string | null;
+  resource: string | null;
+  slowMeanNs: number;
+  typicalNs: number;
+  extraNs: number;
+  flows: number;
+  blocker: { index: number; id: number; name: string } | null;
+}
+
+export interface SlowRequestsReport {
+  session: number;
+  kind: string;
+  flows: number;
+  percentile: number;
+  thresholdNs: number;
+  medianNs: number;
+  slowCount: number;
+  significant: boolean;
+  causes: SlowCauseReport[];
+  groups: { cause: string; count: number }[];
+  clustered: boolean;
+  clusters: { fromNs: number; toNs: number; flows: number }[];
+  slowest: SlowFlowReport[];
+  truncated: boolean;
+}
+
+/** One slow request: the tasks that served it and where they waited, in order. */
+export interface SlowFlowReport {
+  id: number;
+  beganNs: number;
+  latencyNs: number;
+  busyNs: number;
+  tasks: { index: number; id: number; name: string }[];
+  steps: FlowStepReport[];
+  stepsDropped: number;
+}
+
+export interface FlowStepReport {
+  task: { index: number; id: number; name: string };
+  site: string | null;
+  resource: string | null;
+  atNs: number;
+  waitNs: number;
+  /** Ended by a wake from another task of the same request (a join, a reply). */
+  internal: boolean;
 }
 
 export interface ReportData {
@@ -70,39 +189,132 @@ export interface ReportData {
   truncated: { offset: number; bytes: number } | null;
   footerReason: string | null;
   sessions: SessionReport[];
-  executor: { busyNs: number; idleNs: number; polls: number; busyRatio: number | null };
+  /** The window asked for (ns from each session's first event), null ends when not limited. */
+  window: { sinceNs: number | null; untilNs: number | null };
+  /** Task filter asked for (names, globs or ids), null for all tasks. */
+  taskFilter: string[] | null;
+  thresholds: Thresholds;
+  /** Most important first. */
+  lints: Lint[];
+  executor: { busyNs: number; idleNs: number; polls: number; busyRatio: number | null; maxWakeToPollNs: number };
   tasks: TaskReport[];
+  resources: ResourceReport[];
+  waitsFor: WaitEdgeReport[];
+  flows: FlowKindReport[];
+  slowRequests: SlowRequestsReport[];
 }
 
-export function buildReport(file: string, summary: TraceSummary, model: TraceModel): ReportData {
+export interface BuildOptions {
+  /** Lints already found (else found here). */
+  lints?: Lint[];
+  slow?: SlowKindReport[];
+  taskFilter?: TaskFilter;
+  window?: { sinceNs?: number; untilNs?: number };
+}
+
+export function buildReport(file: string, summary: TraceSummary, model: TraceModel, options: BuildOptions = {}): ReportData {
   const spans = new Map(model.sessions.map((s) => [s.index, s]));
   const sessions = summary.sessions.map((s) => sessionReport(s, spans.get(s.index), summary));
-  const namesBySession = new Map(summary.sessions.map((s) => [s.index, s.names]));
   const endOf = new Map(sessions.map((s) => [s.index, s.lastNs]));
-  const tasks: TaskReport[] = model.tasks.map((t) => {
+  const slow = options.slow ?? analyzeSlowRequests(model, model.thresholds);
+  const allLints = options.lints ?? findLints({ model, summary, slow });
+  const filter = options.taskFilter;
+  const shown = (t: TaskRecord) => matchesTaskFilter(filter, t) && inWindow(t, spans.get(t.session));
+  const nameOf = (session: number, id: number, prefix: string) => (id === 0 ? null : (model.nameIn(session, id) ?? `${prefix}#${id}`));
+  const ref = (i: number) => {
+    const t = model.tasks[i]!;
+    return { index: i, id: t.id, name: t.name };
+  };
+
+  const tasks: TaskReport[] = model.tasks.filter(shown).map((t) => {
     const parent = t.parentIndex >= 0 ? model.tasks[t.parentIndex] : undefined;
-    const live = t.state !== "done" && t.state !== "cancelled";
+    const live = isLive(t);
+    const span = spans.get(t.session);
+    const end = endOf.get(t.session) ?? t.since;
+    const res = live && t.awaitResource !== 0 ? model.resource(t.session, t.awaitResource) : undefined;
     return {
       session: t.session,
+      index: t.index,
       id: t.id,
+      incarnation: t.incarnation,
       name: t.name,
       parentId: t.parent,
       parentName: parent ? parent.name : null,
+      parentIndex: parent ? parent.index : null,
       state: t.state,
       spawnedNs: t.spawnedAt ?? null,
       endedNs: t.endedAt ?? null,
-      totalNs: lifetimeNs(t, endOf.get(t.session) ?? t.since),
+      totalNs: span?.windowStart !== undefined || span?.windowEnd !== undefined ? windowedLifetime(t, span.windowStart, end) : lifetimeNs(t, end),
       busyNs: t.busyNs,
       scheduledNs: t.scheduledNs,
       idleNs: t.idleNs,
       polls: t.polls,
       wakes: t.wakes,
       selfWakes: t.selfWakes,
-      awaitSite: live && t.awaitSite !== 0 ? (namesBySession.get(t.session)?.get(t.awaitSite) ?? `site#${t.awaitSite}`) : null,
+      wakesByTask: t.wakesByTask,
+      wakesByIrq: t.wakesByIrq,
+      wakesExternal: t.wakesExt,
+      awaitSite: live ? nameOf(t.session, t.awaitSite, "site") : null,
+      awaitResource: res ? res.name : live && t.awaitResource !== 0 ? `resource ${t.awaitResource}` : null,
       liveWakers: t.liveWakers,
+      flow: t.flow,
+      firstPollDelayNs: t.firstPollDelayNs ?? null,
+      pollNs: t.pollTime.summary(),
+      wakeToPollNs: t.wakeDelay.summary(),
+      longPolls: t.longPolls,
     };
   });
-  const span = sessions.reduce((sum, s) => sum + s.durationNs, 0);
+
+  const resources: ResourceReport[] = model.resources.map((r) => {
+    const holder = r.holder >= 0 && isLive(model.tasks[r.holder]!) ? ref(r.holder) : null;
+    const blockedNow = model.tasks
+      .filter((t) => t.session === r.session && t.state === "parked" && t.lastResource === r.id)
+      .map((t) => ({ ...ref(t.index), site: nameOf(t.session, t.lastSite, "site") }));
+    return {
+      session: r.session, id: r.id, name: r.name, kind: r.kind, capacity: r.capacity,
+      createdNs: r.createdAt ?? null, droppedNs: r.droppedAt ?? null, level: r.level, maxLevel: r.maxLevel,
+      ops: r.ops, blockedOps: r.blockedOps, fullNs: r.fullNs, longestFullNs: r.longestFullNs, holder,
+      waits: r.waits, waitNs: r.waitNs, maxWaitNs: r.maxWaitNs, blockedNow,
+    };
+  });
+
+  const waitsFor: WaitEdgeReport[] = [];
+  for (const s of model.sessions) {
+    for (const e of waitsForGraph(model, s.index).values()) {
+      waitsFor.push({
+        session: s.index, from: ref(e.from.index), op: e.op, resource: e.resource.name,
+        site: nameOf(s.index, e.site, "site"), sinceNs: e.since, to: e.to.map((t) => ref(t.index)),
+      });
+    }
+  }
+
+  const flows: FlowKindReport[] = model.flows.kinds.map((k) => ({
+    session: k.session, kind: k.name, finished: k.latency.count, unfinished: k.unfinished,
+    latencyNs: k.latency.summary(), busyNs: k.busy.summary(),
+  }));
+
+  const slowRequests: SlowRequestsReport[] = slow.map((r) => ({
+    session: r.session, kind: r.kind, flows: r.flows, percentile: r.percentile, thresholdNs: r.thresholdNs,
+    medianNs: r.medianNs, slowCount: r.slowCount, significant: r.significant,
+    causes: r.causes.map((c) => ({
+      cause: causeLabel(c), kind: c.kind, site: c.siteName, resource: c.resourceName, slowMeanNs: c.slowMeanNs,
+      typicalNs: c.typicalNs, extraNs: c.extraNs, flows: c.flows, blocker: c.blocker,
+    })),
+    groups: r.groups, clustered: r.clustered, clusters: r.clusters,
+    slowest: r.slowest.map((f) => ({
+      id: f.id, beganNs: f.beganNs, latencyNs: f.latencyNs, busyNs: f.busyNs, tasks: f.tasks.map(ref),
+      steps: f.steps.map((st) => ({
+        task: ref(st.task), site: nameOf(r.session, st.site, "site"),
+        resource: st.resource === 0 ? null : (model.resource(r.session, st.resource)?.name ?? `resource ${st.resource}`),
+        atNs: st.atNs, waitNs: st.waitNs, internal: st.internal,
+      })),
+      stepsDropped: f.stepsDropped,
+    })),
+    truncated: r.truncated,
+  }));
+
+  const lints = filter ? allLints.filter((l) => l.tasks.some((t) => matchesTaskFilter(filter, t))) : allLints;
+  const span = sessions.reduce((sum, s) => sum + windowedDuration(s, spans.get(s.index)), 0);
   const ex = model.executor;
   return {
     schema: REPORT_SCHEMA,
@@ -111,9 +323,35 @@ export function buildReport(file: string, summary: TraceSummary, model: TraceMod
     truncated: summary.truncated ? { ...summary.truncated } : null,
     footerReason: summary.footer?.reason ?? null,
     sessions,
-    executor: { busyNs: ex.busyNs, idleNs: ex.idleNs, polls: ex.polls, busyRatio: span > 0 ? ex.busyNs / span : null },
+    window: { sinceNs: options.window?.sinceNs ?? null, untilNs: options.window?.untilNs ?? null },
+    taskFilter: filter ? filter.patterns : null,
+    thresholds: { ...model.thresholds },
+    lints,
+    executor: {
+      busyNs: ex.busyNs, idleNs: ex.idleNs, polls: ex.polls, busyRatio: span > 0 ? ex.busyNs / span : null,
+      maxWakeToPollNs: ex.maxWakeDelayNs,
+    },
     tasks,
+    resources,
+    waitsFor,
+    flows,
+    slowRequests,
   };
+}
+
+/** A task belongs to the window unless it ended before it began. */
+function inWindow(t: TaskRecord, span: { windowStart?: number } | undefined): boolean {
+  return span?.windowStart === undefined || t.endedAt === undefined || t.endedAt >= span.windowStart;
+}
+
+function windowedLifetime(t: TaskRecord, windowStart: number | undefined, end: number): number {
+  const from = Math.max(t.spawnedAt ?? t.firstSeen, windowStart ?? Number.NEGATIVE_INFINITY);
+  return Math.max(0, Math.min(t.endedAt ?? end, end) - from);
+}
+
+function windowedDuration(s: SessionReport, span: { windowStart?: number } | undefined): number {
+  if (span?.windowStart === undefined) return s.durationNs;
+  return Math.max(0, s.lastNs - Math.max(s.firstNs, span.windowStart));
 }
 
 function sessionReport(

@@ -6,6 +6,7 @@
 import { readFile } from "node:fs/promises";
 import { performance } from "node:perf_hooks";
 import type { ClockAnchor } from "../tracefile/schema.js";
+import { shouldDrain, DrainHint } from "./drain-policy.js";
 
 export interface WasiSourceOptions {
   wasmPath: string;
@@ -34,6 +35,10 @@ interface CoreExports {
   taskscope_pending(): number;
   taskscope_flush(): void;
   taskscope_tick_hz(): number;
+  // Optional (cores before the drain hint): without them every interval is a drain point.
+  taskscope_drain_hint?(): number;
+  taskscope_unsent_chunks?(): number;
+  taskscope_chunk_count?(): number;
 }
 
 const REQUIRED_EXPORTS = ["memory", "taskscope_buffer", "taskscope_drain", "taskscope_pending", "taskscope_flush", "taskscope_tick_hz"];
@@ -93,12 +98,24 @@ export async function runWasi(opts: WasiSourceOptions): Promise<WasiRunResult> {
     }
   };
 
+  const drainDue = (c: CoreExports, now: number): boolean =>
+    shouldDrain({
+      sinceLastMs: now - lastDrain,
+      intervalMs: interval,
+      hint: c.taskscope_drain_hint ? (c.taskscope_drain_hint() as DrainHint) : DrainHint.Idle,
+      unsent: c.taskscope_unsent_chunks ? c.taskscope_unsent_chunks() : 0,
+      chunkCount: c.taskscope_chunk_count ? c.taskscope_chunk_count() : 1,
+    });
+
   const clock = (): number => {
-    const now = performance.now();
-    if (ticksPerMs === 0 && core) ticksPerMs = core.taskscope_tick_hz() / 1000;
-    if (now - lastDrain >= interval && !draining && core) {
-      lastDrain = now;
-      drainAll();
+    let now = performance.now();
+    if (core) {
+      if (ticksPerMs === 0) ticksPerMs = core.taskscope_tick_hz() / 1000;
+      if (!draining && now - lastDrain >= interval && drainDue(core, now)) {
+        lastDrain = now;
+        drainAll();
+        now = performance.now(); // the drain's time goes before this reading, not after it
+      }
     }
     return Math.floor((now - t0) * ticksPerMs) >>> 0;
   };

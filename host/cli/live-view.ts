@@ -1,0 +1,161 @@
+// trace-pull --live: a task table that follows the stream, so a stuck task shows while it is
+// stuck. Records are decoded as they are stored and fed to the same task model trace-report uses;
+// the table is redrawn in place on a terminal, and printed as successive snapshots otherwise.
+
+import { decodeRecords, decodeChunk, EventBatch, NameTable, DecodeError } from "../format/index.js";
+import { ticksToNs } from "../format/chunk.js";
+import { TraceModel } from "../model/trace-model.js";
+import { isLive, type TaskRecord } from "../model/tasks.js";
+import type { ClockAnchor } from "../tracefile/schema.js";
+import { renderTable, type Column } from "../report/text-table.js";
+import { formatDuration } from "../report/units.js";
+
+interface LiveSession {
+  id: number;
+  index: number;
+  tickHz: number;
+  device: string;
+  names: NameTable;
+  /** Latest device time known (ns): the newest event, or the device clock in COUNTERS. */
+  nowNs: number;
+}
+
+const COLUMNS: Column[] = [
+  { header: "TASK" },
+  { header: "ID", align: "right" },
+  { header: "STATE" },
+  { header: "FOR", align: "right" },
+  { header: "POLLS", align: "right" },
+  { header: "BUSY", align: "right" },
+  { header: "LAST WAKE", align: "right" },
+  { header: "AWAITING" },
+];
+
+export interface LiveViewOptions {
+  /** Redraw interval (ms, default 500). */
+  refreshMs?: number;
+  /** At most this many rows (default 30). */
+  maxRows?: number;
+  /** Extra status text under the table (the pull's progress). */
+  status?: () => string;
+}
+
+export class LiveView {
+  private model = new TraceModel();
+  private session: LiveSession | undefined;
+  private sessions = 0;
+  private readonly batch = new EventBatch(4096);
+  private timer: NodeJS.Timeout | undefined;
+  private drawnLines = 0;
+
+  constructor(
+    private readonly out: NodeJS.WriteStream,
+    private readonly opts: LiveViewOptions = {},
+  ) {}
+
+  /** Feeds records as the pull stores them. */
+  records(bytes: Uint8Array, _anchor: ClockAnchor): void {
+    let records;
+    try {
+      records = decodeRecords(bytes);
+    } catch (e) {
+      if (e instanceof DecodeError) return; // the ingest reports it
+      throw e;
+    }
+    for (const r of records) {
+      if (r.type === "INFO") {
+        if (this.session?.id === r.sessionId) continue;
+        // A new device session: task ids start over, so the table does too.
+        this.model = new TraceModel();
+        this.session = { id: r.sessionId, index: this.sessions++, tickHz: r.tickHz, device: r.device, names: new NameTable(), nowNs: 0 };
+        continue;
+      }
+      const s = this.session;
+      if (!s) continue;
+      if (r.type === "NAMES") {
+        try {
+          s.names.addRecord(r);
+        } catch {
+          // a repeated or damaged names record: the ingest deals with it
+        }
+      } else if (r.type === "CHUNK") {
+        this.batch.clear();
+        try {
+          decodeChunk(r.payload, s.tickHz, this.batch);
+        } catch {
+          continue;
+        }
+        if (this.batch.length > 0) {
+          this.model.consume(this.batch, { index: s.index, name: (id) => s.names.get(id) });
+          s.nowNs = Math.max(s.nowNs, this.batch.t[this.batch.length - 1]!);
+        }
+      } else if (r.type === "COUNTERS") {
+        s.nowNs = Math.max(s.nowNs, ticksToNs(r.now, s.tickHz));
+      }
+    }
+  }
+
+  start(): void {
+    this.timer = setInterval(() => this.draw(), this.opts.refreshMs ?? 500);
+  }
+
+  /** Draws a last time and stops. */
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    this.draw();
+  }
+
+  /** The table as text (also what each snapshot prints). */
+  render(): string {
+    const s = this.session;
+    if (!s) return "live: waiting for the device...";
+    const now = s.nowNs;
+    const tasks = this.model.tasks.filter((t) => t.session === s.index);
+    const live = tasks.filter(isLive);
+    const ended = tasks.length - live.length;
+    // Longest-parked first: a stuck task rises to the top and stays there.
+    live.sort((a, b) => stuckRank(b) - stuckRank(a) || a.since - b.since);
+    const rows = live.slice(0, this.opts.maxRows ?? 30).map((t) => row(t, now, s.names));
+    const head = `live: ${s.device}, device time ${formatDuration(now)}: ${live.length} live tasks, ${ended} ended`;
+    const status = this.opts.status?.();
+    return [head, renderTable(COLUMNS, rows), ...(live.length > rows.length ? [`(${live.length - rows.length} more)`] : []), ...(status ? [status] : [])].join("\n");
+  }
+
+  private draw(): void {
+    const text = this.render();
+    if (this.out.isTTY) {
+      // Back to the top of the previous drawing, then overwrite it.
+      const up = this.drawnLines > 0 ? `\x1b[${this.drawnLines}F` : "";
+      this.out.write(`${up}\x1b[J${text}\n`);
+      this.drawnLines = text.split("\n").length;
+    } else {
+      this.out.write(`${text}\n\n`);
+    }
+  }
+}
+
+/** Parked with no waker stored: nothing can wake it. */
+function noWaker(t: TaskRecord): boolean {
+  return t.state === "parked" && t.liveWakers <= 0;
+}
+
+function stuckRank(t: TaskRecord): number {
+  return noWaker(t) ? 2 : t.state === "parked" ? 1 : 0;
+}
+
+function row(t: TaskRecord, now: number, names: NameTable): string[] {
+  const lifetime = now - (t.spawnedAt ?? t.firstSeen);
+  const busy = lifetime > 0 ? `${((100 * (t.busyNs + (t.state === "running" ? now - t.since : 0))) / lifetime).toFixed(1)}%` : "-";
+  const site = t.awaitSite !== 0 ? (names.get(t.awaitSite) ?? `site#${t.awaitSite}`) : "";
+  return [
+    t.name,
+    String(t.id),
+    noWaker(t) ? "STUCK (no waker)" : t.state,
+    formatDuration(Math.max(0, now - t.since)),
+    String(t.polls),
+    busy,
+    t.lastWakeAt === undefined ? "never" : `${formatDuration(Math.max(0, now - t.lastWakeAt))} ago`,
+    site,
+  ];
+}

@@ -1,0 +1,302 @@
+// The Perfetto mapping (docs/EXPORT.md): a process per device session (one executor), a thread
+// track per task incarnation holding a slice for the task's life with its polls nested inside,
+// flow arrows from the waker to the poll a wake caused, counters for channel fill, mutex holders,
+// application counters and memory, instants for logs, marks and lints, idle and interrupt slices
+// on tracks of their own, and an async slice per request (flow).
+//
+// Everything is written in time order as the timeline walks, so each track's events come out
+// sorted and every slice it opens is closed on the same track before the session ends.
+
+import type { Lint } from "../../model/lint.js";
+import { LintIndex } from "../lints.js";
+import {
+  logLevelName,
+  type PollResult,
+  type ResourceInfo,
+  type TaskState,
+  type TimelineSession,
+  type TimelineSink,
+  type Wake,
+} from "../timeline.js";
+import type { TraceEventWriter } from "./writer.js";
+
+export interface PerfettoTask {
+  tid: number;
+  /** Wake arrows waiting for this task's next poll (or its end). */
+  arrows: number[];
+  memory: number | undefined;
+}
+
+interface SessionTracks {
+  s: TimelineSession;
+  pid: number;
+  /** The executor's own track: idle, logs and lints outside any task. */
+  executorTid: number;
+  irqTid: number | undefined;
+  irqStack: number[];
+  idle: boolean;
+  requests: Map<number, { id: number; name: string }>;
+  /** Live tasks by id, to place a lint on the incarnation alive at its time. */
+  live: Map<number, TaskState<PerfettoTask>>;
+  lints: readonly Lint[];
+  nextLint: number;
+  memoryTotal: number;
+  /** ns from the time base to device time zero, when plain arithmetic is exact (SessionClock.offsetFrom). */
+  offset: number | undefined;
+}
+
+export interface PerfettoStats {
+  /** Arrows not drawn because a task had more than MAX_PENDING_ARROWS waiting. */
+  droppedArrows: number;
+  arrows: number;
+  lints: number;
+}
+
+/** A task woken many times before it runs again gets the first arrows; the rest are counted. */
+const MAX_PENDING_ARROWS = 64;
+const MAX_NAME = 200;
+
+export class PerfettoMapper implements TimelineSink<PerfettoTask> {
+  readonly stats: PerfettoStats = { droppedArrows: 0, arrows: 0, lints: 0 };
+  private readonly sessions = new Map<number, SessionTracks>();
+  private readonly lints: LintIndex;
+  private nextId = 1;
+  private nextArrow = 1;
+  private nextRequest = 1;
+  /** Unix ns that ts 0 stands for: the first event of the first session. */
+  private base: bigint | undefined;
+
+  constructor(
+    private readonly out: TraceEventWriter,
+    lints: readonly Lint[],
+  ) {
+    this.lints = new LintIndex(lints);
+  }
+
+  get timeBaseUnixNs(): bigint | undefined {
+    return this.base;
+  }
+
+  /** Process and thread ids: unique across the file (Perfetto names threads by tid). */
+  sessionPids(): { index: number; pid: number }[] {
+    return [...this.sessions.values()].map((t) => ({ index: t.s.index, pid: t.pid }));
+  }
+
+  sessionStart(s: TimelineSession): void {
+    this.base ??= s.clock.unixNs(s.firstT);
+    const pid = this.nextId++;
+    const tracks: SessionTracks = {
+      s, pid, executorTid: pid, irqTid: undefined, irqStack: [], idle: false,
+      requests: new Map(), live: new Map(), lints: this.lints.inOrder(s.index), nextLint: 0, memoryTotal: 0,
+      offset: s.clock.offsetFrom(this.base),
+    };
+    this.sessions.set(s.index, tracks);
+    this.out.event({ ph: "M", pid, name: "process_name", args: { name: `${s.info.device} / ${s.info.firmware} (session ${s.index})` } });
+    this.out.event({ ph: "M", pid, tid: pid, name: "thread_name", args: { name: "executor" } });
+  }
+
+  advance(s: TimelineSession, t: number): void {
+    const tr = this.tracks(s);
+    while (tr.nextLint < tr.lints.length && tr.lints[tr.nextLint]!.atNs < t) this.lint(tr, tr.lints[tr.nextLint++]!);
+  }
+
+  taskStart(task: TaskState<PerfettoTask>, parent: TaskState<PerfettoTask> | undefined): PerfettoTask {
+    const tr = this.tracks(task.session);
+    const tid = this.nextId++;
+    tr.live.set(task.id, task);
+    this.out.event({ ph: "M", pid: tr.pid, tid, name: "thread_name", args: { name: `${task.name} (task ${task.id})` } });
+    const args: Record<string, unknown> = { task_id: task.id, incarnation: task.incarnation, spawn_recorded: task.spawned };
+    if (task.parentId !== 0) args["parent"] = `${parent?.name ?? task.parentName ?? "task"} (task ${task.parentId})`;
+    if (task.spawnFlow !== 0) args["flow"] = tr.requests.get(task.spawnFlow)?.name ?? `flow ${task.spawnFlow}`;
+    this.out.event({ ph: "B", ts: this.ts(task.session, task.startT), pid: tr.pid, tid, name: clip(task.name), cat: "task", args });
+    return { tid, arrows: [], memory: undefined };
+  }
+
+  pollBegin(task: TaskState<PerfettoTask>, t: number): void {
+    const tr = this.tracks(task.session);
+    const ts = this.ts(task.session, t);
+    this.out.event({ ph: "B", ts, pid: tr.pid, tid: task.x.tid, name: "poll", cat: "poll", args: { poll: task.polls } });
+    this.landArrows(tr, task, ts);
+  }
+
+  pollEnd(task: TaskState<PerfettoTask>, t: number, result: PollResult): void {
+    const tr = this.tracks(task.session);
+    const args: Record<string, unknown> = { result };
+    if (task.awaitSite) args["await_site"] = task.awaitSite;
+    if (task.awaitResource) args["await_resource"] = `${task.awaitResource.kind} ${task.awaitResource.name}`;
+    this.out.event({ ph: "E", ts: this.ts(task.session, t), pid: tr.pid, tid: task.x.tid, args });
+  }
+
+  wake(w: Wake<PerfettoTask>): void {
+    const tr = this.tracks(w.target.session);
+    let fromTid: number | undefined;
+    if (w.kind === "task" && w.by && w.by !== w.target) fromTid = w.by.x.tid;
+    else if (w.kind === "irq" && tr.irqTid !== undefined && tr.irqStack.includes(w.irq)) fromTid = tr.irqTid;
+    if (fromTid === undefined) return;
+    if (w.target.x.arrows.length >= MAX_PENDING_ARROWS) {
+      this.stats.droppedArrows++;
+      return;
+    }
+    const id = this.nextArrow++;
+    // The start binds to the slice open on the waker's track (its poll, or its life).
+    this.out.event({ ph: "s", ts: this.ts(w.target.session, w.t), pid: tr.pid, tid: fromTid, name: "wake", cat: "wake", id });
+    w.target.x.arrows.push(id);
+    this.stats.arrows++;
+  }
+
+  taskEnd(task: TaskState<PerfettoTask>): void {
+    const tr = this.tracks(task.session);
+    const ts = this.ts(task.session, task.lastT);
+    this.landArrows(tr, task, ts);
+    if (task.x.memory !== undefined) this.setMemory(tr, task, task.lastT, 0);
+    this.out.event({ ph: "E", ts, pid: tr.pid, tid: task.x.tid, args: { state: task.end ?? "done" } });
+    if (tr.live.get(task.id) === task) tr.live.delete(task.id);
+  }
+
+  flowBegin(s: TimelineSession, task: TaskState<PerfettoTask> | undefined, flow: number, name: string, t: number): void {
+    const tr = this.tracks(s);
+    if (tr.requests.has(flow)) this.flowEnd(s, undefined, flow, t);
+    const request = { id: this.nextRequest++, name: name || `flow ${flow}` };
+    tr.requests.set(flow, request);
+    const args: Record<string, unknown> = { flow_id: flow };
+    if (task) args["began_in"] = `${task.name} (task ${task.id})`;
+    this.out.event({ ph: "b", ts: this.ts(s, t), pid: tr.pid, name: clip(request.name), cat: "request", id: request.id, args });
+  }
+
+  flowEnd(s: TimelineSession, _task: TaskState<PerfettoTask> | undefined, flow: number, t: number): void {
+    const tr = this.tracks(s);
+    const request = tr.requests.get(flow);
+    if (!request) return; // began before the trace did
+    tr.requests.delete(flow);
+    this.out.event({ ph: "e", ts: this.ts(s, t), pid: tr.pid, name: clip(request.name), cat: "request", id: request.id });
+  }
+
+  flowEnter(task: TaskState<PerfettoTask>, _previous: number, t: number): void {
+    const tr = this.tracks(task.session);
+    const name = task.flow === 0 ? "serves no request" : `serves ${tr.requests.get(task.flow)?.name ?? `flow ${task.flow}`}`;
+    this.out.event({ ph: "i", ts: this.ts(task.session, t), pid: tr.pid, tid: task.x.tid, name: clip(name), cat: "flow", s: "t", args: { flow_id: task.flow } });
+  }
+
+  log(s: TimelineSession, task: TaskState<PerfettoTask> | undefined, t: number, level: number, text: string, format: string, args: readonly number[]): void {
+    const tr = this.tracks(s);
+    this.out.event({
+      ph: "i", ts: this.ts(s, t), pid: tr.pid, tid: task?.x.tid ?? tr.executorTid, name: clip(text), cat: "log", s: "t",
+      args: { level: logLevelName(level), message: text, format, args: [...args] },
+    });
+  }
+
+  mark(s: TimelineSession, task: TaskState<PerfettoTask> | undefined, t: number, name: string): void {
+    const tr = this.tracks(s);
+    this.out.event({ ph: "i", ts: this.ts(s, t), pid: tr.pid, tid: task?.x.tid ?? tr.executorTid, name: clip(name), cat: "mark", s: "t" });
+  }
+
+  counter(s: TimelineSession, _task: TaskState<PerfettoTask> | undefined, t: number, name: string, value: number): void {
+    if (!Number.isFinite(value)) return;
+    const tr = this.tracks(s);
+    this.out.event({ ph: "C", ts: this.ts(s, t), pid: tr.pid, tid: tr.executorTid, name: clip(name), cat: "counter", args: { value } });
+  }
+
+  memory(task: TaskState<PerfettoTask>, t: number, bytes: number): void {
+    if (!Number.isFinite(bytes)) return;
+    this.setMemory(this.tracks(task.session), task, t, bytes);
+  }
+
+  resourceOp(s: TimelineSession, _task: TaskState<PerfettoTask> | undefined, t: number, res: ResourceInfo, _op: string, _outcome: string, level: number): void {
+    // The level is the fill afterwards: items in a channel, holders of a mutex.
+    const what = res.kind === "channel" ? "fill" : res.kind === "mutex" ? "holders" : undefined;
+    if (what === undefined || !Number.isFinite(level)) return;
+    const tr = this.tracks(s);
+    this.out.event({ ph: "C", ts: this.ts(s, t), pid: tr.pid, tid: tr.executorTid, name: clip(`${res.kind} ${res.name}`), cat: "resource", args: { [what]: level } });
+  }
+
+  idle(s: TimelineSession, begin: boolean, t: number): void {
+    const tr = this.tracks(s);
+    if (begin === tr.idle) return; // unmatched: its other half is not in the trace
+    tr.idle = begin;
+    const ts = this.ts(s, t);
+    if (begin) this.out.event({ ph: "B", ts, pid: tr.pid, tid: tr.executorTid, name: "idle", cat: "idle" });
+    else this.out.event({ ph: "E", ts, pid: tr.pid, tid: tr.executorTid });
+  }
+
+  interrupt(s: TimelineSession, enter: boolean, irq: number, t: number): void {
+    const tr = this.tracks(s);
+    const ts = this.ts(s, t);
+    if (tr.irqTid === undefined) {
+      tr.irqTid = this.nextId++;
+      this.out.event({ ph: "M", pid: tr.pid, tid: tr.irqTid, name: "thread_name", args: { name: "interrupts" } });
+    }
+    if (enter) {
+      tr.irqStack.push(irq);
+      this.out.event({ ph: "B", ts, pid: tr.pid, tid: tr.irqTid, name: `irq ${irq}`, cat: "isr", args: { irq } });
+      return;
+    }
+    const at = tr.irqStack.lastIndexOf(irq);
+    if (at < 0) return; // entered before the trace began
+    // Handlers nest; an exit closes its handler and any inner one whose exit was not recorded.
+    while (tr.irqStack.length > at) {
+      tr.irqStack.pop();
+      this.out.event({ ph: "E", ts, pid: tr.pid, tid: tr.irqTid });
+    }
+  }
+
+  sessionEnd(s: TimelineSession): void {
+    const tr = this.tracks(s);
+    this.advance(s, Number.POSITIVE_INFINITY);
+    const ts = this.ts(s, s.lastT);
+    for (const flow of [...tr.requests.keys()]) this.flowEnd(s, undefined, flow, s.lastT);
+    if (tr.idle) this.idle(s, false, s.lastT);
+    while (tr.irqStack.length > 0) {
+      tr.irqStack.pop();
+      this.out.event({ ph: "E", ts, pid: tr.pid, tid: tr.irqTid! });
+    }
+  }
+
+  // ---- helpers -----------------------------------------------------------------------------
+
+  private tracks(s: TimelineSession): SessionTracks {
+    return this.sessions.get(s.index)!;
+  }
+
+  /** Trace-event time (µs since the first event of the file, ns precision) of a device time. */
+  private ts(s: TimelineSession, t: number): number {
+    const offset = this.tracks(s).offset;
+    // Whole ns divided by 1000: the division is correctly rounded, so the JSON shows the exact
+    // decimal (at most three places).
+    if (offset !== undefined) return (offset + Math.round(t)) / 1000;
+    return Number(s.clock.unixNs(t) - this.base!) / 1000;
+  }
+
+  private landArrows(tr: SessionTracks, task: TaskState<PerfettoTask>, ts: number): void {
+    for (const id of task.x.arrows) this.out.event({ ph: "f", ts, pid: tr.pid, tid: task.x.tid, name: "wake", cat: "wake", id, bp: "e" });
+    task.x.arrows.length = 0;
+  }
+
+  private setMemory(tr: SessionTracks, task: TaskState<PerfettoTask>, t: number, bytes: number): void {
+    const ts = this.ts(task.session, t);
+    tr.memoryTotal += bytes - (task.x.memory ?? 0);
+    task.x.memory = bytes;
+    this.out.event({ ph: "C", ts, pid: tr.pid, tid: tr.executorTid, name: clip(`memory: ${task.name} (task ${task.id})`), cat: "memory", args: { bytes } });
+    this.out.event({ ph: "C", ts, pid: tr.pid, tid: tr.executorTid, name: "memory: all tasks", cat: "memory", args: { bytes: tr.memoryTotal } });
+  }
+
+  /** A lint as an instant on the track of the first task it names that is alive at its time,
+   *  else on the executor's track. Times past the last event are shown at the end. */
+  private lint(tr: SessionTracks, lint: Lint): void {
+    const s = tr.s;
+    const t = Math.min(Math.max(lint.atNs, s.firstT), s.lastT);
+    const task = lint.tasks.map((x) => tr.live.get(x.id)).find((x) => x !== undefined);
+    const args: Record<string, unknown> = {
+      kind: lint.kind, severity: lint.severity, hint: lint.hint,
+      tasks: lint.tasks.map((x) => `${x.name} (task ${x.id})`), at_ns: lint.atNs, evidence: lint.evidence,
+    };
+    if (lint.site !== undefined) args["site"] = lint.site;
+    if (lint.resource !== undefined) args["resource"] = lint.resource;
+    if (lint.untilNs !== undefined) args["until_ns"] = lint.untilNs;
+    this.out.event({ ph: "i", ts: this.ts(s, t), pid: tr.pid, tid: task?.x.tid ?? tr.executorTid, name: clip(lint.title), cat: "lint", s: "t", args });
+    this.stats.lints++;
+  }
+}
+
+function clip(text: string): string {
+  return text.length > MAX_NAME ? `${text.slice(0, MAX_NAME - 1)}…` : text;
+}

@@ -1,0 +1,237 @@
+// Request flows: each request (FLOW_BEGIN..FLOW_END) with the tasks that served it, the await
+// sites and resources they waited at, in order, with timings. Memory stays bounded however many
+// requests a trace holds: a flow is tracked in detail while it runs; once it ends, its latency and
+// per-site times go into per-kind histograms, and only the slowest RETAINED_PER_KIND flows of each
+// kind keep their details (the slow-request analysis needs no more).
+
+import { Histogram } from "./histogram.js";
+
+/** Flows kept in detail per kind (flow name), the slowest ones. */
+export const RETAINED_PER_KIND = 100;
+/** Steps kept per flow; later ones are only counted (their time still adds to the sums). */
+export const MAX_STEPS = 48;
+/** Tasks listed per flow. */
+export const MAX_FLOW_TASKS = 32;
+
+/** One wait of a task serving the flow: parked at `site` on `resource` from `atNs` for `waitNs`. */
+export interface FlowStep {
+  task: number; // index in TraceModel.tasks
+  site: number;
+  resource: number;
+  atNs: number;
+  waitNs: number;
+  /** The wake that ended it came from another task of the same flow (a join, a reply). */
+  internal: boolean;
+}
+
+/** Time the flow's tasks waited at one (site, resource). */
+export interface FlowWait {
+  site: number;
+  resource: number;
+  waitNs: number;
+  /** Part of waitNs ended by a wake from another task of the same flow. */
+  internalNs: number;
+  count: number;
+  /** The task that held the resource when the longest wait began (mutexes), -1 if unknown. */
+  blocker: number;
+  longestNs: number;
+}
+
+export interface FlowRecord {
+  session: number;
+  id: number;
+  nameId: number;
+  name: string;
+  beganAt: number;
+  /** NaN while running. */
+  endedAt: number;
+  /** Task that began it (index in TraceModel.tasks), -1 if unknown. */
+  owner: number;
+  /** Tasks that served it, in order of arrival (indices), at most MAX_FLOW_TASKS. */
+  tasks: number[];
+  taskCount: number;
+  /** CPU time of its tasks while serving it. */
+  busyNs: number;
+  waits: Map<number, FlowWait>;
+  steps: FlowStep[];
+  stepsDropped: number;
+  /** Its kind's statistics (where it goes when it ends). */
+  kindStats: FlowKind;
+}
+
+/** Per (site, resource), across the finished flows of one kind. */
+export interface KindSite {
+  site: number;
+  resource: number;
+  /** External wait (not internal) per flow that waited there at all. */
+  perFlow: Histogram;
+}
+
+export interface FlowKind {
+  session: number;
+  nameId: number;
+  name: string;
+  latency: Histogram;
+  busy: Histogram;
+  sites: Map<number, KindSite>;
+  /** The slowest finished flows, in detail (unordered). */
+  retained: FlowRecord[];
+  /** Latency of the fastest retained flow (the bar a new flow must pass). */
+  retainedFloor: number;
+  unfinished: number;
+  /** First and last flow start, for the time-clustering check. */
+  firstBeganAt: number;
+  lastBeganAt: number;
+}
+
+/** Key of a (site, resource) pair: a small integer (fast map key) for the usual small ids. */
+export function waitKey(site: number, resource: number): number {
+  return site < 0x4000 && resource < 0x4000 ? (site << 14) | resource : 0x1000_0000 + site * 0x1_0000_0000 + resource;
+}
+
+export class FlowTracker {
+  /** Running flows of the session being read, by id (a session's flows end with it). */
+  readonly active = new Map<number, FlowRecord>();
+  /** Finished-flow statistics by kind, in order of first appearance. */
+  readonly kinds: FlowKind[] = [];
+  private readonly kindIndex = new Map<string, FlowKind>();
+  private readonly kindById = new Map<number, FlowKind>();
+  finished = 0;
+
+  get(session: number, id: number): FlowRecord | undefined {
+    const f = this.active.get(id);
+    return f !== undefined && f.session === session ? f : undefined;
+  }
+
+  begin(session: number, id: number, nameId: number, name: string, owner: number, t: number): FlowRecord {
+    const old = this.get(session, id);
+    if (old) this.end(old, t, true);
+    const kind = this.kind(session, nameId, name);
+    const f: FlowRecord = {
+      session, id, nameId, name, beganAt: t, endedAt: Number.NaN, owner,
+      tasks: [], taskCount: 0, busyNs: 0, waits: new Map(), steps: [], stepsDropped: 0, kindStats: kind,
+    };
+    this.active.set(id, f);
+    if (Number.isNaN(kind.firstBeganAt)) kind.firstBeganAt = t;
+    kind.lastBeganAt = t;
+    if (owner >= 0) this.join(f, owner);
+    return f;
+  }
+
+  /** A task (index) serves the flow from now on. */
+  join(f: FlowRecord, task: number): void {
+    if (f.tasks.includes(task)) return;
+    f.taskCount++;
+    if (f.tasks.length < MAX_FLOW_TASKS) f.tasks.push(task);
+  }
+
+  addWait(f: FlowRecord, step: FlowStep, blocker: number): void {
+    const key = waitKey(step.site, step.resource);
+    let w = f.waits.get(key);
+    if (!w) {
+      w = { site: step.site, resource: step.resource, waitNs: 0, internalNs: 0, count: 0, blocker: -1, longestNs: 0 };
+      f.waits.set(key, w);
+    }
+    w.waitNs += step.waitNs;
+    if (step.internal) w.internalNs += step.waitNs;
+    w.count++;
+    if (step.waitNs > w.longestNs) {
+      w.longestNs = step.waitNs;
+      w.blocker = blocker;
+    }
+    if (f.steps.length < MAX_STEPS) f.steps.push(step);
+    else f.stepsDropped++;
+  }
+
+  /** Ends a flow: its figures go into its kind's statistics; kept in detail if among the slowest.
+   *  `unfinished`: it was replaced or the trace ended first (counted, not in the latencies). */
+  end(f: FlowRecord, t: number, unfinished = false): void {
+    if (this.active.get(f.id) === f) this.active.delete(f.id);
+    const kind = f.kindStats;
+    if (unfinished) {
+      kind.unfinished++;
+      return;
+    }
+    f.endedAt = t;
+    this.finished++;
+    const latency = t - f.beganAt;
+    kind.latency.add(latency);
+    kind.busy.add(f.busyNs);
+    for (const w of f.waits.values()) {
+      const external = w.waitNs - w.internalNs;
+      if (external <= 0) continue;
+      const key = waitKey(w.site, w.resource);
+      let s = kind.sites.get(key);
+      if (!s) {
+        s = { site: w.site, resource: w.resource, perFlow: new Histogram() };
+        kind.sites.set(key, s);
+      }
+      s.perFlow.add(external);
+    }
+    retain(kind, f, latency);
+  }
+
+  /** Flows still running when their session ends. */
+  closeSession(session: number): void {
+    for (const f of [...this.active.values()]) if (f.session === session) this.end(f, f.beganAt, true);
+    this.kindById.clear();
+  }
+
+  kind(session: number, nameId: number, name: string): FlowKind {
+    const byId = this.kindById.get(nameId);
+    // (kindById serves the session being read; it is cleared when another one starts)
+    if (byId) return byId;
+    const key = `${session}\u0000${name}`;
+    let k = this.kindIndex.get(key);
+    if (!k) {
+      k = {
+        session, nameId, name, latency: new Histogram(), busy: new Histogram(), sites: new Map(),
+        retained: [], retainedFloor: 0, unfinished: 0, firstBeganAt: Number.NaN, lastBeganAt: Number.NaN,
+      };
+      this.kindIndex.set(key, k);
+      this.kinds.push(k);
+    }
+    this.kindById.set(nameId, k);
+    return k;
+  }
+
+  /** Forgets finished-flow statistics (a report window starts); running flows stay. */
+  resetFinished(): void {
+    this.kinds.length = 0;
+    this.kindIndex.clear();
+    this.kindById.clear();
+    this.finished = 0;
+  }
+}
+
+export function latencyOf(f: FlowRecord): number {
+  return f.endedAt - f.beganAt;
+}
+
+/** Keeps `f` if it is among the RETAINED_PER_KIND slowest of its kind. Replacing the fastest
+ *  retained flow is a linear scan, but only flows slower than all but one of the kept ones pay it. */
+function retain(kind: FlowKind, f: FlowRecord, latency: number): void {
+  const kept = kind.retained;
+  if (kept.length < RETAINED_PER_KIND) {
+    kept.push(f);
+    if (kept.length === RETAINED_PER_KIND) kind.retainedFloor = minLatency(kept).value;
+    return;
+  }
+  if (latency <= kind.retainedFloor) return;
+  const { at } = minLatency(kept);
+  kept[at] = f;
+  kind.retainedFloor = minLatency(kept).value;
+}
+
+function minLatency(list: FlowRecord[]): { at: number; value: number } {
+  let at = 0;
+  let value = Number.POSITIVE_INFINITY;
+  for (let i = 0; i < list.length; i++) {
+    const l = latencyOf(list[i]!);
+    if (l < value) {
+      value = l;
+      at = i;
+    }
+  }
+  return { at, value };
+}

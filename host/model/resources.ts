@@ -1,0 +1,200 @@
+// Resources (channels, mutexes, timers, io objects): capacity, fill level, how long a bounded
+// channel stayed full, who holds a mutex, which tasks use each side, and how long tasks waited
+// on it. One record per resource, updated in place.
+
+import { RESOURCE_KINDS } from "../format/spec.js";
+import type { TaskRecord } from "./tasks.js";
+
+export type ResourceKind = (typeof RESOURCE_KINDS)[number]["name"] | "unknown";
+
+/** Waits on one resource by tasks of one name at one site. */
+export interface ResourceWaiter {
+  taskName: string;
+  /** The task of that name that waited longest in one go (index in TraceModel.tasks). */
+  taskIndex: number;
+  site: number;
+  waits: number;
+  waitNs: number;
+  maxWaitNs: number;
+}
+
+export interface ResourceRecord {
+  session: number;
+  /** Position in TraceModel.resources. */
+  index: number;
+  id: number;
+  kind: ResourceKind;
+  name: string;
+  capacity: number;
+  /** Undefined when the RES_CREATE is not in the trace. */
+  createdAt: number | undefined;
+  droppedAt: number | undefined;
+  level: number;
+  maxLevel: number;
+  ops: number;
+  blockedOps: number;
+  /** Channels: full (level >= capacity) since, NaN when not full. */
+  fullSince: number;
+  fullNs: number;
+  longestFullNs: number;
+  longestFullAt: number;
+  /** Mutexes: the holding task (index in TraceModel.tasks), -1 when free or unknown. */
+  holder: number;
+  holderSince: number;
+  /** Mutexes: the last HOLD_RING holds (task, from, to), to blame a wait on who held it longest. */
+  holds: HoldRing | null;
+  /** Tasks seen on each side (channels: send / recv; mutexes: acquire). Ended ones are pruned
+   *  now and then, so these stay near the number of live users. */
+  senders: Set<TaskRecord>;
+  receivers: Set<TaskRecord>;
+  /** Completed waits of tasks parked on this resource. */
+  waits: number;
+  waitNs: number;
+  maxWaitNs: number;
+  /** By task name and site (see waiterKey). */
+  waiters: Map<number, ResourceWaiter>;
+}
+
+export function newResource(session: number, index: number, id: number): ResourceRecord {
+  return {
+    session,
+    index,
+    id,
+    kind: "unknown",
+    name: `resource ${id}`,
+    capacity: 0,
+    createdAt: undefined,
+    droppedAt: undefined,
+    level: 0,
+    maxLevel: 0,
+    ops: 0,
+    blockedOps: 0,
+    fullSince: Number.NaN,
+    fullNs: 0,
+    longestFullNs: 0,
+    longestFullAt: 0,
+    holder: -1,
+    holderSince: 0,
+    holds: null,
+    senders: new Set(),
+    receivers: new Set(),
+    waits: 0,
+    waitNs: 0,
+    maxWaitNs: 0,
+    waiters: new Map(),
+  };
+}
+
+export function resourceKindName(code: number): ResourceKind {
+  return RESOURCE_KINDS.find((k) => k.code === code)?.name ?? "unknown";
+}
+
+/** A bounded channel's level changed at `t`: open or close a full interval. */
+export function setLevel(r: ResourceRecord, level: number, t: number): void {
+  r.level = level;
+  if (level > r.maxLevel) r.maxLevel = level;
+  if (r.kind !== "channel" || r.capacity <= 0) return;
+  const full = level >= r.capacity;
+  if (full && Number.isNaN(r.fullSince)) {
+    r.fullSince = t;
+  } else if (!full && !Number.isNaN(r.fullSince)) {
+    closeFull(r, t);
+    r.fullSince = Number.NaN;
+  }
+}
+
+/** Accounts the open full interval up to `t` (it stays open). */
+export function closeFull(r: ResourceRecord, t: number): void {
+  const d = t - r.fullSince;
+  r.fullNs += d;
+  if (d > r.longestFullNs) {
+    r.longestFullNs = d;
+    r.longestFullAt = r.fullSince;
+  }
+}
+
+/** Adds a task to one side's user set, pruning ended tasks when the set has doubled. */
+export function addUser(set: Set<TaskRecord>, task: TaskRecord): void {
+  if (set.has(task)) return;
+  set.add(task);
+  if (set.size >= 64 && (set.size & (set.size - 1)) === 0) {
+    for (const t of set) if (t.endedAt !== undefined) set.delete(t);
+  }
+}
+
+export function noteWait(r: ResourceRecord, task: TaskRecord, site: number, waitNs: number): void {
+  r.waits++;
+  r.waitNs += waitNs;
+  if (waitNs > r.maxWaitNs) r.maxWaitNs = waitNs;
+  const key = task.nameKey < 0x4000 && site < 0x4000 ? (task.nameKey << 14) | site : 0x1000_0000 + task.nameKey * 0x1_0000_0000 + site;
+  let w = r.waiters.get(key);
+  if (!w) {
+    w = { taskName: task.name, taskIndex: task.index, site, waits: 0, waitNs: 0, maxWaitNs: 0 };
+    r.waiters.set(key, w);
+  }
+  w.waits++;
+  w.waitNs += waitNs;
+  if (waitNs > w.maxWaitNs) {
+    w.maxWaitNs = waitNs;
+    w.taskIndex = task.index;
+  }
+}
+
+/** Holds remembered per mutex: enough to cover any wait behind a queue of short holds. */
+export const HOLD_RING = 64;
+
+export class HoldRing {
+  private task = new Int32Array(HOLD_RING);
+  private from = new Float64Array(HOLD_RING);
+  private to = new Float64Array(HOLD_RING);
+  private next = 0;
+  private count = 0;
+
+  push(task: number, from: number, to: number): void {
+    const k = this.next;
+    this.task[k] = task;
+    this.from[k] = from;
+    this.to[k] = to;
+    this.next = (k + 1) % HOLD_RING;
+    if (this.count < HOLD_RING) this.count++;
+  }
+
+  /** Adds each remembered hold's overlap with [a, b] to `into` (task index -> ns). */
+  overlaps(a: number, b: number, into: Map<number, number>): void {
+    for (let j = 0; j < this.count; j++) {
+      const k = (this.next - 1 - j + HOLD_RING) % HOLD_RING;
+      if (this.to[k]! <= a) break; // holds are in time order: older ones ended even earlier
+      const o = Math.min(b, this.to[k]!) - Math.max(a, this.from[k]!);
+      if (o > 0) into.set(this.task[k]!, (into.get(this.task[k]!) ?? 0) + o);
+    }
+  }
+}
+
+/** A mutex changes hands at `t`: the current hold (if any) ends, `next` (-1: nobody) holds it. */
+export function changeHolder(r: ResourceRecord, next: number, t: number): void {
+  if (r.holder >= 0) {
+    r.holds ??= new HoldRing();
+    r.holds.push(r.holder, r.holderSince, t);
+  }
+  r.holder = next;
+  r.holderSince = t;
+}
+
+/** The task that held mutex `r` for most of [a, b] (-1 if nobody known did). */
+export function blameHolder(r: ResourceRecord, a: number, b: number): number {
+  const time = new Map<number, number>();
+  r.holds?.overlaps(a, b, time);
+  if (r.holder >= 0) {
+    const o = b - Math.max(a, r.holderSince);
+    if (o > 0) time.set(r.holder, (time.get(r.holder) ?? 0) + o);
+  }
+  let best = -1;
+  let most = 0;
+  for (const [task, ns] of time) {
+    if (ns > most) {
+      most = ns;
+      best = task;
+    }
+  }
+  return best;
+}

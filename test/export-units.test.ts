@@ -1,0 +1,169 @@
+// The exporters' pure parts: device time to Unix time, deterministic ids, log text, lint placement,
+// and the OTLP settings from flags and OTEL_* variables (with the secrets that must not print).
+
+import { describe, it, expect } from "vitest";
+import fc from "fast-check";
+import { SessionClock, hrTime } from "../host/export/clock.js";
+import { IdScheme } from "../host/export/ids.js";
+import { formatLog } from "../host/export/log-text.js";
+import { LintIndex } from "../host/export/lints.js";
+import { OtlpConfigError, redact, resolveSendConfig, resourceOverridesFromEnv, spanLimitsFromEnv } from "../host/export/otlp/config.js";
+import { ticksToNs } from "../host/format/chunk.js";
+import type { Lint } from "../host/model/lint.js";
+
+describe("SessionClock: device ticks to Unix ns, exactly", () => {
+  const exact = (anchorTicks: bigint, unix: bigint, hz: bigint, ticks: bigint) => {
+    const d = (ticks - anchorTicks) * 1_000_000_000n;
+    const q = d / hz;
+    return unix + (d % hz !== 0n && d < 0n ? q - 1n : q);
+  };
+
+  it("matches BigInt arithmetic for any tick rate, anchor and time (while t is exact)", () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(1_000_000, 32_768, 1_000_000_000, 48_000_000, 7, 80_000_000),
+        fc.bigInt({ min: 0n, max: 2n ** 40n }),
+        fc.bigInt({ min: 0n, max: 2n ** 40n }),
+        fc.bigInt({ min: 1_000_000_000_000_000_000n, max: 2_000_000_000_000_000_000n }),
+        (hz, anchorTicks, ticks, unix) => {
+          const t = ticksToNs(Number(ticks), hz);
+          fc.pre(Number.isInteger(1e9 / hz) ? t <= Number.MAX_SAFE_INTEGER : true);
+          const clock = new SessionClock({ ticks: Number(anchorTicks), unixNs: unix }, hz);
+          expect(clock.unixNs(t)).toBe(exact(anchorTicks, unix, BigInt(hz), ticks));
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it("is exact past 2^53 ns of Unix time (where doubles would round)", () => {
+    const clock = new SessionClock({ ticks: 0, unixNs: 1_795_441_914_403_897_601n }, 1_000_000);
+    expect(clock.unixNs(ticksToNs(3, 1_000_000))).toBe(1_795_441_914_403_900_601n);
+  });
+
+  it("gives HrTime without losing a nanosecond", () => {
+    expect(hrTime(1_795_441_914_403_897_601n)).toEqual([1_795_441_914, 403_897_601]);
+    expect(hrTime(-1n)).toEqual([-1, 999_999_999]);
+  });
+
+  it("gives plain-number offsets only where they are exact", () => {
+    const clock = new SessionClock({ ticks: 10, unixNs: 1_795_441_914_403_897_601n }, 1_000_000);
+    expect(clock.offsetFrom(1_795_441_914_000_000_000n)).toBe(403_897_601 - 10_000);
+    expect(clock.offsetFrom(0n)).toBeUndefined(); // 1.8e18 ns: past 2^53
+    expect(new SessionClock({ ticks: 0, unixNs: 5n }, 32_768).offsetFrom(0n)).toBeUndefined(); // not whole ns per tick
+    // µs as whole ns / 1000 print as the exact decimal.
+    for (const ns of [1_234_567, 5, 258_000, 8_999_999_999_999]) expect(String(ns / 1000)).toBe((ns / 1000).toFixed(3).replace(/\.?0+$/, ""));
+  });
+});
+
+describe("IdScheme: deterministic trace and span ids", () => {
+  it("gives the same ids for the same file and key, different ones otherwise", () => {
+    const a = new IdScheme("created=1");
+    const b = new IdScheme("created=1");
+    const other = new IdScheme("created=2");
+    expect(a.traceId("x")).toBe(b.traceId("x"));
+    expect(a.spanId("x")).toBe(b.spanId("x"));
+    expect(a.traceId("x")).not.toBe(other.traceId("x"));
+    expect(a.spanId("x")).not.toBe(a.spanId("y"));
+    expect(a.traceId("x")).toMatch(/^[0-9a-f]{32}$/);
+    expect(a.spanId("x")).toMatch(/^[0-9a-f]{16}$/);
+  });
+
+  it("does not collide across many keys", () => {
+    const ids = new IdScheme("created=42");
+    const seen = new Set<string>();
+    for (let i = 0; i < 20_000; i++) seen.add(ids.spanId(`session=0/1/task=${i}.1`));
+    expect(seen.size).toBe(20_000);
+  });
+});
+
+describe("formatLog", () => {
+  it("fills each {} in turn and keeps what does not fit", () => {
+    expect(formatLog("request {} done with {} workers", [7, 3])).toBe("request 7 done with 3 workers");
+    expect(formatLog("a {} b {}", [1])).toBe("a 1 b {}");
+    expect(formatLog("no holes", [1, -2])).toBe("no holes [1, -2]");
+    expect(formatLog("", [])).toBe("");
+  });
+});
+
+describe("LintIndex: each lint placed once", () => {
+  const lint = (kind: Lint["kind"], atNs: number, ids: number[], session = 0): Lint => ({
+    kind, severity: "warning", title: kind, hint: "", session, atNs, evidence: {},
+    tasks: ids.map((id) => ({ session, id, name: `t${id}` })),
+  });
+
+  it("gives a task's lints up to its end, the rest to the session", () => {
+    const a = lint("long-poll", 50, [1]);
+    const b = lint("leak", 500, [1]);
+    const d = lint("deadlock", 60, [1, 2]);
+    const s = lint("lost-events", 1, []);
+    const other = lint("leak", 5, [1], 1);
+    const index = new LintIndex([b, d, a, s, other]);
+    expect(index.takeForTask(0, 1, 100)).toEqual([a, d]); // first incarnation ends at 100
+    expect(index.takeForTask(0, 1, 100)).toEqual([]);
+    expect(index.takeForTask(0, 2, 1000)).toEqual([d]); // the deadlock names both tasks
+    expect(index.takeForSession(0)).toEqual([s, b]); // b: no incarnation of task 1 reached 500
+    expect(index.inOrder(1)).toEqual([other]);
+    expect(index.inOrder(0).map((l) => l.atNs)).toEqual([1, 50, 60, 500]);
+  });
+});
+
+describe("OTLP settings from flags and OTEL_EXPORTER_OTLP_* variables", () => {
+  it("adds /v1/traces to a base URL, keeps a full one, and prefers flags to variables", () => {
+    expect(resolveSendConfig({ endpoint: "http://collector:4318" }, {})!.url).toBe("http://collector:4318/v1/traces");
+    expect(resolveSendConfig({ endpoint: "https://otlp.example/api/traces" }, {})!.url).toBe("https://otlp.example/api/traces");
+    expect(resolveSendConfig({}, { OTEL_EXPORTER_OTLP_ENDPOINT: "http://c:4318/base" })!.url).toBe("http://c:4318/base/v1/traces");
+    expect(resolveSendConfig({}, { OTEL_EXPORTER_OTLP_ENDPOINT: "http://c:4318/", OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: "http://t:1/x" })!.url).toBe("http://t:1/x");
+    expect(resolveSendConfig({ endpoint: "http://flag:1" }, { OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: "http://t:1/x" })!.url).toBe("http://flag:1/v1/traces");
+    expect(resolveSendConfig({}, {})).toBeUndefined();
+  });
+
+  it("takes protocol and timeout from flag, signal variable, general variable, then default", () => {
+    expect(resolveSendConfig({ endpoint: "http://c" }, {})).toMatchObject({ protocol: "http/protobuf", timeoutMillis: 10_000 });
+    expect(resolveSendConfig({ endpoint: "http://c" }, { OTEL_EXPORTER_OTLP_PROTOCOL: "http/json", OTEL_EXPORTER_OTLP_TIMEOUT: "500" }))
+      .toMatchObject({ protocol: "http/json", timeoutMillis: 500 });
+    expect(resolveSendConfig({ endpoint: "http://c" }, { OTEL_EXPORTER_OTLP_PROTOCOL: "http/json", OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: "http/protobuf" })!.protocol).toBe("http/protobuf");
+    expect(resolveSendConfig({ endpoint: "http://c", protocol: "http/json", timeoutMs: "42" }, { OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: "http/protobuf" }))
+      .toMatchObject({ protocol: "http/json", timeoutMillis: 42 });
+  });
+
+  it("refuses what it cannot do, naming the setting and never a header value", () => {
+    const refuse = (f: () => unknown) => {
+      try {
+        f();
+      } catch (e) {
+        expect(e).toBeInstanceOf(OtlpConfigError);
+        return (e as Error).message;
+      }
+      throw new Error("accepted");
+    };
+    expect(refuse(() => resolveSendConfig({ endpoint: "ftp://x" }, {}))).toBe("--endpoint must be an http:// or https:// URL, not ftp://");
+    expect(refuse(() => resolveSendConfig({ endpoint: "not a url" }, {}))).toBe("--endpoint must be an http:// or https:// URL");
+    expect(refuse(() => resolveSendConfig({ endpoint: "http://c" }, { OTEL_EXPORTER_OTLP_PROTOCOL: "grpc" }))).toContain("grpc is not supported");
+    expect(refuse(() => resolveSendConfig({ endpoint: "http://c", timeoutMs: "soon" }, {}))).toContain("--timeout");
+    const msg = refuse(() => resolveSendConfig({ endpoint: "http://c", headers: ["bad header=s3cr3t-value"] }, {}));
+    expect(msg).toContain("--header");
+    expect(msg).not.toContain("s3cr3t");
+    expect(refuse(() => spanLimitsFromEnv({ OTEL_SPAN_EVENT_COUNT_LIMIT: "-1" }))).toContain("OTEL_SPAN_EVENT_COUNT_LIMIT");
+  });
+
+  it("collects every secret: header values from flags and variables, URL credentials and query", () => {
+    const cfg = resolveSendConfig(
+      { endpoint: "https://me:p%40ss@otlp.example/v1/traces?token=qwerty", headers: ["Authorization=Bearer abc123", "x-empty="] },
+      { OTEL_EXPORTER_OTLP_HEADERS: "api-key=k%20ey,x-scope=team", OTEL_EXPORTER_OTLP_TRACES_HEADERS: "x-other=zzz" },
+    )!;
+    expect(cfg.headers).toEqual({ Authorization: "Bearer abc123", "x-empty": "" });
+    expect(cfg.displayUrl).toBe("https://otlp.example/v1/traces");
+    for (const s of ["Bearer abc123", "k ey", "k%20ey", "team", "zzz", "p%40ss", "p@ss", "qwerty", "token=qwerty"]) expect(cfg.secrets).toContain(s);
+    expect(cfg.secrets).not.toContain("me"); // a user name is not a credential (and would blank out every "me")
+    const text = "failed: Bearer abc123 / k ey / p@ss / ?token=qwerty / qwerty";
+    expect(redact(text, cfg.secrets)).toBe("failed: *** / *** / *** / ?*** / ***");
+  });
+
+  it("reads span limits and resource attributes the SDK's way", () => {
+    expect(spanLimitsFromEnv({})).toEqual({ events: 128, links: 128 });
+    expect(spanLimitsFromEnv({ OTEL_SPAN_EVENT_COUNT_LIMIT: "10", OTEL_SPAN_LINK_COUNT_LIMIT: "0" })).toEqual({ events: 10, links: 0 });
+    expect(resourceOverridesFromEnv({ OTEL_RESOURCE_ATTRIBUTES: "deployment.environment=lab,service.name=x", OTEL_SERVICE_NAME: "gw" }))
+      .toEqual({ "deployment.environment": "lab", "service.name": "gw" });
+  });
+});
