@@ -1,22 +1,25 @@
-// Export throughput and memory: OTLP (protobuf and JSON files) and Perfetto JSON from a
-// synthetic async workload, beside the baseline of only decoding the same trace file; and the
-// heap each export needs for a trace and for one four times as long (streaming: the same).
+// Export throughput and memory: OTLP (protobuf and JSON files) and Perfetto JSON from the
+// synthetic server workload of the analysis bench (long-lived tasks, one request flow per job),
+// beside the baseline of only decoding the same trace file; and the heap each export retains
+// for a trace and for one four times as long (streaming: the same).
 // Prints nothing: the bench runner reports.
 
 import v8 from "node:v8";
 import { runInNewContext } from "node:vm";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { exportOtlp } from "../host/export/otlp/export.js";
 import { exportPerfetto } from "../host/export/perfetto/export.js";
 import { openTrace } from "../host/tracefile/trace.js";
-import { TraceWriter } from "../host/tracefile/writer.js";
-import { ChunkStreamEncoder, syntheticWorkload } from "../test/support/wire-encoder.js";
+import { writeWorkload } from "./analysis.js";
 
 export interface ExportBenchResult {
-  /** Wire events in the timed trace. */
+  /** Wire events in the timed trace, and in the one 4x as long. */
   events: number;
+  longEvents: number;
+  /** Trace-file bytes per event: what holding the input alone would cost. */
+  fileBytesPerEvent: number;
   decodeEventsPerSec: number;
   otlpProtobufEventsPerSec: number;
   otlpJsonEventsPerSec: number;
@@ -28,17 +31,17 @@ export interface ExportBenchResult {
   perfettoHeapMiB: { base: number; long: number };
 }
 
-const EVENTS = 500_000;
+const EVENTS = 1_000_000;
 const LONG = 4 * EVENTS;
 const RUNS = 3;
-const CHUNK_SIZE = 256;
-const CHUNKS_PER_ITEM = 16;
 
 export async function benchExport(): Promise<ExportBenchResult> {
   const dir = mkdtempSync(join(tmpdir(), "taskscope-bench-export-"));
   try {
-    const trace = writeWorkload(join(dir, "base.trace.cbor"), EVENTS);
-    const long = writeWorkload(join(dir, "long.trace.cbor"), LONG);
+    const trace = join(dir, "base.trace.cbor");
+    const long = join(dir, "long.trace.cbor");
+    writeWorkload(trace, EVENTS);
+    writeWorkload(long, LONG);
     const out = (name: string) => join(dir, name);
 
     const decodeS = await bestOf(async () => {
@@ -66,6 +69,8 @@ export async function benchExport(): Promise<ExportBenchResult> {
 
     return {
       events: EVENTS,
+      longEvents: LONG,
+      fileBytesPerEvent: statSync(trace).size / EVENTS,
       decodeEventsPerSec: EVENTS / decodeS,
       otlpProtobufEventsPerSec: EVENTS / pbS,
       otlpJsonEventsPerSec: EVENTS / jsonS,
@@ -77,30 +82,6 @@ export async function benchExport(): Promise<ExportBenchResult> {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-}
-
-function writeWorkload(path: string, events: number): string {
-  const writer = new TraceWriter(path);
-  writer.header({ tool: "bench/export", source: "synthetic", created: 1_800_000_000_000_000_000n });
-  const session = writer.session({
-    deviceSession: 1, format: 1, tickHz: 1_000_000, device: "bench", firmware: "synthetic", mode: "overwrite",
-    chunkSize: CHUNK_SIZE, chunkCount: 64, namesCapacity: 4096, maxTasks: 256, filter: 0x7ff,
-    anchor: { ticks: 0, unixNs: 1_800_000_000_000_000_000n },
-  });
-  let pending: Uint8Array[] = [];
-  const encoder = new ChunkStreamEncoder({ chunkSize: CHUNK_SIZE }, (payload) => {
-    pending.push(payload);
-    if (pending.length === CHUNKS_PER_ITEM) {
-      writer.chunks(session, pending);
-      pending = [];
-    }
-  });
-  for (const event of syntheticWorkload(events, 7)) encoder.add(event);
-  encoder.flush();
-  writer.chunks(session, pending);
-  writer.footer({ reason: "bench", events });
-  writer.close();
-  return path;
 }
 
 /** Seconds of the fastest of RUNS calls. */

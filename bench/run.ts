@@ -185,6 +185,20 @@ async function main(): Promise<void> {
       unit: "MiB",
       baseline: { what: "same export, 1x trace", value: exp.perfettoHeapMiB.base },
     }),
+    // Streaming means the heap an export retains does not follow the trace's length: the growth
+    // from the 1x to the 4x trace, per added event, beside holding the input file alone.
+    ...(["OTLP", "Perfetto"] as const).map((name) => {
+      const heap = name === "OTLP" ? exp.otlpHeapMiB : exp.perfettoHeapMiB;
+      const growth = (Math.max(0, heap.long - heap.base) * 2 ** 20) / (exp.longEvents - exp.events);
+      return figure({
+        id: `export_${name.toLowerCase()}_heap_growth_bytes_per_event`,
+        what: `${name} export retained heap growth per added event`,
+        value: growth,
+        unit: "B",
+        baseline: { what: "holding the trace file: its bytes per event", value: exp.fileBytesPerEvent },
+        target: { op: "<=", value: 0.5 },
+      });
+    }),
   ];
 
   const machine = { node: process.version, cpu: os.cpus()[0]?.model ?? "unknown", cores: os.cpus().length };

@@ -324,6 +324,9 @@ function sendHello(now: u64): void {
   txU32(<u32>(now >> 32));
   txLinkState();
   txInfoRecord();
+  // With the link state's first unsent, `drained` tells the host what earlier connections were
+  // handed, so it does not take their events for ones lost on its own link.
+  txCountersRecord();
   txEnd();
 }
 

@@ -119,8 +119,25 @@ describe("link frames on the wire", () => {
     expect(hello).toMatchObject({ command: seq, linkVersion: 1, rxMax: 32 });
     expect(hello.now).toBeGreaterThanOrEqual(5_000_000);
     expect(hello.state).toEqual({ streaming: false, namesSent: 0, firstUnsent: 0, oldestKept: 0, rxDamaged: 0 });
-    const [info] = decodeRecords(hello.info);
+    const [info, ...rest] = decodeRecords(hello.info);
     expect(info).toMatchObject({ type: "INFO", device: "harness", firmware: "core-harness 1", sessionId: SESSION, tickHz: 1_000_000 });
+    expect(rest).toEqual([]);
+    expect(decodeRecords(hello.counters)).toMatchObject([{ type: "COUNTERS", recorded: 0, drained: 0 }]);
+  });
+
+  it("HELLO's counters and first unsent say what an earlier connection was handed", () => {
+    const d = loadDevice();
+    d.e.setup!(0, 1_000_000);
+    for (let i = 0; i < 11; i++) d.e.internFixed!(i);
+    d.e.stress!(3000, 7);
+    d.command(COMMAND.DUMP, dumpAll()); // an earlier pull takes everything
+    const hello = decodeHello(d.command(COMMAND.HELLO).frames[0]!.payload);
+    const [counters] = decodeRecords(hello.counters);
+    if (counters?.type !== "COUNTERS") throw new Error("HELLO without COUNTERS");
+    expect(counters.recorded).toBeGreaterThan(2000);
+    expect(counters).toMatchObject({ drained: counters.recorded, pendingEvents: 0 });
+    expect(hello.state.firstUnsent).toBeGreaterThan(0);
+    expect(hello.state.firstUnsent).toBe(counters.nextSeq);
   });
 
   it("frames are COBS with delimiters on both sides and a CRC-32 that zlib agrees with", () => {

@@ -222,6 +222,44 @@ describe("trace-pull --port over a clean pty", () => {
     expect(r.stderr).toContain(`${c.droppedOverwritten.toLocaleString("en-US")} events dropped on the device`);
   });
 
+  it("a second pull of the same boot: the first pull's events are named as such, not as lost", async () => {
+    // The board runs the demo in a loop on a 16 KiB ring: by the second pull, what the first one
+    // took has been overwritten by newer events.
+    const sim = await DeviceSim.start({ tty: pty.a, scenario: "demo-loop", sessions: [0xd00e], wasmPath: SERIAL_DEVICE_16K_WASM });
+    try {
+      const first = join(dir, "first.trace.cbor");
+      const second = join(dir, "second.trace.cbor");
+      await waitFor("the board to record", () => sim.recorded > 5_000);
+      const r1 = await pull(["--port", pty.b, "-o", first]).result;
+      expect(r1.code, r1.stderr).toBe(0);
+      const after = sim.recorded;
+      await waitFor("the board to record a ring's worth more", () => sim.recorded > after + 20_000);
+      sim.windDown();
+      await waitFor("the demo loop to wind down", () => sim.scenarioDone);
+      const r2 = await pull(["--port", pty.b, "-o", second]).result;
+      expect(r2.code, r2.stderr).toBe(0);
+      expect(r2.stderr).toContain("nothing lost on the link");
+      const s1 = readWholeTrace(first).sessions[0]!;
+      const s2 = readWholeTrace(second).sessions[0]!;
+      expect(r2.stderr).toMatch(/[\d,]+ events went to an earlier pull of this boot/);
+
+      expect(s1.info.earlier).toBeUndefined();
+      expect(s2.info.earlier?.drained).toBe(s1.counters!.drained);
+      // The chunks still in the ring come again: the second file starts with them.
+      expect(s2.events).toBeGreaterThan(0);
+
+      const report = spawnSync(process.execPath, [join(ROOT, "dist/host/cli/trace-report.js"), second, "--json"], { encoding: "utf8" });
+      expect(report.status, report.stderr).toBe(0);
+      const loss = JSON.parse(report.stdout).sessions[0].loss;
+      expect(loss.lostInTransfer).toBe(0);
+      // Every event the device handed over is in one of the two files, or went to the first pull.
+      expect(loss.pulledEarlier + s2.events).toBe(s2.counters!.drained);
+      expect(loss.pulledEarlier).toBeGreaterThan(0);
+    } finally {
+      await sim.stop();
+    }
+  });
+
   it("says in one line when the port is missing, busy, or has no device on it", async () => {
     const missing = await pull(["--port", join(dir, "no-such-tty")]).result;
     expect(missing.code).toBe(1);

@@ -239,7 +239,9 @@ describe("FORMAT.md section 6 cddl matches the trace file schema", () => {
 
   it("header, session (with anchor), names, chunks, counters", () => {
     expect(rules.get("header")).toEqual([...ITEM_KEYS.header]);
-    expect(rules.get("session")).toEqual([...ITEM_KEYS.session.slice(0, -1), "anchor", ...ITEM_KEYS.anchor]);
+    expect(rules.get("session")).toEqual([
+      ...ITEM_KEYS.session.slice(0, -1), "anchor", ...ITEM_KEYS.anchor, ...ITEM_KEYS["session-optional"], ...ITEM_KEYS.earlier,
+    ]);
     expect(rules.get("names")).toEqual([...ITEM_KEYS.names]);
     expect(rules.get("chunks")).toEqual([...ITEM_KEYS.chunks]);
     expect(rules.get("counters")).toEqual([...ITEM_KEYS.counters]);

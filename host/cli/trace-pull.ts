@@ -159,9 +159,8 @@ async function pullWasi(wasm: string, values: { output?: string; "drain-ms"?: st
   progress.done();
 
   const s = ingest.stats;
-  const c = s.counters;
-  const dropped = (c?.droppedOverwritten ?? 0) + (c?.droppedFull ?? 0);
-  const linkLost = c ? c.drained - s.events : 0;
+  const dropped = s.droppedOnDevice;
+  const linkLost = s.lostInTransfer;
   console.error(
     `trace-pull: wrote ${output}: ${formatCount(s.events)} events, ${s.chunks} chunks, ${formatBytes(writer.size)}` +
       (dropped > 0 ? `; ${formatCount(dropped)} events dropped on the device (ring full)` : "; nothing lost") +
@@ -270,12 +269,11 @@ async function pullSerial(path: string, values: SerialFlags, appArgs: string[]):
 }
 
 function serialSummary(output: string, size: number, s: SerialPullStats): string {
-  const c = s.ingest.counters;
-  const dropped = (c?.droppedOverwritten ?? 0) + (c?.droppedFull ?? 0);
-  const linkLost = c ? Math.max(0, c.drained - s.ingest.events) : 0;
+  const { droppedOnDevice: dropped, lostInTransfer: linkLost, pulledEarlier } = s.ingest;
   const parts = [`trace-pull: wrote ${output}: ${formatCount(s.ingest.events)} events, ${s.ingest.chunks} chunks, ${formatBytes(size)}`];
   parts.push(dropped > 0 ? `${formatCount(dropped)} events dropped on the device (ring full)` : "nothing dropped on the device");
   parts.push(linkLost > 0 ? `${formatCount(linkLost)} events lost on the link` : "nothing lost on the link");
+  if (pulledEarlier > 0) parts.push(`${formatCount(pulledEarlier)} events went to an earlier pull of this boot (not in this file)`);
   if (s.link.chunksLost > 0) parts.push(`${formatCount(s.link.chunksLost)} chunks missing (lost on the link, or overwritten before they were sent)`);
   const link = [`${formatCount(s.frames.frames)} frames`];
   if (s.frames.damaged > 0) link.push(`${s.frames.damaged} damaged`);

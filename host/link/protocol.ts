@@ -129,6 +129,8 @@ export interface HelloReply {
   state: LinkState;
   /** The INFO record (header included), for the ingest. */
   info: Uint8Array;
+  /** The COUNTERS record (header included): with state.firstUnsent, what earlier connections had. */
+  counters: Uint8Array;
 }
 
 export interface StatusReply {
@@ -158,13 +160,16 @@ export function decodeHello(p: Uint8Array): HelloReply {
   const fixed = 2 + 1 + 1 + 8 + LINK_STATE_BYTES;
   if (p.length < fixed + 3) throw new RangeError(`HELLO payload of ${p.length} bytes is too short`);
   const v = new DataView(p.buffer, p.byteOffset, p.byteLength);
+  const infoEnd = fixed + 3 + v.getUint16(fixed + 1, true);
+  if (p.length < infoEnd + 3) throw new RangeError(`HELLO payload of ${p.length} bytes ends before its COUNTERS record`);
   return {
     command: v.getUint16(0, true),
     linkVersion: p[2]!,
     rxMax: p[3]!,
     now: v.getUint32(4, true) + v.getUint32(8, true) * 2 ** 32,
     state: readState(v, 12),
-    info: p.subarray(fixed),
+    info: p.subarray(fixed, infoEnd),
+    counters: p.subarray(infoEnd),
   };
 }
 

@@ -13,7 +13,7 @@
 import { decodeRecords, DecodeError, type CountersRecord } from "../format/index.js";
 import { unixNowNs } from "../tracefile/writer.js";
 import { ChunkOrder, seqAfter } from "./chunk-order.js";
-import type { ClockAnchor } from "../tracefile/schema.js";
+import type { ClockAnchor, EarlierPull } from "../tracefile/schema.js";
 import {
   COMMAND,
   DEVICE_FRAME,
@@ -27,13 +27,15 @@ import {
   streamPayload,
   ackPayload,
   type Frame,
+  type HelloReply,
   type LinkState,
 } from "./protocol.js";
 
 /** Where ordered records go (host/pull/link-ingest.ts writes them to a trace file). */
 export interface LinkSink {
-  /** A device session starts: its INFO record and the clock anchor from HELLO. */
-  session(info: Uint8Array, anchor: ClockAnchor): void;
+  /** A device session starts: its INFO record, the clock anchor from HELLO, and what earlier
+   *  connections had pulled of it when this one joined. */
+  session(info: Uint8Array, anchor: ClockAnchor, earlier: EarlierPull): void;
   /** Records of the current session, in order: NAMES, CHUNK, COUNTERS (concatenated). */
   records(bytes: Uint8Array): void;
   /** Chunks fromSeq..toSeq (inclusive) of the current session will never arrive. */
@@ -131,6 +133,8 @@ interface DeviceSession {
   /** INFO record and clock anchor from the latest HELLO. */
   info: Uint8Array;
   anchor: ClockAnchor;
+  /** What earlier connections had been handed when this pull joined the session (its first HELLO). */
+  earlier: EarlierPull;
   /** The device's chunk size (from INFO). */
   chunkSize: number;
   /** Stream flow control: chunks the device may send past our ACK, and what we last ACKed. */
@@ -475,7 +479,7 @@ export class LinkSession {
     const anchor: ClockAnchor = { ticks: reply.now, unixNs: (inf.sentUnixNs + recvNs) / 2n };
     const same = this.dev && this.dev.id === f.session;
     debug(`hello from session ${f.session}${same ? " (the same)" : ""}`);
-    if (!same) this.enterSession(f.session, reply.info, anchor);
+    if (!same) this.enterSession(f.session, reply.info, anchor, earlierPull(reply));
     const d = this.dev!;
     d.info = reply.info;
     d.anchor = anchor;
@@ -554,7 +558,7 @@ export class LinkSession {
     }
   }
 
-  private enterSession(id: number, info: Uint8Array, anchor: ClockAnchor): void {
+  private enterSession(id: number, info: Uint8Array, anchor: ClockAnchor, earlier: EarlierPull): void {
     this.endSession("the device restarted before it arrived");
     this.flushOut();
     this.out = [];
@@ -571,7 +575,7 @@ export class LinkSession {
     );
     this.dev = {
       id, announced: false, lastFrameSeq: undefined, nextName: 1, chunks, uncertain: false, state: undefined,
-      namesMissing: false, finalDumpDone: false, info, anchor,
+      namesMissing: false, finalDumpDone: false, info, anchor, earlier,
       chunkSize: new DataView(info.buffer, info.byteOffset).getUint16(3 + 6, true),
       // A quarter of the ring may be out beyond our ACK: enough to keep a line busy for many
       // round trips, while a pulled cable swallows at most that much (the rest stays unsent),
@@ -584,7 +588,7 @@ export class LinkSession {
   private announce(d: DeviceSession): void {
     d.announced = true;
     this.stats.sessions++;
-    this.sink.session(d.info, d.anchor);
+    this.sink.session(d.info, d.anchor, d.earlier);
     this.flushOut();
   }
 
@@ -658,4 +662,11 @@ export class LinkSession {
     this.out = [];
     this.sink.records(parts.length === 1 ? parts[0]! : Buffer.concat(parts));
   }
+}
+
+/** HELLO's first unsent and its counters' `drained`: what earlier connections were handed. */
+function earlierPull(reply: HelloReply): EarlierPull {
+  const counters = decodeRecords(reply.counters)[0];
+  if (counters?.type !== "COUNTERS") throw new RangeError("HELLO carries no COUNTERS record");
+  return { firstUnsent: reply.state.firstUnsent, drained: counters.drained };
 }

@@ -7,7 +7,8 @@ import { decodeRecords, decodeChunk, DecodeError, EventBatch, NameTable } from "
 import type { DeviceCounters, InfoRecord, NamesRecord } from "../format/index.js";
 import { LOG_ARG } from "../format/spec.js";
 import type { TraceWriter } from "../tracefile/writer.js";
-import { sessionInfoFromInfo, type ClockAnchor, type FooterInfo } from "../tracefile/schema.js";
+import { sessionInfoFromInfo, type ClockAnchor, type EarlierPull, type FooterInfo } from "../tracefile/schema.js";
+import { sentEarlier, transferAccount, type HeldEvents, type TransferAccount } from "../tracefile/transfer.js";
 
 export interface IngestStats {
   /** Record bytes received. */
@@ -21,7 +22,13 @@ export interface IngestStats {
   seqGaps: number;
   /** Chunks a link reported lost in transport (linkLoss), stored as loss items. */
   linkLost: number;
+  /** The latest COUNTERS of the current session. */
   counters: DeviceCounters | undefined;
+  /** Over all sessions, from their counters: events dropped on the device (overwritten or
+   *  refused), lost on the way here, and handed to earlier pulls (not in this file, not lost). */
+  droppedOnDevice: number;
+  lostInTransfer: number;
+  pulledEarlier: number;
 }
 
 interface OpenSession {
@@ -29,6 +36,8 @@ interface OpenSession {
   info: InfoRecord;
   names: NameTable;
   nextSeq: number | undefined;
+  earlier: EarlierPull | undefined;
+  held: HeldEvents;
   counters: DeviceCounters | undefined;
   countersWritten: DeviceCounters | undefined;
   countersWrittenAt: number;
@@ -40,8 +49,13 @@ export interface IngestOptions {
 }
 
 export class TraceIngest {
-  readonly stats: IngestStats = { bytes: 0, chunks: 0, events: 0, sessions: 0, damaged: 0, seqGaps: 0, linkLost: 0, counters: undefined };
+  readonly stats: IngestStats = {
+    bytes: 0, chunks: 0, events: 0, sessions: 0, damaged: 0, seqGaps: 0, linkLost: 0, counters: undefined,
+    droppedOnDevice: 0, lostInTransfer: 0, pulledEarlier: 0,
+  };
   private session: OpenSession | undefined;
+  /** The account of the sessions before the current one. */
+  private readonly closed = { droppedOnDevice: 0, lostInTransfer: 0, pulledEarlier: 0 };
   private readonly scratch = new EventBatch(1024);
   private readonly countersIntervalMs: number;
 
@@ -52,8 +66,9 @@ export class TraceIngest {
     this.countersIntervalMs = options.countersIntervalMs ?? 1000;
   }
 
-  /** Takes one drain's worth of complete records, read when the device clock said `anchor`. */
-  push(bytes: Uint8Array, anchor: ClockAnchor): void {
+  /** Takes one drain's worth of complete records, read when the device clock said `anchor`.
+   *  `earlier`: for a pull joining a running session, what earlier connections had of it. */
+  push(bytes: Uint8Array, anchor: ClockAnchor, earlier?: EarlierPull): void {
     this.stats.bytes += bytes.length;
     let records;
     try {
@@ -67,7 +82,7 @@ export class TraceIngest {
     for (const r of records) {
       if (r.type === "INFO") {
         this.flushChunks(payloads);
-        this.enterSession(r, anchor);
+        this.enterSession(r, anchor, earlier);
       } else if (r.type === "NAMES") {
         this.takeNames(r);
       } else if (r.type === "CHUNK") {
@@ -79,6 +94,7 @@ export class TraceIngest {
     }
     this.flushChunks(payloads);
     this.writeCounters(false);
+    this.account();
   }
 
   /** Chunks fromSeq..toSeq (inclusive, u32 wrap allowed) of the current session were lost in
@@ -97,19 +113,28 @@ export class TraceIngest {
     return this.writer.footer({ reason, events: this.stats.events });
   }
 
-  private enterSession(info: InfoRecord, anchor: ClockAnchor): void {
+  private enterSession(info: InfoRecord, anchor: ClockAnchor, earlier: EarlierPull | undefined): void {
     const current = this.session;
     if (current && current.info.sessionId === info.sessionId) {
       // INFO sent again (the host asked for it): same boot; repeated names are checked, not re-written.
       return;
     }
     this.writeCounters(true);
-    const index = this.writer.session(sessionInfoFromInfo(info, anchor));
+    if (current) {
+      const a = this.sessionAccount(current);
+      this.closed.droppedOnDevice += a.droppedOnDevice;
+      this.closed.lostInTransfer += a.lostInTransfer;
+      this.closed.pulledEarlier += a.pulledEarlier;
+    }
+    const sessionInfo = sessionInfoFromInfo(info, anchor, earlier);
+    const index = this.writer.session(sessionInfo);
     this.session = {
       index,
       info,
       names: new NameTable(),
       nextSeq: undefined,
+      earlier: sessionInfo.earlier,
+      held: { events: 0, resentEvents: 0 },
       counters: undefined,
       countersWritten: undefined,
       countersWrittenAt: 0,
@@ -148,6 +173,8 @@ export class TraceIngest {
     let events = 0;
     for (let i = 0; i < batch.length; i++) if (batch.kind[i] !== LOG_ARG) events++;
     this.stats.events += events;
+    s.held.events += events;
+    if (sentEarlier(seq, s.earlier)) s.held.resentEvents += events;
     this.stats.chunks++;
     out.push(payload);
   }
@@ -166,6 +193,19 @@ export class TraceIngest {
     this.writer.counters(s.index, s.counters);
     s.countersWritten = s.counters;
     s.countersWrittenAt = now;
+  }
+
+  /** Brings the loss figures of `stats` up to date: the closed sessions plus the current one. */
+  private account(): void {
+    const a = this.session ? this.sessionAccount(this.session) : { droppedOnDevice: 0, lostInTransfer: 0, pulledEarlier: 0 };
+    this.stats.droppedOnDevice = this.closed.droppedOnDevice + a.droppedOnDevice;
+    this.stats.lostInTransfer = this.closed.lostInTransfer + a.lostInTransfer;
+    this.stats.pulledEarlier = this.closed.pulledEarlier + a.pulledEarlier;
+  }
+
+  private sessionAccount(s: OpenSession): TransferAccount & { droppedOnDevice: number } {
+    const c = s.counters;
+    return { ...transferAccount(c, s.held, s.earlier), droppedOnDevice: c ? c.droppedOverwritten + c.droppedFull : 0 };
   }
 
   private damage(reason: string): void {

@@ -3,7 +3,7 @@
 // An optional tap sees the same records (the live view decodes them).
 
 import type { LinkSink } from "../link/session.js";
-import type { ClockAnchor } from "../tracefile/schema.js";
+import type { ClockAnchor, EarlierPull } from "../tracefile/schema.js";
 import type { TraceIngest } from "./ingest.js";
 
 export type RecordTap = (records: Uint8Array, anchor: ClockAnchor) => void;
@@ -16,9 +16,9 @@ export class LinkIngest implements LinkSink {
     private readonly tap?: RecordTap,
   ) {}
 
-  session(info: Uint8Array, anchor: ClockAnchor): void {
+  session(info: Uint8Array, anchor: ClockAnchor, earlier: EarlierPull): void {
     this.anchor = anchor;
-    this.ingest.push(info, anchor);
+    this.ingest.push(info, anchor, earlier);
     this.tap?.(info, anchor);
   }
 

@@ -85,7 +85,8 @@ function lossText(s: ReportData["sessions"][number]): string {
   if (l.droppedOnDevice > 0) parts.push(`${formatCount(l.droppedOnDevice)} events on the device`);
   if (l.lostInTransfer > 0) parts.push(`${formatCount(l.lostInTransfer)} in transfer`);
   if (l.damagedChunks > 0) parts.push(`${l.damagedChunks} damaged chunks`);
-  return parts.length > 0 ? parts.join(", ") : l.exact ? "nothing" : "unknown";
+  const earlier = l.pulledEarlier > 0 ? ` (${formatCount(l.pulledEarlier)} earlier events went to an earlier pull)` : "";
+  return (parts.length > 0 ? parts.join(", ") : l.exact ? "nothing" : "unknown") + earlier;
 }
 
 function esc(s: string): string {

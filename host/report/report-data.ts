@@ -15,6 +15,7 @@ import type { HistogramSummary } from "../model/histogram.js";
 import type { Thresholds } from "../model/thresholds.js";
 import { waitsForGraph } from "../model/waits-for.js";
 import { matchesTaskFilter, type TaskFilter } from "./task-filter.js";
+import { transferAccount } from "../tracefile/transfer.js";
 
 export const REPORT_SCHEMA = "taskscope.report/1";
 
@@ -27,6 +28,8 @@ export interface LossReport {
   namesDropped: number;
   /** Events the device handed over that never reached the file (transport loss). */
   lostInTransfer: number;
+  /** Events the device handed to an earlier pull of the same session: not in this file, not lost. */
+  pulledEarlier: number;
   /** Chunks damaged in transport or storage and left out. */
   damagedChunks: number;
   /** Device ticks -> ns range of the first and last dropped event, when known. */
@@ -372,7 +375,7 @@ function sessionReport(
     refusedEvents: c?.droppedFull ?? 0,
     chunksOverwritten: c?.chunksOverwritten ?? 0,
     namesDropped: c?.namesDropped ?? 0,
-    lostInTransfer: c ? Math.max(0, c.drained - s.events) : 0,
+    ...transferAccount(c, s, s.info.earlier),
     damagedChunks: damaged,
     dropRangeNs: c && c.firstDrop > 0 ? [ticksToNs(c.firstDrop, hz), ticksToNs(c.lastDrop, hz)] : null,
     exact: c !== undefined,

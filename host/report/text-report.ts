@@ -86,7 +86,8 @@ function sessionLines(s: SessionReport, many: boolean): string[] {
   const range = l.dropRangeNs ? ` between ${formatDuration(l.dropRangeNs[0])} and ${formatDuration(l.dropRangeNs[1])}` : "";
   return [
     `${many ? `session ${s.index}: ` : ""}device ${s.device}, firmware ${s.firmware}, ${hz} clock, ring ${s.ring.chunkCount} x ${s.ring.chunkSize} B (${s.ring.mode})`,
-    `recorded ${formatDuration(s.durationNs)} from ${start}: ${formatCount(s.events)} events in ${formatCount(s.chunks)} chunks`,
+    `recorded ${formatDuration(s.durationNs)} from ${start}: ${formatCount(s.events)} events in ${formatCount(s.chunks)} chunks` +
+      (l.pulledEarlier > 0 ? `; ${formatCount(l.pulledEarlier)} earlier events of this boot went to an earlier pull` : ""),
     `lost: ${lost.length === 0 ? (l.exact ? "nothing" : "unknown (no device counters in the file)") : lost.join("; ") + range}`,
   ];
 }

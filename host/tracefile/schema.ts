@@ -33,6 +33,17 @@ export interface SessionInfo {
   maxTasks: number;
   filter: number;
   anchor: ClockAnchor;
+  /** Where a pull joined a device session that earlier connections had already pulled from
+   *  (absent when it joined at the start). */
+  earlier?: EarlierPull;
+}
+
+/** The device's own account, when a connection began, of what it had handed over before: every
+ *  chunk before `firstUnsent`, holding `drained` events. Those events are the earlier pull's, not
+ *  losses of this one (FORMAT.md section 7.4). */
+export interface EarlierPull {
+  firstUnsent: number;
+  drained: number;
 }
 
 export type StoredLossKind = "link" | "decode";
@@ -80,7 +91,9 @@ export const ITEM_KEYS = {
     "session", "device_session", "format", "tick_hz", "device", "firmware", "mode",
     "chunk_size", "chunk_count", "names_capacity", "max_tasks", "filter", "anchor",
   ],
+  "session-optional": ["earlier"],
   anchor: ["ticks", "unix_ns"],
+  earlier: ["first_unsent", "drained"],
   names: ["session", "names"],
   chunks: ["session", "chunks"],
   counters: ["session", "counters"],
@@ -92,7 +105,7 @@ export const ITEM_KEYS = {
 } as const;
 
 /** Builds the session description from a decoded INFO record and a clock anchor. */
-export function sessionInfoFromInfo(info: InfoRecord, anchor: ClockAnchor): SessionInfo {
+export function sessionInfoFromInfo(info: InfoRecord, anchor: ClockAnchor, earlier?: EarlierPull): SessionInfo {
   return {
     deviceSession: info.sessionId,
     format: info.version,
@@ -106,6 +119,7 @@ export function sessionInfoFromInfo(info: InfoRecord, anchor: ClockAnchor): Sess
     maxTasks: info.maxTasks,
     filter: info.filter,
     anchor,
+    ...(earlier && earlier.drained > 0 ? { earlier } : {}),
   };
 }
 
@@ -162,6 +176,11 @@ function nested(map: CborMap, key: string, what: string): CborMap {
   return v;
 }
 
+function earlierPull(e: CborMap): EarlierPull {
+  checkKeys(e, "session earlier", ITEM_KEYS.earlier);
+  return { firstUnsent: uint(e, "first_unsent", "session earlier"), drained: uint(e, "drained", "session earlier") };
+}
+
 /** Which item a decoded value is, from its keys; undefined if none. */
 export function itemTypeOf(value: Value): TraceItemType | undefined {
   if (!isMap(value)) return undefined;
@@ -196,7 +215,7 @@ export function toTraceItem(value: Value, offset: number, byteStrings: readonly 
       };
     }
     case "session": {
-      checkKeys(m, "session", ITEM_KEYS.session);
+      checkKeys(m, "session", ITEM_KEYS.session, ITEM_KEYS["session-optional"]);
       const a = nested(m, "anchor", "session");
       checkKeys(a, "session anchor", ITEM_KEYS.anchor);
       const mode = text(m, "mode", "session");
@@ -217,6 +236,7 @@ export function toTraceItem(value: Value, offset: number, byteStrings: readonly 
           maxTasks: uint(m, "max_tasks", w),
           filter: uint(m, "filter", w),
           anchor: { ticks: uint(a, "ticks", "session anchor"), unixNs: bigUint(a, "unix_ns", "session anchor") },
+          ...(Object.hasOwn(m, "earlier") ? { earlier: earlierPull(nested(m, "earlier", w)) } : {}),
         },
       };
     }

@@ -9,6 +9,7 @@ import { NameTable } from "../format/names.js";
 import type { DeviceCounters } from "../format/records.js";
 import { WIRE_FORMAT_VERSION } from "../format/spec.js";
 import { TraceFileError } from "./errors.js";
+import { sentEarlier } from "./transfer.js";
 import { TraceFileReader, type ReaderOptions, type ReaderStats, type Truncation } from "./reader.js";
 import type { FooterInfo, LossInfo, SessionInfo, TraceHeader, TraceItem } from "./schema.js";
 
@@ -21,6 +22,8 @@ export interface TraceSession {
   chunks: number;
   /** Wire events decoded (a LOG and its arguments count once). */
   events: number;
+  /** Of those, events in chunks the device had sent before this pull joined (info.earlier). */
+  resentEvents: number;
   /** Seq of the last chunk seen. */
   lastSeq: number | undefined;
 }
@@ -160,7 +163,7 @@ export class Trace {
         }
         this.sessions.push({
           index: item.session, info: item.info, names: new NameTable(), counters: undefined,
-          chunks: 0, events: 0, lastSeq: undefined,
+          chunks: 0, events: 0, resentEvents: 0, lastSeq: undefined,
         });
         return;
       case "names":
@@ -198,6 +201,7 @@ export class Trace {
         const header = decodeChunk(payload, tickHz, batch, offset);
         seq = header.seq;
         session.events += header.events;
+        if (sentEarlier(seq, session.info.earlier)) session.resentEvents += header.events;
         this.totals.events += header.events;
       } catch (error) {
         if (!(error instanceof DecodeError)) throw error;

@@ -103,6 +103,9 @@ export class TraceWriter {
       max_tasks: cborUint(info.maxTasks, "max_tasks"),
       filter: cborUint(info.filter, "filter"),
       anchor: { ticks: cborUint(info.anchor.ticks, "anchor.ticks"), unix_ns: cborUint(info.anchor.unixNs, "anchor.unix_ns") },
+      ...(info.earlier
+        ? { earlier: { first_unsent: cborUint(info.earlier.firstUnsent, "earlier.first_unsent"), drained: cborUint(info.earlier.drained, "earlier.drained") } }
+        : {}),
     });
     return index;
   }

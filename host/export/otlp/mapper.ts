@@ -22,6 +22,7 @@ import {
 } from "../timeline.js";
 import type { TraceHeader } from "../../tracefile/schema.js";
 import { SpanDetails, SpanKind, readableSpan, type FinishedSpan, type SpanLimits, type SpanRef } from "./spans.js";
+import { transferAccount } from "../../tracefile/transfer.js";
 
 export type PollMode = "spans" | "events";
 
@@ -336,7 +337,9 @@ export class OtlpMapper implements TimelineSink<OtlpTask> {
     };
     if (c) {
       a["taskscope.loss.dropped_on_device"] = c.droppedOverwritten + c.droppedFull;
-      a["taskscope.loss.lost_in_transfer"] = Math.max(0, c.drained - src.events);
+      const transfer = transferAccount(c, src, src.info.earlier);
+      a["taskscope.loss.lost_in_transfer"] = transfer.lostInTransfer;
+      a["taskscope.loss.pulled_earlier"] = transfer.pulledEarlier;
       a["taskscope.loss.chunks_overwritten"] = c.chunksOverwritten;
       a["taskscope.loss.names_dropped"] = c.namesDropped;
     }
