@@ -1,7 +1,8 @@
 // host/link/chunk-order.ts on its own: chunks out of order, twice, or never.
 
 import { describe, it, expect } from "vitest";
-import { ChunkOrder, seqAfter, GONE, type ChunkOrderStats } from "../host/link/chunk-order.js";
+import { ChunkOrder, GONE, type ChunkOrderStats } from "../host/link/chunk-order.js";
+import { seqAfter } from "../host/format/chunk.js";
 
 function order(maxHeld = 100) {
   const out: (number | string)[] = [];

@@ -276,3 +276,9 @@ function decodeEvents(payload: Uint8Array, tickHz: number, out: EventBatch, base
   out.length = row;
   return { seq, baseTicks, contextTask, events };
 }
+
+/** Chunk seq `a` comes after `b` in u32 sequence arithmetic (sequence numbers wrap). */
+export function seqAfter(a: number, b: number): boolean {
+  const d = (a - b) >>> 0;
+  return d !== 0 && d < 0x80000000;
+}

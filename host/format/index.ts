@@ -19,5 +19,5 @@ export {
   type RecordStreamResult,
 } from "./records.js";
 export { EventBatch, type DecodedEvent } from "./batch.js";
-export { decodeChunk, decodeChunkHeader, ticksToNs, type ChunkHeader } from "./chunk.js";
+export { decodeChunk, decodeChunkHeader, seqAfter, ticksToNs, type ChunkHeader } from "./chunk.js";
 export { NameTable } from "./names.js";

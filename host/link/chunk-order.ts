@@ -3,6 +3,8 @@
 // that a run of them will never come. One report per gap, because that is how a trace reader sees
 // a gap (FORMAT.md section 6: a stored loss covering the exact gap is not counted twice).
 
+import { seqAfter } from "../format/chunk.js";
+
 /** Where ordered chunks and gap reports go. */
 export interface ChunkOutput {
   /** A CHUNK record (header included), in sequence order. */
@@ -20,12 +22,6 @@ export interface ChunkOrderStats {
   chunksLost: number;
   /** Chunks asked for again. */
   resendRequests: number;
-}
-
-/** a comes after b in u32 sequence arithmetic. */
-export function seqAfter(a: number, b: number): boolean {
-  const d = (a - b) >>> 0;
-  return d !== 0 && d < 0x80000000;
 }
 
 const inc = (s: number): number => (s + 1) >>> 0;

@@ -10,9 +10,9 @@
 // carry on in the new session. Commands are answered in order; one is in flight at a time and is
 // sent again when its answer does not come.
 
-import { decodeRecords, DecodeError, type CountersRecord } from "../format/index.js";
+import { decodeRecords, DecodeError, seqAfter, type CountersRecord } from "../format/index.js";
 import { unixNowNs } from "../tracefile/writer.js";
-import { ChunkOrder, seqAfter } from "./chunk-order.js";
+import { ChunkOrder } from "./chunk-order.js";
 import type { ClockAnchor, EarlierPull } from "../tracefile/schema.js";
 import {
   COMMAND,
@@ -472,6 +472,7 @@ export class LinkSession {
   private onHello(f: Frame): void {
     const inf = this.inflight;
     const reply = decodeHello(f.payload);
+    const earlier = earlierPull(reply); // before anything changes: a malformed HELLO is a bad frame
     if (!inf || inf.type !== COMMAND.HELLO || reply.command !== inf.seq) return; // a stale answer
     this.answered();
     this.needHello = false;
@@ -479,7 +480,7 @@ export class LinkSession {
     const anchor: ClockAnchor = { ticks: reply.now, unixNs: (inf.sentUnixNs + recvNs) / 2n };
     const same = this.dev && this.dev.id === f.session;
     debug(`hello from session ${f.session}${same ? " (the same)" : ""}`);
-    if (!same) this.enterSession(f.session, reply.info, anchor, earlierPull(reply));
+    if (!same) this.enterSession(f.session, reply.info, anchor, earlier);
     const d = this.dev!;
     d.info = reply.info;
     d.anchor = anchor;

@@ -13,7 +13,7 @@ import type { TraceSummary } from "../tracefile/trace.js";
 import { ticksToNs } from "../format/chunk.js";
 import { RESOURCE_OP } from "../format/spec.js";
 import { formatDuration, formatCount } from "../report/units.js";
-import { transferAccount } from "../tracefile/transfer.js";
+import { lossAccount } from "../tracefile/loss-account.js";
 
 export interface LintInput {
   model: TraceModel;
@@ -541,8 +541,7 @@ function lostEventLints(model: TraceModel, summary: TraceSummary): Lint[] {
   const out: Lint[] = [];
   for (const s of summary.sessions) {
     const c = s.counters;
-    const device = c ? c.droppedOverwritten + c.droppedFull : 0;
-    const transfer = transferAccount(c, s, s.info.earlier).lostInTransfer;
+    const { droppedOnDevice: device, lostInTransfer: transfer } = lossAccount(c, s, s.info.earlier);
     const damaged = summary.losses.filter((l) => l.session === s.index && l.kind === "decode").reduce((n, l) => n + l.chunks, 0);
     const gapChunks = summary.losses.filter((l) => l.session === s.index && l.kind !== "decode").reduce((n, l) => n + l.chunks, 0);
     if (device === 0 && transfer === 0 && damaged === 0 && gapChunks === 0) continue;

@@ -8,7 +8,7 @@ import type { DeviceCounters, InfoRecord, NamesRecord } from "../format/index.js
 import { LOG_ARG } from "../format/spec.js";
 import type { TraceWriter } from "../tracefile/writer.js";
 import { sessionInfoFromInfo, type ClockAnchor, type EarlierPull, type FooterInfo } from "../tracefile/schema.js";
-import { sentEarlier, transferAccount, type HeldEvents, type TransferAccount } from "../tracefile/transfer.js";
+import { lossAccount, sentEarlier, type HeldEvents, type LossAccount } from "../tracefile/loss-account.js";
 
 export interface IngestStats {
   /** Record bytes received. */
@@ -55,7 +55,7 @@ export class TraceIngest {
   };
   private session: OpenSession | undefined;
   /** The account of the sessions before the current one. */
-  private readonly closed = { droppedOnDevice: 0, lostInTransfer: 0, pulledEarlier: 0 };
+  private readonly closed: LossAccount = { droppedOnDevice: 0, lostInTransfer: 0, pulledEarlier: 0 };
   private readonly scratch = new EventBatch(1024);
   private readonly countersIntervalMs: number;
 
@@ -121,7 +121,7 @@ export class TraceIngest {
     }
     this.writeCounters(true);
     if (current) {
-      const a = this.sessionAccount(current);
+      const a = lossAccount(current.counters, current.held, current.earlier);
       this.closed.droppedOnDevice += a.droppedOnDevice;
       this.closed.lostInTransfer += a.lostInTransfer;
       this.closed.pulledEarlier += a.pulledEarlier;
@@ -197,15 +197,11 @@ export class TraceIngest {
 
   /** Brings the loss figures of `stats` up to date: the closed sessions plus the current one. */
   private account(): void {
-    const a = this.session ? this.sessionAccount(this.session) : { droppedOnDevice: 0, lostInTransfer: 0, pulledEarlier: 0 };
+    const s = this.session;
+    const a = s ? lossAccount(s.counters, s.held, s.earlier) : { droppedOnDevice: 0, lostInTransfer: 0, pulledEarlier: 0 };
     this.stats.droppedOnDevice = this.closed.droppedOnDevice + a.droppedOnDevice;
     this.stats.lostInTransfer = this.closed.lostInTransfer + a.lostInTransfer;
     this.stats.pulledEarlier = this.closed.pulledEarlier + a.pulledEarlier;
-  }
-
-  private sessionAccount(s: OpenSession): TransferAccount & { droppedOnDevice: number } {
-    const c = s.counters;
-    return { ...transferAccount(c, s.held, s.earlier), droppedOnDevice: c ? c.droppedOverwritten + c.droppedFull : 0 };
   }
 
   private damage(reason: string): void {

@@ -15,7 +15,7 @@ import type { HistogramSummary } from "../model/histogram.js";
 import type { Thresholds } from "../model/thresholds.js";
 import { waitsForGraph } from "../model/waits-for.js";
 import { matchesTaskFilter, type TaskFilter } from "./task-filter.js";
-import { transferAccount } from "../tracefile/transfer.js";
+import { lossAccount } from "../tracefile/loss-account.js";
 
 export const REPORT_SCHEMA = "taskscope.report/1";
 
@@ -370,12 +370,11 @@ function sessionReport(
   const startUnixNs = s.info.anchor.unixNs + BigInt(Math.round(firstNs - anchorNs));
   const damaged = summary.losses.filter((l) => l.session === s.index && l.kind === "decode").reduce((n, l) => n + l.chunks, 0);
   const loss: LossReport = {
-    droppedOnDevice: c ? c.droppedOverwritten + c.droppedFull : 0,
     overwrittenEvents: c?.droppedOverwritten ?? 0,
     refusedEvents: c?.droppedFull ?? 0,
     chunksOverwritten: c?.chunksOverwritten ?? 0,
     namesDropped: c?.namesDropped ?? 0,
-    ...transferAccount(c, s, s.info.earlier),
+    ...lossAccount(c, s, s.info.earlier),
     damagedChunks: damaged,
     dropRangeNs: c && c.firstDrop > 0 ? [ticksToNs(c.firstDrop, hz), ticksToNs(c.lastDrop, hz)] : null,
     exact: c !== undefined,

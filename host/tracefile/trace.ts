@@ -9,7 +9,7 @@ import { NameTable } from "../format/names.js";
 import type { DeviceCounters } from "../format/records.js";
 import { WIRE_FORMAT_VERSION } from "../format/spec.js";
 import { TraceFileError } from "./errors.js";
-import { sentEarlier } from "./transfer.js";
+import { sentEarlier } from "./loss-account.js";
 import { TraceFileReader, type ReaderOptions, type ReaderStats, type Truncation } from "./reader.js";
 import type { FooterInfo, LossInfo, SessionInfo, TraceHeader, TraceItem } from "./schema.js";
 

@@ -22,7 +22,7 @@ import {
 } from "../timeline.js";
 import type { TraceHeader } from "../../tracefile/schema.js";
 import { SpanDetails, SpanKind, readableSpan, type FinishedSpan, type SpanLimits, type SpanRef } from "./spans.js";
-import { transferAccount } from "../../tracefile/transfer.js";
+import { lossAccount } from "../../tracefile/loss-account.js";
 
 export type PollMode = "spans" | "events";
 
@@ -336,10 +336,10 @@ export class OtlpMapper implements TimelineSink<OtlpTask> {
       "taskscope.loss.exact": c !== undefined,
     };
     if (c) {
-      a["taskscope.loss.dropped_on_device"] = c.droppedOverwritten + c.droppedFull;
-      const transfer = transferAccount(c, src, src.info.earlier);
-      a["taskscope.loss.lost_in_transfer"] = transfer.lostInTransfer;
-      a["taskscope.loss.pulled_earlier"] = transfer.pulledEarlier;
+      const loss = lossAccount(c, src, src.info.earlier);
+      a["taskscope.loss.dropped_on_device"] = loss.droppedOnDevice;
+      a["taskscope.loss.lost_in_transfer"] = loss.lostInTransfer;
+      a["taskscope.loss.pulled_earlier"] = loss.pulledEarlier;
       a["taskscope.loss.chunks_overwritten"] = c.chunksOverwritten;
       a["taskscope.loss.names_dropped"] = c.namesDropped;
     }
