@@ -5,7 +5,7 @@
 
 import * as W from "./wire";
 import { MAX_TASKS } from "./config";
-import { rawClock } from "./clock";
+import { rawClock, lastTicks } from "./clock";
 import { beginEvent, endEvent, commitFast, currentTask, setCurrentTask, wp, wend, evRaw } from "./ring";
 import { putU32, putZigzag } from "./varint";
 
@@ -350,4 +350,22 @@ export function isrEnter(irq: u32): void {
 export function isrExit(irq: u32): void {
   if (isrDepth > 0) isrDepth--;
   if (on(W.CAT_ISR)) rec1(W.TAG_ISR_EXIT, irq);
+}
+
+// ---- timers ----
+
+/** The current task armed a timer of resource `res` (kind timer) for `deadline` (device ticks,
+ *  as `now()` counts them). Arming again replaces the task's previous deadline. */
+export function timerArm(res: u32, deadline: u64): void {
+  if (!on(W.CAT_TIMER)) return;
+  let p = beginEvent(W.TAG_TIMER_ARM, 15, rawClock());
+  if (p == 0) return;
+  p = putU32(p, res);
+  // beginEvent extended the clock to this event's time: the deadline goes as a signed distance.
+  endEvent(putZigzag(p, <i64>(deadline - lastTicks())));
+}
+
+/** The executor found `task`'s timer (resource `res`) due; the wake it causes follows. */
+export function timerFire(task: u32, res: u32): void {
+  if (on(W.CAT_TIMER)) rec2(W.TAG_TIMER_FIRE, task, res);
 }

@@ -155,6 +155,7 @@ describe("FORMAT.md named tables match host/format/spec.ts", () => {
       const fields = new Set(spec.parseFields(e.fields).map((f) => f.name));
       if (fields.has("opcode")) fields.add("op").add("outcome");
       if (fields.has("meta")) fields.add("level").add("argc");
+      if (fields.has("due")) fields.add("deadline"); // TIMER_ARM: the event's time + due
       for (const column of [e.task, e.a, e.b, e.c, e.v]) {
         if (column !== null && column !== "current") expect(fields.has(column), `${e.name}: ${column}`).toBe(true);
       }

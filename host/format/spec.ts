@@ -111,6 +111,7 @@ export const CATEGORIES = [
   { bit: 8, name: "mem" },
   { bit: 9, name: "idle" },
   { bit: 10, name: "isr" },
+  { bit: 11, name: "timer" },
 ] as const;
 export type CategoryName = (typeof CATEGORIES)[number]["name"];
 
@@ -148,6 +149,8 @@ export const EVENTS = [
   ev(0x19, "IDLE_END", "idle", "", "current", null, null, null, null),
   ev(0x1a, "ISR_ENTER", "isr", "irq", "current", "irq", null, null, null),
   ev(0x1b, "ISR_EXIT", "isr", "irq", "current", "irq", null, null, null),
+  ev(0x1c, "TIMER_ARM", "timer", "res due:zigzag", "current", "res", null, null, "deadline"),
+  ev(0x1d, "TIMER_FIRE", "timer", "task res", "task", "res", null, null, null),
 ] as const;
 
 export type EventSpec = (typeof EVENTS)[number];
