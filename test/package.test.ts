@@ -95,16 +95,16 @@ export function run(): void {
 describe("a firmware built outside the repository against the packed package", () => {
   /** Runs a command; an error names the step, its exit and its output. npm's own npm_* variables
    *  (set when this runs under `npm test`) are left out, so the inner npm reads no config of the
-   *  outer one. */
-  function step(what: string, command: string, args: string[], cwd: string): string {
-    const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.toLowerCase().startsWith("npm_")));
+   *  outer one, and so is FORCE_COLOR, so the report is plain text. */
+  function step(what: string, command: string, args: string[], cwd: string): { stdout: string; stderr: string } {
+    const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(npm_|force_color$)/i.test(k)));
     const t0 = performance.now();
     const r = spawnSync(command, args, { cwd, env, encoding: "utf8", timeout: 240_000 });
     timings.push(`${what} ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     if (r.status !== 0) {
       throw new Error(`${what} (${[command, ...args].join(" ")} in ${cwd}) exited ${r.status ?? r.signal ?? r.error}:\n${r.stdout}\n${r.stderr}`);
     }
-    return r.stdout + r.stderr;
+    return r;
   }
   const timings: string[] = [];
 
@@ -115,7 +115,7 @@ describe("a firmware built outside the repository against the packed package", (
     expect(relative(ROOT, dir).startsWith("..")).toBe(true); // asc must not find the repo's node_modules
     try {
       // The tarball holds what a firmware and the commands need, and not the repo's tests or builds.
-      const packed = JSON.parse(step("npm pack", "npm", ["pack", "--ignore-scripts", "--json", "--pack-destination", dir], ROOT)) as Array<{ filename: string; files: Array<{ path: string }> }>;
+      const packed = JSON.parse(step("npm pack", "npm", ["pack", "--ignore-scripts", "--json", "--pack-destination", dir], ROOT).stdout) as Array<{ filename: string; files: Array<{ path: string }> }>;
       const files = packed[0]!.files.map((f) => f.path);
       expect(files).toEqual(
         expect.arrayContaining(["core/index.ts", "core/host.ts", "executor.ts", "firmware-examples/executor/executor.ts", "dist/host/cli/trace-pull.js", "dist/host/cli/trace-report.js", "README.md"]),
@@ -134,15 +134,15 @@ describe("a firmware built outside the repository against the packed package", (
       const imports = WebAssembly.Module.imports(new WebAssembly.Module(readFileSync(join(project, "build/app.wasm"))));
       expect(new Set(imports.map((i) => i.module))).toEqual(new Set(["taskscope", "wasi_snapshot_preview1"]));
 
-      const pulled = step("trace-pull", bin("trace-pull"), ["--wasi", "build/app.wasm", "-o", "app.trace.cbor"], project);
+      const pulled = step("trace-pull", bin("trace-pull"), ["--wasi", "build/app.wasm", "-o", "app.trace.cbor"], project).stderr;
       expect(pulled).toMatch(/trace-pull: wrote app\.trace\.cbor: .* nothing lost/);
 
-      const text = step("trace-report", bin("trace-report"), ["app.trace.cbor"], project);
+      const text = step("trace-report", bin("trace-report"), ["app.trace.cbor"], project).stdout;
       expect(text).toContain("device my-board, firmware my-firmware 1.0");
       expect(text).toMatch(/^lost: nothing$/m);
       for (const name of ["main", "sensor-reader", "uplink"]) expect(text).toMatch(new RegExp(`^${name} +\\d+ .* done `, "m"));
 
-      const report = JSON.parse(step("trace-report --json", bin("trace-report"), ["app.trace.cbor", "--json"], project)) as {
+      const report = JSON.parse(step("trace-report --json", bin("trace-report"), ["app.trace.cbor", "--json"], project).stdout) as {
         tasks: Array<{ name: string; state: string; parentName: string | null; polls: number }>;
         resources: Array<{ name: string; kind: string; ops: number }>;
         lints: Array<{ kind: string; severity: string }>;
