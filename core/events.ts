@@ -6,7 +6,7 @@
 // The executor contract. The analysis (docs/REPORT.md) reads these calls as the executor's
 // story; an executor of your own must tell it in this shape, or the report shows lost wake-ups,
 // leaks or deadlocks that did not happen and misses ones that did. firmware-examples/executor
-// (`taskscope/executor`) follows all of it.
+// (`taskscope/core/executor`) follows all of it.
 //
 // - Task ids are small integers from 1 (0 = no task). Ids below TASKSCOPE_MAX_TASKS get request
 //   (flow) tracking. An id may be reused once its taskEnd is recorded.

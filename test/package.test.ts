@@ -88,7 +88,7 @@ export function run(): void {
 
 // What a user does, end to end, outside this repository: `npm pack`, install the tarball into a
 // new project (its dependencies from the registry, through npm's cache), compile a firmware that
-// imports taskscope/core and taskscope/executor with that project's plain asc, exactly as the
+// imports taskscope/core and taskscope/core/executor with that project's plain asc, exactly as the
 // README says, pull it with the installed trace-pull --wasi and read it with trace-report. Runs
 // after `npm run build` (npm test builds first); the pack skips `prepare` so it does not build
 // again.
@@ -118,7 +118,7 @@ describe("a firmware built outside the repository against the packed package", (
       const packed = JSON.parse(step("npm pack", "npm", ["pack", "--ignore-scripts", "--json", "--pack-destination", dir], ROOT).stdout) as Array<{ filename: string; files: Array<{ path: string }> }>;
       const files = packed[0]!.files.map((f) => f.path);
       expect(files).toEqual(
-        expect.arrayContaining(["core/index.ts", "core/host.ts", "executor.ts", "firmware-examples/executor/executor.ts", "dist/host/cli/trace-pull.js", "dist/host/cli/trace-report.js", "README.md"]),
+        expect.arrayContaining(["core/index.ts", "core/host.ts", "core/executor.ts", "firmware-examples/executor/executor.ts", "dist/host/cli/trace-pull.js", "dist/host/cli/trace-report.js", "README.md"]),
       );
       expect(files.filter((f) => /^(test|build|bench|dist\/bench|firmware-examples\/(demo|fixtures|serial-device))\//.test(f))).toEqual([]);
 

@@ -7,7 +7,7 @@
 //          └─ joins both
 
 import * as ts from "taskscope/core";
-import { Executor, Task, Context, Channel, Mutex, Sleep, RUN_DONE } from "taskscope/executor";
+import { Executor, Task, Context, Channel, Mutex, Sleep, RUN_DONE } from "taskscope/core/executor";
 export * from "taskscope/core/host";
 
 ts.init(ts.MODE_OVERWRITE, 1_000_000, "my-board", "my-firmware 1.0");
