@@ -61,7 +61,7 @@ function richTrace(): string {
   }
   s.mark(t0 + 300_000, "end");
   return s.write(join(dir, `rich-${Math.random().toString(36).slice(2)}.trace.cbor`), {
-    stalls: { observerNs: 4_000_000, runQueueNs: 12_000_000, count: 5, largestNs: 6_000_000, runQueueKnown: true },
+    stalls: { observerNs: 4_000_000, runQueueNs: 12_000_000, count: 5, largestNs: 6_000_000, sleepOverNs: 3_000_000, runQueueKnown: true },
   });
 }
 

@@ -51,7 +51,7 @@ function pollEvents(start: number, task: number, count: number): WireEvent[] {
   return events;
 }
 
-const STALLS = { observerNs: 12_345_678, runQueueNs: 2_000_000_000, count: 17, largestNs: 40_000_000, runQueueKnown: true };
+const STALLS = { observerNs: 12_345_678, runQueueNs: 2_000_000_000, count: 17, largestNs: 40_000_000, sleepOverNs: 5_000_000, runQueueKnown: true };
 
 /** A small trace: session 0 with a seq gap (chunk 3 missing), a stored loss, session 1. */
 function writeSample(path: string) {
@@ -236,7 +236,7 @@ describe("an independent CBOR decoder (the cbor package) reads the file", () => 
     });
     expect(items[6]).toEqual({ session: 0, loss: { kind: "link", chunks: 2, from_seq: 100, to_seq: 101, reason: "crc" } });
     expect(items[11]).toEqual({
-      session: 1, stalls: { observer_ns: 12_345_678, run_queue_ns: 2_000_000_000, count: 17, largest_ns: 40_000_000, run_queue_known: true },
+      session: 1, stalls: { observer_ns: 12_345_678, run_queue_ns: 2_000_000_000, count: 17, largest_ns: 40_000_000, sleep_over_ns: 5_000_000, run_queue_known: true },
     });
     expect(items[12]).toEqual({ footer: { ended: ENDED, reason: "exit 0", sessions: 2, chunks: sample.kept0.length + sample.chunks1.length, events: 999 } });
 

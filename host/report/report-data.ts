@@ -55,7 +55,7 @@ export interface SessionReport {
   loss: LossReport;
   /** Time the recorder's clock skipped as not the program's (an in-process pull: its own work,
    *  and the OS running other processes); null when the file does not say. */
-  stalls: { observerNs: number; runQueueNs: number; count: number; largestNs: number; runQueueKnown: boolean } | null;
+  stalls: { observerNs: number; runQueueNs: number; count: number; largestNs: number; sleepOverNs: number; runQueueKnown: boolean } | null;
 }
 
 export interface TaskReport {

@@ -103,11 +103,12 @@ function sessionLines(s: SessionReport, many: boolean): string[] {
 /** What the recorder's clock skipped, so the reader knows device time is the program's own. */
 function stallLines(s: SessionReport): string[] {
   const h = s.stalls;
-  if (!h || (h.observerNs === 0 && h.runQueueNs === 0)) return [];
+  if (!h || (h.observerNs === 0 && h.runQueueNs === 0 && h.sleepOverNs === 0)) return [];
   const parts = [`${formatDuration(h.observerNs)} of the puller's own work`];
   if (h.runQueueNs > 0) parts.push(`${formatDuration(h.runQueueNs)} while the OS ran other processes (${formatCount(h.count)} times, longest ${formatDuration(h.largestNs)})`);
-  else if (!h.runQueueKnown) parts.push("(this OS gives no run-queue counter: time other processes took is not skipped)");
-  return [`device clock: skipped ${parts.join(" and ")}; times in this report leave them out`];
+  if (h.sleepOverNs > 0) parts.push(`${formatDuration(h.sleepOverNs)} of sleeps that overran`);
+  const note = h.runQueueKnown ? "" : " (this OS gives no run-queue counter: time other processes took is not skipped)";
+  return [`device clock: skipped ${parts.join(", ")}${note}; times in this report leave them out`];
 }
 
 // ---- lints ----

@@ -4,6 +4,8 @@
 //   - the host's, inside the program's clock calls: drains, progress text, first-call costs, a
 //     GC that an allocation there triggered. The program is stopped while its clock call runs,
 //     so everything between entering and leaving the call is skipped (enter/leave).
+//   - the host's when the program sleeps: a WASI sleep (poll_oneoff) that returns later than the
+//     program asked for (sleptOver).
 //   - the OS's: the thread was runnable but another process had the CPU. Linux counts this per
 //     thread ("run-queue wait", /proc/thread-self/schedstat, 2nd field). When the program ran
 //     for at least `gapNs` between two clock calls, the clock reads that counter and skips what
@@ -48,7 +50,7 @@ export class StallClock {
     this.runQueue = options.runQueueNs;
     this.gapNs = options.gapNs ?? DEFAULT_GAP_NS;
     this.rebaseNs = options.rebaseNs ?? DEFAULT_REBASE_NS;
-    this.account = { observerNs: 0, runQueueNs: 0, count: 0, largestNs: 0, runQueueKnown: this.runQueue !== undefined };
+    this.account = { observerNs: 0, runQueueNs: 0, count: 0, largestNs: 0, sleepOverNs: 0, runQueueKnown: this.runQueue !== undefined };
   }
 
   /** The program calls its clock at wall time `wallNs`: returns its device time (ns, same
@@ -78,6 +80,18 @@ export class StallClock {
     const out = wallNs - this.hiddenNs;
     if (out > this.lastOut) this.lastOut = out;
     return this.lastOut;
+  }
+
+  /** The program slept in its host (WASI poll_oneoff) from `fromNs` to `toNs` after asking for
+   *  `askedNs`: whatever the host took beyond that (timer slack, waking up late, waiting for a
+   *  CPU after the timer fired) is the host's, and is skipped. */
+  sleptOver(fromNs: number, toNs: number, askedNs: number): void {
+    const over = Math.max(0, toNs - fromNs - askedNs);
+    this.hiddenNs += over;
+    this.account.sleepOverNs += over;
+    // Any run-queue wait since the sleep began is inside that overshoot: start counting afresh.
+    if (this.runQueue) this.rebase(this.runQueue(), toNs);
+    this.lastWallNs = toNs;
   }
 
   /** The clock call returns at `wallNs`: the host's time inside it is hidden (a run-queue wait

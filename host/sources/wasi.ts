@@ -130,8 +130,17 @@ export async function runWasi(opts: WasiSourceOptions): Promise<WasiRunResult> {
     return ticks;
   };
 
+  // A sleep that overruns what the program asked for is the host's time (StallClock.sleptOver).
+  const pollOneoff = wasi.wasiImport.poll_oneoff as (inPtr: number, outPtr: number, n: number, nOut: number) => number;
+  const sleepWatch = (inPtr: number, outPtr: number, n: number, nOut: number): number => {
+    const asked = core ? relativeSleepNs(core.memory, inPtr, n) : undefined;
+    const from = performance.now();
+    const r = pollOneoff(inPtr, outPtr, n, nOut);
+    if (asked !== undefined) stalls.sleptOver((from - t0) * 1e6, (performance.now() - t0) * 1e6, asked);
+    return r;
+  };
   const imports: WebAssembly.Imports = {
-    wasi_snapshot_preview1: wasi.wasiImport,
+    wasi_snapshot_preview1: { ...wasi.wasiImport, poll_oneoff: sleepWatch },
     taskscope: { clock },
   };
   let instance: WebAssembly.Instance;
@@ -155,6 +164,22 @@ export async function runWasi(opts: WasiSourceOptions): Promise<WasiRunResult> {
   drainAll();
   runQueue?.close();
   return { exitCode, trap, anchor, tickHz: core.taskscope_tick_hz(), hidden: { ...stalls.account } };
+}
+
+/** The sleep a poll_oneoff call asks for: the shortest relative clock timeout, when every
+ *  subscription is one (48 bytes each: userdata u64, tag u8 at 8 (0 = clock), clock id u32 at 16,
+ *  timeout u64 at 24, precision u64 at 32, flags u16 at 40, bit 0 = absolute time). Anything else
+ *  (I/O, absolute deadlines) is not a plain sleep: undefined. */
+export function relativeSleepNs(memory: WebAssembly.Memory, inPtr: number, n: number): number | undefined {
+  if (n <= 0 || inPtr < 0 || inPtr + n * 48 > memory.buffer.byteLength) return undefined;
+  const view = new DataView(memory.buffer);
+  let shortest = Number.POSITIVE_INFINITY;
+  for (let i = 0; i < n; i++) {
+    const at = inPtr + i * 48;
+    if (view.getUint8(at + 8) !== 0 || (view.getUint16(at + 40, true) & 1) !== 0) return undefined;
+    shortest = Math.min(shortest, Number(view.getBigUint64(at + 24, true)));
+  }
+  return shortest;
 }
 
 /** node:wasi prints an ExperimentalWarning on load; this tool chose WASI on purpose, so that one

@@ -64,6 +64,8 @@ export interface StallInfo {
   /** Readings at which run-queue wait was skipped, and the largest single skip. */
   count: number;
   largestNs: number;
+  /** Time the host's sleeps (WASI poll_oneoff) took beyond what the program asked for. */
+  sleepOverNs: number;
   /** False when the OS gave no run-queue counter (only the observer's time was skipped). */
   runQueueKnown: boolean;
 }
@@ -114,7 +116,7 @@ export const ITEM_KEYS = {
   loss: ["session", "loss"],
   "loss-body": ["kind", "chunks", "from_seq", "to_seq", "reason"],
   stalls: ["session", "stalls"],
-  "stalls-body": ["observer_ns", "run_queue_ns", "count", "largest_ns", "run_queue_known"],
+  "stalls-body": ["observer_ns", "run_queue_ns", "count", "largest_ns", "sleep_over_ns", "run_queue_known"],
   footer: ["footer"],
   "footer-body": ["ended", "reason", "sessions", "chunks", "events"],
 } as const;
@@ -315,7 +317,8 @@ export function toTraceItem(value: Value, offset: number, byteStrings: readonly 
         type, offset, session: uint(m, "session", "stalls"),
         stalls: {
           observerNs: uint(b, "observer_ns", "stalls"), runQueueNs: uint(b, "run_queue_ns", "stalls"),
-          count: uint(b, "count", "stalls"), largestNs: uint(b, "largest_ns", "stalls"), runQueueKnown: known,
+          count: uint(b, "count", "stalls"), largestNs: uint(b, "largest_ns", "stalls"),
+          sleepOverNs: uint(b, "sleep_over_ns", "stalls"), runQueueKnown: known,
         },
       };
     }

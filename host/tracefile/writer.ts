@@ -143,6 +143,7 @@ export class TraceWriter {
       stalls: {
         observer_ns: cborUint(Math.round(stalls.observerNs), "observer_ns"), run_queue_ns: cborUint(Math.round(stalls.runQueueNs), "run_queue_ns"),
         count: cborUint(stalls.count, "count"), largest_ns: cborUint(Math.round(stalls.largestNs), "largest_ns"),
+        sleep_over_ns: cborUint(Math.round(stalls.sleepOverNs), "sleep_over_ns"),
         run_queue_known: stalls.runQueueKnown,
       },
     });
