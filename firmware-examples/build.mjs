@@ -34,6 +34,8 @@ export const ENTRIES = [
   { entry: "firmware-examples/demo/main.ts", out: "build/demo.wasm", target: "wasi" },
   // Executor test fixtures (test/executor*.test.ts): small programs with one behaviour each.
   { entry: "firmware-examples/fixtures/executor-basic.ts", out: "build/test/executor-basic.wasm", target: "wasi" },
+  // Programs in which a naive analysis blames the wrong task (test/diagnosis.test.ts).
+  { entry: "firmware-examples/fixtures/diagnosis.ts", out: "build/test/diagnosis.wasm", target: "wasi" },
   {
     entry: "firmware-examples/fixtures/executor-stuck.ts",
     out: "build/test/executor-stuck.wasm",

@@ -64,18 +64,29 @@ describe("trace-pull --wasi and trace-report on the demo", () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain("device wasi-demo, firmware taskscope-demo 0.1, 1 MHz clock");
     expect(r.stdout).toContain("lost: nothing");
+    expect(r.stdout).toMatch(/^tasks \(78, \d+ kept in detail/m);
+    // The workers the analysis kept, one row each, and one row of averages for the rest.
     const rows = r.stdout.split("\n").filter((l) => /^worker\s+\d+\s+http-server\s+done/.test(l));
-    expect(rows.length).toBe(72);
+    const others = /^worker x(\d+) \(others, avg\)\s+7\.\.\d+\s+http-server\s+done/m.exec(r.stdout);
+    expect(rows.length).toBeGreaterThanOrEqual(4);
+    expect(rows.length + Number(others![1])).toBe(72);
     expect(r.stdout).toMatch(/^main\s+1\s+-\s+done/m);
   });
 
-  it("reports the same facts as JSON, every task listed", () => {
+  it("reports the same facts as JSON, every task accounted for", () => {
     const r = run("trace-report", [file, "--json"]);
     expect(r.code, r.stderr).toBe(0);
     const report = JSON.parse(r.stdout);
-    expect(report.schema).toBe("taskscope.report/1");
+    expect(report.schema).toBe("taskscope.report/2");
     expect(report.complete).toBe(true);
-    expect(report.tasks).toHaveLength(78);
+    // All 78 tasks ended: each is in exactly one group; a few of each group are kept in detail.
+    const groups = report.taskGroups as { name: string; count: number; exemplars: number[] }[];
+    expect(groups.reduce((n, g) => n + g.count, 0)).toBe(78);
+    expect(report.analysis.tasksSeen).toBe(78);
+    expect(report.tasks.map((t: { index: number }) => t.index).sort((a: number, b: number) => a - b)).toEqual(
+      groups.flatMap((g) => g.exemplars).sort((a, b) => a - b),
+    );
+    expect(groups.find((g) => g.name === "worker")!.count).toBe(72);
     const session = report.sessions[0];
     expect(session.loss).toMatchObject({ droppedOnDevice: 0, lostInTransfer: 0, exact: true });
     const trace = readWholeTrace(file);

@@ -154,6 +154,7 @@ async function pullWasi(wasm: string, values: { output?: string; "drain-ms"?: st
     throw e;
   }
   const reason = result.trap ? `trap: ${result.trap}` : `exit ${result.exitCode}`;
+  ingest.stalls(result.hidden);
   ingest.finish(reason);
   writer.close();
   progress.done();

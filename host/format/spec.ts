@@ -4,8 +4,10 @@
 
 /** Wire format version carried in INFO (FORMAT.md, "Version"). */
 export const WIRE_FORMAT_VERSION = 1;
-/** Trace file version, the value of the header's "taskscope" key (FORMAT.md section 6). */
-export const TRACE_FILE_VERSION = 1;
+/** Trace file version, the value of the header's "taskscope" key (FORMAT.md section 6). Readers
+ *  accept every version from 1 up to it. */
+export const TRACE_FILE_VERSION = 2;
+export const OLDEST_TRACE_FILE_VERSION = 1;
 
 /** INFO magic `TSCP` (section 2.1). */
 export const INFO_MAGIC = [0x54, 0x53, 0x43, 0x50] as const;

@@ -1,7 +1,7 @@
 // The text rendering of a report: header and loss, lints (most important first), executor load,
 // task table, spawn tree, resources, flows and the slow-request analysis.
 
-import type { ReportData, SessionReport, TaskReport } from "./report-data.js";
+import type { ReportData, SessionReport, TaskGroupReport, TaskReport } from "./report-data.js";
 import type { Lint } from "../model/lint.js";
 import { renderTable, type Column } from "./text-table.js";
 import { formatCount, formatDuration, formatPercent } from "./units.js";
@@ -40,12 +40,19 @@ export function renderTextReport(r: ReportData, options: TextOptions = {}): stri
       `idle ${formatDuration(ex.idleNs)}, longest wait from wake to poll ${formatDuration(ex.maxWakeToPollNs)}`,
   );
   out.push("");
-  const rows = options.allTasks ? r.tasks.map(single) : foldTasks(r.tasks);
+  const rows = taskRows(r.tasks, r.taskGroups, options.allTasks === true);
   const folded = rows.some((row) => row.count > 1);
-  out.push(`tasks (${r.tasks.length}${folded ? "; finished look-alikes folded into one row of averages, --all-tasks lists each" : ""}):`);
+  const total = r.tasks.filter((t) => t.end === null || t.end === "alive").length + r.taskGroups.reduce((n, g) => n + g.count, 0);
+  const kept = r.tasks.length;
+  const note = folded
+    ? options.allTasks
+      ? `; each task the analysis kept, and one row of averages for the rest of each group`
+      : "; finished look-alikes folded into one row of averages, --all-tasks lists each one kept"
+    : "";
+  out.push(`tasks (${formatCount(total)}${total > kept && options.allTasks ? `, ${formatCount(kept)} kept in detail` : ""}${note}):`);
   out.push(taskTable(rows, r.sessions.length > 1));
 
-  const tree = spawnTree(r.tasks, r.sessions.length > 1);
+  const tree = spawnTree(r.tasks, r.taskGroups, r.sessions.length > 1);
   if (tree.length > 0) {
     out.push("");
     out.push("spawn tree:");
@@ -89,7 +96,19 @@ function sessionLines(s: SessionReport, many: boolean): string[] {
     `recorded ${formatDuration(s.durationNs)} from ${start}: ${formatCount(s.events)} events in ${formatCount(s.chunks)} chunks` +
       (l.pulledEarlier > 0 ? `; ${formatCount(l.pulledEarlier)} earlier events of this boot went to an earlier pull` : ""),
     `lost: ${lost.length === 0 ? (l.exact ? "nothing" : "unknown (no device counters in the file)") : lost.join("; ") + range}`,
+    ...stallLines(s),
   ];
+}
+
+/** What the recorder's clock skipped, so the reader knows device time is the program's own. */
+function stallLines(s: SessionReport): string[] {
+  const h = s.stalls;
+  if (!h || (h.observerNs === 0 && h.runQueueNs === 0 && h.sleepOverNs === 0)) return [];
+  const parts = [`${formatDuration(h.observerNs)} of the puller's own work`];
+  if (h.runQueueNs > 0) parts.push(`${formatDuration(h.runQueueNs)} while the OS ran other processes (${formatCount(h.count)} times, longest ${formatDuration(h.largestNs)})`);
+  if (h.sleepOverNs > 0) parts.push(`${formatDuration(h.sleepOverNs)} of sleeps that overran`);
+  const note = h.runQueueKnown ? "" : " (this OS gives no run-queue counter: time other processes took is not skipped)";
+  return [`device clock: skipped ${parts.join(", ")}${note}; times in this report leave them out`];
 }
 
 // ---- lints ----
@@ -140,54 +159,62 @@ const COLUMNS: Column[] = [
 interface TaskRow extends TaskReport {
   count: number;
   idRange: string;
+  label?: "avg" | "others";
 }
 
 function single(t: TaskReport): TaskRow {
   return { ...t, count: 1, idRange: String(t.id) };
 }
 
-function foldKey(t: TaskReport): string {
-  return `${t.session}\u0000${t.name}\u0000${t.parentName ?? t.parentId}\u0000${t.state}`;
-}
-
-function foldTasks(tasks: TaskReport[]): TaskRow[] {
-  const groups = new Map<string, TaskReport[]>();
-  for (const t of tasks) {
-    if (t.state !== "done" && t.state !== "cancelled") continue;
-    const list = groups.get(foldKey(t)) ?? [];
-    list.push(t);
-    groups.set(foldKey(t), list);
-  }
-  const rows: TaskRow[] = [];
-  const emitted = new Set<string>();
-  for (const t of tasks) {
-    const key = foldKey(t);
-    const group = groups.get(key);
-    if (!group || group.length < FOLD_AT) {
-      rows.push(single(t));
+/** Rows in order of first sight: live tasks one by one; each group of ended look-alikes one by
+ *  one when all of it is kept and it is small, else as one row of averages over the whole group
+ *  (with --all-tasks: the kept ones, then a row for the rest). */
+function taskRows(tasks: TaskReport[], groups: TaskGroupReport[], all: boolean): TaskRow[] {
+  const keyed: { at: number; rows: TaskRow[] }[] = [];
+  const exemplarOf = new Map<number, TaskGroupReport>();
+  for (const g of groups) for (const i of g.exemplars) exemplarOf.set(i, g);
+  const byIndex = new Map(tasks.map((t) => [t.index, t]));
+  for (const t of tasks) if (!exemplarOf.has(t.index)) keyed.push({ at: t.index, rows: [single(t)] });
+  for (const g of groups) {
+    const kept = g.exemplars.map((i) => byIndex.get(i)).filter((t): t is TaskReport => t !== undefined);
+    const first = kept[0];
+    if (!first) continue;
+    if (kept.length === g.count && g.count < FOLD_AT) {
+      keyed.push({ at: first.index, rows: kept.map(single) });
       continue;
     }
-    if (emitted.has(key)) continue;
-    emitted.add(key);
-    const n = group.length;
-    const avg = (f: (x: TaskReport) => number) => group.reduce((sum, x) => sum + f(x), 0) / n;
-    const ids = group.map((x) => x.id);
-    rows.push({
-      ...t,
-      count: n,
-      idRange: `${Math.min(...ids)}..${Math.max(...ids)}`,
-      totalNs: avg((x) => x.totalNs),
-      busyNs: avg((x) => x.busyNs),
-      scheduledNs: avg((x) => x.scheduledNs),
-      idleNs: avg((x) => x.idleNs),
-      polls: avg((x) => x.polls),
-      wakes: avg((x) => x.wakes),
-      selfWakes: avg((x) => x.selfWakes),
-      pollNs: { ...t.pollNs, max: Math.max(...group.map((x) => x.pollNs.max)) },
-      wakeToPollNs: { ...t.wakeToPollNs, p90: Math.max(...group.map((x) => x.wakeToPollNs.p90)) },
-    });
+    if (all) {
+      const rest = g.count - kept.length;
+      const rows = kept.map(single);
+      if (rest > 0) rows.push(groupRow(first, g, rest, "others"));
+      keyed.push({ at: first.index, rows });
+    } else {
+      keyed.push({ at: first.index, rows: [groupRow(first, g, g.count, "avg")] });
+    }
   }
-  return rows;
+  return keyed.sort((a, b) => a.at - b.at).flatMap((k) => k.rows);
+}
+
+/** One row of averages over a group (`count` of its tasks; "others": those not kept). */
+function groupRow(first: TaskReport, g: TaskGroupReport, count: number, label: "avg" | "others"): TaskRow {
+  const n = g.count;
+  return {
+    ...first,
+    count,
+    label,
+    idRange: g.idMin === g.idMax ? String(g.idMin) : `${g.idMin}..${g.idMax}`,
+    totalNs: g.totalNs / n,
+    busyNs: g.busyNs / n,
+    scheduledNs: g.scheduledNs / n,
+    idleNs: g.idleNs / n,
+    polls: g.polls / n,
+    wakes: g.wakes / n,
+    selfWakes: g.selfWakes / n,
+    pollNs: { ...g.pollNs, max: g.maxPollNs },
+    wakeToPollNs: g.wakeToPollNs,
+    awaitSite: null,
+    awaitResource: null,
+  };
 }
 
 function avgCount(x: number, count: number): string {
@@ -196,7 +223,7 @@ function avgCount(x: number, count: number): string {
 
 function taskTable(tasks: TaskRow[], many: boolean): string {
   const rows = tasks.map((t) => [
-    t.count > 1 ? `${t.name} x${t.count} (avg)` : t.name,
+    t.count > 1 || t.label === "others" ? `${t.name} x${formatCount(t.count)} (${t.label === "others" ? "others, avg" : "avg"})` : t.name,
     many ? `${t.session}:${t.idRange}` : t.idRange,
     t.parentName ?? (t.parentId === 0 ? "-" : `#${t.parentId}`),
     t.state,
@@ -216,8 +243,11 @@ function taskTable(tasks: TaskRow[], many: boolean): string {
 
 // ---- spawn tree ----
 
-function spawnTree(tasks: TaskReport[], many: boolean): string[] {
+function spawnTree(tasks: TaskReport[], taskGroups: TaskGroupReport[], many: boolean): string[] {
   const byIndex = new Map(tasks.map((t) => [t.index, t]));
+  // An ended task kept as an example stands for its whole group in the tree's folded leaves.
+  const groupOf = new Map<number, TaskGroupReport>();
+  for (const g of taskGroups) for (const i of g.exemplars) groupOf.set(i, g);
   const children = new Map<number, TaskReport[]>();
   const roots: TaskReport[] = [];
   for (const t of tasks) {
@@ -240,16 +270,23 @@ function spawnTree(tasks: TaskReport[], many: boolean): string[] {
     // Leaves with the same name and state fold into one line.
     const items: { t: TaskReport; count: number; ids: number[] }[] = [];
     const leafGroups = new Map<string, { t: TaskReport; count: number; ids: number[] }>();
+    const counted = new Set<TaskGroupReport>();
     for (const t of list) {
       const leaf = !children.has(t.index);
+      const group = groupOf.get(t.index);
       const key = `${t.name}\u0000${t.state}\u0000${t.awaitSite ?? ""}`;
       const g = leaf ? leafGroups.get(key) : undefined;
+      // A group's kept examples count as the whole group, once.
+      const folds = leaf && group !== undefined;
+      const weight = folds ? (counted.has(group) ? 0 : group.count) : 1;
+      if (folds) counted.add(group);
+      const ids = folds ? [group.idMin, group.idMax] : [t.id];
       if (g) {
-        g.count++;
-        g.ids.push(t.id);
+        g.count += weight;
+        g.ids.push(...ids);
         continue;
       }
-      const item = { t, count: 1, ids: [t.id] };
+      const item = { t, count: Math.max(1, weight), ids };
       items.push(item);
       if (leaf) leafGroups.set(key, item);
     }
