@@ -17,12 +17,22 @@ export interface WasiSourceOptions {
   onRecords: (records: Uint8Array, anchor: ClockAnchor) => void;
   /** Minimum wall time between drains during the run. */
   drainIntervalMs?: number;
+  /** Host file descriptor the program's standard output goes to (default 1). */
+  stdout?: number;
+  /** Called just before the program writes to its standard output or error (a progress line
+   *  clears itself so the program's text starts on a clean line). */
+  beforeOutput?: () => void;
+  /** Read on every clock reading during the run: true ends the program there, as if it had
+   *  exited (WasiRunResult.stopped), and the rings are still drained. */
+  shouldStop?: () => boolean;
 }
 
 export interface WasiRunResult {
   exitCode: number;
   /** Set when the module trapped instead of exiting; everything recorded before is still drained. */
   trap?: string;
+  /** Set when shouldStop ended the run. */
+  stopped?: boolean;
   anchor: ClockAnchor;
   tickHz: number;
 }
@@ -44,6 +54,9 @@ interface CoreExports {
 const REQUIRED_EXPORTS = ["memory", "taskscope_buffer", "taskscope_drain", "taskscope_pending", "taskscope_flush", "taskscope_tick_hz"];
 
 export class WasiSourceError extends Error {}
+
+/** Thrown through the program from the clock import to end a run that shouldStop asked to end. */
+class StopRun extends Error {}
 
 export async function runWasi(opts: WasiSourceOptions): Promise<WasiRunResult> {
   let bytes: Buffer;
@@ -73,7 +86,9 @@ export async function runWasi(opts: WasiSourceOptions): Promise<WasiRunResult> {
     args: [opts.wasmPath, ...(opts.args ?? [])],
     env: opts.env ?? {},
     returnOnExit: true,
+    ...(opts.stdout !== undefined ? { stdout: opts.stdout } : {}),
   });
+  const wasiImport = opts.beforeOutput ? withOutputHook(wasi.wasiImport, opts.beforeOutput) : wasi.wasiImport;
 
   const interval = opts.drainIntervalMs ?? 50;
   const t0 = performance.now();
@@ -83,6 +98,7 @@ export async function runWasi(opts: WasiSourceOptions): Promise<WasiRunResult> {
   let ticksPerMs = 0;
   let lastDrain = t0;
   let draining = false;
+  let running = false;
 
   const drainAll = (): void => {
     if (!core) return;
@@ -108,6 +124,10 @@ export async function runWasi(opts: WasiSourceOptions): Promise<WasiRunResult> {
     });
 
   const clock = (): number => {
+    if (running && opts.shouldStop?.()) {
+      running = false; // once: the flush after the run reads the clock too
+      throw new StopRun("stopped");
+    }
     let now = performance.now();
     if (core) {
       if (ticksPerMs === 0) ticksPerMs = core.taskscope_tick_hz() / 1000;
@@ -121,7 +141,7 @@ export async function runWasi(opts: WasiSourceOptions): Promise<WasiRunResult> {
   };
 
   const imports: WebAssembly.Imports = {
-    wasi_snapshot_preview1: wasi.wasiImport,
+    wasi_snapshot_preview1: wasiImport,
     taskscope: { clock },
   };
   let instance: WebAssembly.Instance;
@@ -135,15 +155,34 @@ export async function runWasi(opts: WasiSourceOptions): Promise<WasiRunResult> {
 
   let exitCode = 0;
   let trap: string | undefined;
+  let stopped = false;
   try {
+    running = true;
     exitCode = wasi.start(instance);
   } catch (e) {
-    trap = (e as Error).message;
-    exitCode = 134;
+    if (e instanceof StopRun) stopped = true;
+    else {
+      trap = (e as Error).message;
+      exitCode = 134;
+    }
+  } finally {
+    running = false;
   }
   core.taskscope_flush();
   drainAll();
-  return { exitCode, trap, anchor, tickHz: core.taskscope_tick_hz() };
+  return { exitCode, trap, ...(stopped ? { stopped } : {}), anchor, tickHz: core.taskscope_tick_hz() };
+}
+
+/** The WASI imports with `before` called ahead of each write to fd 1 or 2. */
+function withOutputHook(imports: NodeJS.Dict<unknown>, before: () => void): NodeJS.Dict<unknown> {
+  const write = imports["fd_write"] as (fd: number, ...rest: number[]) => number;
+  return {
+    ...imports,
+    fd_write: (fd: number, ...rest: number[]) => {
+      if (fd === 1 || fd === 2) before();
+      return write(fd, ...rest);
+    },
+  };
 }
 
 /** node:wasi prints an ExperimentalWarning on load; this tool chose WASI on purpose, so that one
