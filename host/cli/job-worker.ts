@@ -4,7 +4,7 @@
 //   export async function run(input: Input, context: JobContext): Promise<Result>
 
 import { parentPort, workerData } from "node:worker_threads";
-import { CliError, UsageError } from "./run-cli.js";
+import { CliError, UsageError, systemCallMessage } from "./run-cli.js";
 import { OutputError } from "../export/output.js";
 import { ProgressLine, stderrSink } from "./progress.js";
 import { SHARED_COLUMNS, SHARED_STOP, type JobMessage, type JobWorkerData } from "./job.js";
@@ -42,5 +42,7 @@ function describe(e: unknown): JobMessage {
   if (err?.code === "EPIPE") return { type: "error", message: "standard output closed", pipeClosed: true };
   if (e instanceof CliError) return { type: "error", message: e.message, exitCode: e.exitCode, usage: e instanceof UsageError };
   if (e instanceof OutputError) return { type: "error", message: e.message, exitCode: 1 };
+  const io = systemCallMessage(e);
+  if (io) return { type: "error", message: io, exitCode: 1 };
   return { type: "error", message: err?.message ?? String(e), ...(err?.stack ? { stack: err.stack } : {}) };
 }

@@ -54,7 +54,14 @@ export async function runJob<R>(module: URL, input: unknown, options: JobOptions
     process.stderr.on("resize", columns);
   }
   const data: JobWorkerData = { module: module.href, input, shared };
-  const worker = new Worker(new URL("./job-worker.js", import.meta.url), { workerData: data, stdout: false, stderr: false });
+  // A worker's young generation grows to ~34 MiB where the main thread's stays at ~8 MiB on the
+  // same work (50 MiB more peak RSS on a 1.5 M-event report); hold it to the main thread's size.
+  const worker = new Worker(new URL("./job-worker.js", import.meta.url), {
+    workerData: data,
+    stdout: false,
+    stderr: false,
+    resourceLimits: { maxYoungGenerationSizeMb: 8 },
+  });
 
   let stopping: NodeJS.Signals | undefined;
   let finished = false;

@@ -62,13 +62,20 @@ export function report(program: string, e: unknown): number {
     if (e.helpHint) console.error(`Try '${program} --help'.`);
     return e.exitCode;
   }
-  const err = e as NodeJS.ErrnoException;
-  if (err && typeof err.code === "string" && typeof err.syscall === "string") {
-    // A system call that failed where no caller expected it (a full disk, say): still its words.
-    say(`${err.syscall === "write" ? "cannot write" : `${err.syscall} failed`}${err.path ? ` ${err.path}` : ""}: ${ioErrorText(err)}`);
+  const io = systemCallMessage(e);
+  if (io) {
+    say(io);
     return 1;
   }
   // Anything else is a bug in taskscope, not bad input; still one line plus a pointer.
   say(`internal error: ${(e as Error)?.message ?? String(e)} (set TASKSCOPE_DEBUG=1 for details)`);
   return 70;
+}
+
+/** A system call that failed where no caller expected it (a full disk, say), in words; undefined
+ *  for anything else. */
+export function systemCallMessage(e: unknown): string | undefined {
+  const err = e as NodeJS.ErrnoException;
+  if (!err || typeof err.code !== "string" || typeof err.syscall !== "string") return undefined;
+  return `${err.syscall === "write" ? "cannot write" : `${err.syscall} failed`}${err.path ? ` ${err.path}` : ""}: ${ioErrorText(err)}`;
 }

@@ -299,8 +299,11 @@ async function runSerial(path: string, target: TraceTarget, { baud, duration, st
       exitForSignal(signal);
     }
     if (streaming && interrupts === 1) {
-      progress.clear();
-      note("trace-pull", "stopping: pulling what the device still holds (Ctrl-C again to stop now)");
+      if (progress.enabled) {
+        // Someone at a terminal pressed Ctrl-C and waits: say why it takes a moment.
+        progress.clear();
+        note("trace-pull", "stopping: pulling what the device still holds (Ctrl-C again to stop now)");
+      }
       p.stop();
       setTimeout(() => p.abandon(), STOP_GRACE_MS).unref();
     } else {

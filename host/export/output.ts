@@ -188,7 +188,12 @@ export class OutputFile {
   }
 
   private writeAll(bytes: Uint8Array): void {
-    writeFully(this.fd, bytes);
+    try {
+      writeFully(this.fd, bytes);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === "EPIPE") throw e; // the reader left: the caller ends quietly
+      throw new OutputError(`cannot write ${this.path}: ${ioErrorText(e)}`);
+    }
     this.written += bytes.length;
   }
 

@@ -49,7 +49,7 @@ export function renderTextReport(report: ReportData, options: TextOptions = {}):
   const out: string[] = [];
   out.push(`taskscope report: ${r.file}`);
   if (r.truncated) {
-    out.push(paint("yellow", `warning: the file ends inside a record at byte ${formatCount(r.truncated.offset)} (the writer was stopped); showing everything before it`));
+    out.push(paint("yellow", `warning: the file ends inside a record at byte ${r.truncated.offset} (the writer was stopped); showing everything before it`));
   } else if (!r.complete) {
     out.push(paint("yellow", "warning: the file has no footer (the writer did not finish); showing everything in it"));
   }
