@@ -27,15 +27,18 @@ function parse(args: string[]) {
   return parseArgs({ args, options: OPTIONS, allowPositionals: true });
 }
 
-function usageMessage(f: () => unknown): string {
+/** The message of the error `f` throws, which must be a `kind`. */
+function thrown(kind: new (...args: never[]) => Error, f: () => unknown): string {
   try {
     f();
   } catch (e) {
-    expect(e).toBeInstanceOf(UsageError);
+    expect(e).toBeInstanceOf(kind);
     return (e as Error).message;
   }
-  throw new Error("no UsageError");
+  throw new Error(`no ${kind.name}`);
 }
+
+const usageMessage = (f: () => unknown) => thrown(UsageError, f);
 
 describe("parseArgs", () => {
   it("reads flags, values, repeats and positionals as node:util's parseArgs does", () => {
@@ -168,15 +171,7 @@ describe("planOutput: where an output goes, and what is refused", () => {
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  const refused = (f: () => unknown): string => {
-    try {
-      f();
-    } catch (e) {
-      expect(e).toBeInstanceOf(OutputError);
-      return (e as Error).message;
-    }
-    throw new Error("not refused");
-  };
+  const refused = (f: () => unknown) => thrown(OutputError, f);
 
   it("a new or existing regular file: a temporary file beside it, renamed later", () => {
     const fresh = join(dir, "new.json");
