@@ -13,7 +13,7 @@ import { Worker } from "node:worker_threads";
 import { isatty } from "node:tty";
 import { removeQuietly, type OutputPlan } from "../export/output.js";
 import { CliError, PipeClosed } from "./run-cli.js";
-import { exitForSignal } from "./signals.js";
+import { exitForSignal, signalNumber } from "./signals.js";
 
 export interface JobOptions {
   /** Outputs the job writes: their temporary files are removed when it is stopped. */
@@ -42,8 +42,6 @@ export interface JobWorkerData {
   shared: SharedArrayBuffer;
 }
 
-const SIGNAL_NUMBERS: Partial<Record<NodeJS.Signals, number>> = { SIGINT: 2, SIGTERM: 15 };
-
 /** Runs `module`'s job in a worker thread and returns its result (or throws its error). */
 export async function runJob<R>(module: URL, input: unknown, options: JobOptions = {}): Promise<R> {
   const shared = new SharedArrayBuffer(8);
@@ -70,7 +68,7 @@ export async function runJob<R>(module: URL, input: unknown, options: JobOptions
     if (finished) return;
     // Give the worker a moment to stop (it may be blocked in a system call, and then it cannot
     // be joined): its outputs are only removed once it no longer writes them.
-    const stopped = await Promise.race([worker.terminate().then(() => true), delay(500, false)]);
+    const stopped = await Promise.race([worker.terminate().then(() => true), delay(400, false)]);
     for (const plan of options.outputs ?? []) if (plan.kind === "replace") removeQuietly(plan.temp);
     exitForSignal(signal, { threadsIdle: stopped });
   };
@@ -78,8 +76,8 @@ export async function runJob<R>(module: URL, input: unknown, options: JobOptions
     const again = stopping !== undefined;
     stopping = signal;
     if (options.onSignal === "finish" && !again) {
-      Atomics.store(flags, SHARED_STOP, SIGNAL_NUMBERS[signal] ?? 1);
-      graceTimer = setTimeout(() => void stopNow(signal), options.graceMs ?? 800);
+      Atomics.store(flags, SHARED_STOP, signalNumber(signal));
+      graceTimer = setTimeout(() => void stopNow(signal), options.graceMs ?? 500);
       return;
     }
     void stopNow(signal);

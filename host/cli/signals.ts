@@ -3,8 +3,12 @@
 
 import { isatty } from "node:tty";
 import { writeSync } from "node:fs";
+import { constants } from "node:os";
 
-const NUMBERS: Partial<Record<NodeJS.Signals, number>> = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 };
+/** 2 for SIGINT, 15 for SIGTERM. */
+export function signalNumber(signal: NodeJS.Signals): number {
+  return constants.signals[signal] ?? 0;
+}
 
 /**
  * Exits for `signal`. process.exit waits for every thread, and one blocked in a system call (a
@@ -21,11 +25,11 @@ export function exitForSignal(signal: NodeJS.Signals, options: { threadsIdle?: b
       // the terminal is gone
     }
   }
-  if (options.threadsIdle) process.exit(128 + (NUMBERS[signal] ?? 0));
+  if (options.threadsIdle) process.exit(128 + signalNumber(signal));
   process.removeAllListeners(signal); // back to the default action
   process.kill(process.pid, signal);
   // Delivery to this process is immediate; should it not be, do not linger.
-  process.exit(128 + (NUMBERS[signal] ?? 0));
+  process.exit(128 + signalNumber(signal));
 }
 
 const onExit = new Set<() => void>();

@@ -12,7 +12,7 @@ import { ProgressLine } from "./progress.js";
 import { LiveView } from "./live-view.js";
 import { runJob } from "./job.js";
 import { openInput } from "./input.js";
-import { cleanupOnSignal, exitForSignal } from "./signals.js";
+import { cleanupOnSignal, exitForSignal, signalNumber } from "./signals.js";
 import { writeStdout, note } from "./stdio.js";
 import { TraceTarget } from "./trace-target.js";
 import { SerialSourceError } from "../sources/serial.js";
@@ -206,7 +206,7 @@ async function runWasiJob(name: string, path: string, plan: OutputPlan, spool: s
   };
   // Asked to stop, the job ends the program and finishes the file; if it cannot within the grace
   // time (the program blocks in a read), the file keeps what was drained so far.
-  const r = await runJob<WasiJobResult>(new URL("./wasi-job.js", import.meta.url), job, { outputs: [plan], onSignal: "finish", graceMs: 800 });
+  const r = await runJob<WasiJobResult>(new URL("./wasi-job.js", import.meta.url), job, { outputs: [plan], onSignal: "finish", graceMs: 500 });
   const s = r.stats;
   const where = r.output;
   if (values.json) {
@@ -376,7 +376,7 @@ async function runSerial(path: string, target: TraceTarget, { baud, duration, st
     note("trace-pull", serialSummary(target.name, p.writer.size, s));
   }
   if (failure) throw new CliError(`${failure.message} on ${path} (what arrived before is in ${target.name})`);
-  return stoppedBy ? 128 + (stoppedBy === "SIGINT" ? 2 : 15) : 0;
+  return stoppedBy ? 128 + signalNumber(stoppedBy) : 0;
 }
 
 function serialSummary(output: string, size: number, s: SerialPullStats): string {
