@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ROOT } from "./support/core-harness.js";
 import { readWholeTrace } from "../host/tracefile/trace.js";
-import { cliPath, cleanEnv, expectOneLineError, run, type Command } from "./support/cli.js";
+import { cleanEnv, expectOneLineError, run, type Command } from "./support/cli.js";
 
 const DEMO = join(ROOT, "build/demo.wasm");
 

@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { CliError } from "./run-cli.js";
-import { cleanupOnSignal, exitForSignal } from "./signals.js";
+import { cleanupOnSignal } from "./signals.js";
 import { ioErrorText } from "../export/output.js";
 
 export interface TraceInput {
@@ -35,28 +35,23 @@ export async function openInput(name: string): Promise<TraceInput> {
   return spool(name, isStdin);
 }
 
-/** Copies a stream input to a temporary file. */
+/** Copies a stream input to a temporary file. A signal meanwhile removes it and ends the
+ *  command (a thread may be blocked opening the FIFO: the exit never waits for it). */
 async function spool(name: string, isStdin: boolean): Promise<TraceInput> {
-  const dir = mkdtempSync(join(tmpdir(), "taskscope-input-"));
-  const path = join(dir, "input.trace.cbor");
-  const remove = (): void => rmSync(dir, { recursive: true, force: true });
-  const forget = cleanupOnSignal(remove);
-  const source = isStdin ? createReadStream("", { fd: 0, autoClose: false }) : createReadStream(name);
-  const onSignal = (signal: NodeJS.Signals): void => {
-    source.destroy();
-    exitForSignal(signal); // a thread may be blocked opening the FIFO: re-raise, never join
+  let dir: string | undefined;
+  const remove = (): void => {
+    if (dir) rmSync(dir, { recursive: true, force: true });
   };
-  process.on("SIGINT", onSignal);
-  process.on("SIGTERM", onSignal);
+  const forget = cleanupOnSignal(remove); // first: a signal from here on removes the copy
+  dir = mkdtempSync(join(tmpdir(), "taskscope-input-"));
+  const path = join(dir, "input.trace.cbor");
+  const source = isStdin ? createReadStream("", { fd: 0, autoClose: false }) : createReadStream(name);
   try {
     await pipeline(source, createWriteStream(path));
   } catch (e) {
     remove();
     forget();
     throw new CliError(`${name}: cannot read (${ioErrorText(e)})`);
-  } finally {
-    process.off("SIGINT", onSignal);
-    process.off("SIGTERM", onSignal);
   }
   return {
     name,

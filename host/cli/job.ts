@@ -13,7 +13,7 @@ import { Worker } from "node:worker_threads";
 import { isatty } from "node:tty";
 import { removeQuietly, type OutputPlan } from "../export/output.js";
 import { CliError, PipeClosed } from "./run-cli.js";
-import { exitForSignal, signalNumber } from "./signals.js";
+import { exitForSignal, handleSignals, signalNumber } from "./signals.js";
 
 export interface JobOptions {
   /** Outputs the job writes: their temporary files are removed when it is stopped. */
@@ -51,16 +51,6 @@ export async function runJob<R>(module: URL, input: unknown, options: JobOptions
     columns();
     process.stderr.on("resize", columns);
   }
-  const data: JobWorkerData = { module: module.href, input, shared };
-  // A worker's young generation grows to ~34 MiB where the main thread's stays at ~8 MiB on the
-  // same work (50 MiB more peak RSS on a 1.5 M-event report); hold it to the main thread's size.
-  const worker = new Worker(new URL("./job-worker.js", import.meta.url), {
-    workerData: data,
-    stdout: false,
-    stderr: false,
-    resourceLimits: { maxYoungGenerationSizeMb: 8 },
-  });
-
   let stopping: NodeJS.Signals | undefined;
   let finished = false;
   let graceTimer: NodeJS.Timeout | undefined;
@@ -82,8 +72,17 @@ export async function runJob<R>(module: URL, input: unknown, options: JobOptions
     }
     void stopNow(signal);
   };
-  process.on("SIGINT", onSignal);
-  process.on("SIGTERM", onSignal);
+  // Listening before the worker starts: it creates the outputs a signal must remove.
+  const stopHandling = handleSignals(onSignal);
+  const data: JobWorkerData = { module: module.href, input, shared };
+  // A worker's young generation grows to ~34 MiB where the main thread's stays at ~8 MiB on the
+  // same work (50 MiB more peak RSS on a 1.5 M-event report); hold it to the main thread's size.
+  const worker = new Worker(new URL("./job-worker.js", import.meta.url), {
+    workerData: data,
+    stdout: false,
+    stderr: false,
+    resourceLimits: { maxYoungGenerationSizeMb: 8 },
+  });
 
   try {
     const message = await new Promise<JobMessage>((resolve, reject) => {
@@ -109,8 +108,7 @@ export async function runJob<R>(module: URL, input: unknown, options: JobOptions
   } finally {
     finished = true;
     if (graceTimer) clearTimeout(graceTimer);
-    process.off("SIGINT", onSignal);
-    process.off("SIGTERM", onSignal);
+    stopHandling();
     process.stderr.off("resize", columns);
     await worker.terminate();
   }

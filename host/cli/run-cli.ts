@@ -3,7 +3,7 @@
 // away (`trace-report --json | head`). TASKSCOPE_DEBUG=1 shows stacks.
 
 import { safeText } from "../report/units.js";
-import { ioErrorText } from "../export/output.js";
+import { OutputError, ioErrorText } from "../export/output.js";
 import { TOOL_VERSION } from "./version.js";
 
 /** An error meant for the user: printed as one line, exits with `exitCode`. */
@@ -61,6 +61,10 @@ export function report(program: string, e: unknown): number {
     say(e.message);
     if (e.helpHint) console.error(`Try '${program} --help'.`);
     return e.exitCode;
+  }
+  if (e instanceof OutputError) {
+    say(e.message); // an output that cannot be used (the input itself, a directory...)
+    return 1;
   }
   const io = systemCallMessage(e);
   if (io) {

@@ -10,8 +10,8 @@ import { parseArgs } from "./args.js";
 import { openInput } from "./input.js";
 import { runJob } from "./job.js";
 import { writeStdout, note } from "./stdio.js";
-import { OutputError, planOutput, type OutputPlan } from "../export/output.js";
-import { CliError, UsageError, runCli, versionLine } from "./run-cli.js";
+import { planOutput } from "../export/output.js";
+import { UsageError, runCli, versionLine } from "./run-cli.js";
 import { TOOL_VERSION } from "./version.js";
 import type { ExportJobInput, ExportJobResult } from "./export-job.js";
 
@@ -105,16 +105,9 @@ async function main(argv: string[]): Promise<number> {
   if (values.json && output === "-") throw new UsageError("--json prints the summary on standard output, and -o - writes the export there: give -o FILE");
 
   const input = await openInput(file);
+  let result: ExportJobResult;
   try {
-    const plans: OutputPlan[] = [];
-    if (output !== undefined) {
-      try {
-        plans.push(planOutput(output, [input.path]));
-      } catch (e) {
-        if (e instanceof OutputError) throw new CliError(e.message);
-        throw e;
-      }
-    }
+    const plans = output !== undefined ? [planOutput(output, [input.path])] : [];
     const job: ExportJobInput = {
       kind: values.perfetto ? "perfetto" : "otlp",
       name: file,
@@ -131,15 +124,15 @@ async function main(argv: string[]): Promise<number> {
       toolVersion: TOOL_VERSION,
       env: { ...process.env },
     };
-    const result = await runJob<ExportJobResult>(new URL("./export-job.js", import.meta.url), job, { outputs: plans });
-    if (values.json) {
-      writeStdout(JSON.stringify({ ...result.summary, input: file }, null, 2) + "\n");
-      for (const n of result.notes) if (/^(warning|note):/.test(n)) note("trace-export", n);
-    } else {
-      for (const n of result.notes) note("trace-export", n);
-    }
+    result = await runJob<ExportJobResult>(new URL("./export-job.js", import.meta.url), job, { outputs: plans });
   } finally {
-    input.release();
+    input.release(); // before printing: nothing is left to clean up, so Ctrl-C ends a stalled print at once
+  }
+  if (values.json) {
+    writeStdout(JSON.stringify({ ...result.summary, input: file }, null, 2) + "\n");
+    for (const n of result.notes) if (/^(warning|note):/.test(n)) note("trace-export", n);
+  } else {
+    for (const n of result.notes) note("trace-export", n);
   }
   return 0;
 }

@@ -12,7 +12,7 @@ import { ProgressLine } from "./progress.js";
 import { LiveView } from "./live-view.js";
 import { runJob } from "./job.js";
 import { openInput } from "./input.js";
-import { cleanupOnSignal, exitForSignal, signalNumber } from "./signals.js";
+import { cleanupOnSignal, exitForSignal, handleSignals, signalNumber } from "./signals.js";
 import { writeStdout, note } from "./stdio.js";
 import { TraceTarget } from "./trace-target.js";
 import { SerialSourceError } from "../sources/serial.js";
@@ -20,7 +20,7 @@ import { SerialPull, type SerialPullStats } from "../pull/serial-pull.js";
 import type { IngestStats } from "../pull/ingest.js";
 import { LinkTimeoutError } from "../link/session.js";
 import { CATEGORIES } from "../format/spec.js";
-import { OutputError, planOutput, type OutputPlan } from "../export/output.js";
+import { planOutput, type OutputPlan } from "../export/output.js";
 import { formatBytes, formatCount } from "../report/units.js";
 import { TOOL_VERSION } from "./version.js";
 import type { WasiJobInput, WasiJobResult } from "./wasi-job.js";
@@ -157,17 +157,14 @@ async function main(argv: string[]): Promise<number> {
 /** The output's plan; "-" also gets a temporary file to collect the trace in, which `release`
  *  removes (as does a signal). */
 function traceOutput(output: string, inputs: string[]): { plan: OutputPlan; spool: string | undefined; release(): void } {
-  let plan: OutputPlan;
-  try {
-    plan = planOutput(output, inputs);
-  } catch (e) {
-    if (e instanceof OutputError) throw new CliError(e.message);
-    throw e;
-  }
+  const plan = planOutput(output, inputs);
   if (plan.kind !== "stdout") return { plan, spool: undefined, release: () => {} };
-  const dir = mkdtempSync(join(tmpdir(), "taskscope-pull-"));
-  const remove = () => rmSync(dir, { recursive: true, force: true });
-  const forget = cleanupOnSignal(remove);
+  let dir: string | undefined;
+  const remove = () => {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  };
+  const forget = cleanupOnSignal(remove); // first: a signal from here on removes the directory
+  dir = mkdtempSync(join(tmpdir(), "taskscope-pull-"));
   return {
     plan,
     spool: join(dir, "out.trace.cbor"),
@@ -310,8 +307,7 @@ async function runSerial(path: string, target: TraceTarget, { baud, duration, st
       p.abandon();
     }
   };
-  process.on("SIGINT", onSignal);
-  process.on("SIGTERM", onSignal);
+  const stopHandling = handleSignals(onSignal);
   try {
     pull = await SerialPull.open({
       path,
@@ -327,8 +323,7 @@ async function runSerial(path: string, target: TraceTarget, { baud, duration, st
       },
     });
   } catch (e) {
-    process.off("SIGINT", onSignal);
-    process.off("SIGTERM", onSignal);
+    stopHandling();
     target.discard();
     if (e instanceof SerialSourceError) throw new CliError(e.message);
     const code = (e as NodeJS.ErrnoException).code;
@@ -356,8 +351,7 @@ async function runSerial(path: string, target: TraceTarget, { baud, duration, st
     if (ticker) clearInterval(ticker);
     live?.stop();
     progress.done();
-    process.off("SIGINT", onSignal);
-    process.off("SIGTERM", onSignal);
+    stopHandling();
   }
   await p.close(reason);
   const s = p.stats;

@@ -3,13 +3,13 @@
 // then executor load, tasks, spawn tree, resources and request flows. Text, JSON or HTML.
 // The reading and analysis run in a worker thread (report-job.ts), so Ctrl-C is always heard.
 
-import { runCli, UsageError, CliError, versionLine } from "./run-cli.js";
+import { runCli, UsageError, versionLine } from "./run-cli.js";
 import { parseArgs, parseWholeNumber } from "./args.js";
 import { openInput } from "./input.js";
 import { runJob } from "./job.js";
 import { useColour } from "./colour.js";
 import { writeStdout, note } from "./stdio.js";
-import { OutputError, planOutput, type OutputPlan } from "../export/output.js";
+import { planOutput } from "../export/output.js";
 import { formatCount } from "../report/units.js";
 import type { ReportJobInput, ReportJobResult } from "./report-job.js";
 import { DEFAULT_THRESHOLDS, THRESHOLD_SPECS, formatThreshold, parseDuration, parseThreshold, type Thresholds } from "../model/thresholds.js";
@@ -104,16 +104,9 @@ async function main(argv: string[]): Promise<number> {
   if (values.json && values.html !== undefined) throw new UsageError("--json and --html go to different places: give one (the HTML file also embeds the data)");
 
   const input = await openInput(file);
+  let result: ReportJobResult;
   try {
-    let htmlPlan: OutputPlan | undefined;
-    if (values.html !== undefined) {
-      try {
-        htmlPlan = planOutput(values.html, [input.path]);
-      } catch (e) {
-        if (e instanceof OutputError) throw new CliError(e.message);
-        throw e;
-      }
-    }
+    const htmlPlan = values.html !== undefined ? planOutput(values.html, [input.path]) : undefined;
     const job: ReportJobInput = {
       name: file,
       path: input.path,
@@ -125,13 +118,13 @@ async function main(argv: string[]): Promise<number> {
       color: values.json !== true && useColour(1),
       html: values.html,
     };
-    const result = await runJob<ReportJobResult>(new URL("./report-job.js", import.meta.url), job, { outputs: htmlPlan ? [htmlPlan] : [] });
-    writeStdout(result.stdout);
-    for (const w of result.warnings) note("trace-report", w);
-    if (result.htmlBytes !== undefined) note("trace-report", `wrote ${values.html} (${formatCount(Math.round(result.htmlBytes / 1024))} KiB)`);
+    result = await runJob<ReportJobResult>(new URL("./report-job.js", import.meta.url), job, { outputs: htmlPlan ? [htmlPlan] : [] });
   } finally {
-    input.release();
+    input.release(); // before printing: nothing is left to clean up, so Ctrl-C ends a stalled print at once
   }
+  writeStdout(result.stdout);
+  for (const w of result.warnings) note("trace-report", w);
+  if (result.htmlBytes !== undefined) note("trace-report", `wrote ${values.html} (${formatCount(Math.round(result.htmlBytes / 1024))} KiB)`);
   return 0;
 }
 
