@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ROOT } from "./support/core-harness.js";
 import { readWholeTrace } from "../host/tracefile/trace.js";
+import { cliPath, expectOneLineError, run as runCommand, type Command } from "./support/cli.js";
 
 let dir: string;
 beforeAll(() => {
@@ -15,17 +16,8 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function run(cli: "trace-pull" | "trace-report", args: string[]) {
-  const r = spawnSync(process.execPath, [join(ROOT, "dist/host/cli", `${cli}.js`), ...args], { cwd: dir, encoding: "utf8" });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-/** One line, no stack trace: what a user sees for bad input. */
-function expectOneLineError(stderr: string, ...fragments: string[]): void {
-  const lines = stderr.trim().split("\n").filter((l) => !l.startsWith("Try '"));
-  expect(lines, stderr).toHaveLength(1);
-  expect(stderr).not.toMatch(/^\s+at /m);
-  for (const f of fragments) expect(lines[0]).toContain(f);
+function run(cli: Command, args: string[]) {
+  return runCommand(cli, args, { cwd: dir });
 }
 
 describe("trace-pull --wasi and trace-report on the demo", () => {
@@ -39,7 +31,7 @@ describe("trace-pull --wasi and trace-report on the demo", () => {
   it("pulls the whole run into a trace file, quietly when not on a terminal", () => {
     expect(pull.code, pull.stderr).toBe(0);
     expect(pull.stdout).toBe("demo: 32 requests served\n"); // the application's own output
-    expect(pull.stderr).toMatch(/^trace-pull: wrote .*demo\.trace\.cbor: [\d,]+ events, \d+ chunks, .*; nothing lost\n$/);
+    expect(pull.stderr).toMatch(/^trace-pull: wrote .*demo\.trace\.cbor: [\d,]+ events, [\d,]+ chunks, .*; nothing lost\n$/);
     expect(pull.stderr).not.toContain("\r"); // no progress line off a terminal
     expect(pull.stderr).not.toContain("ExperimentalWarning");
   });
@@ -127,12 +119,12 @@ describe("trace-pull on a terminal", () => {
   it("shows a progress line that rewrites itself, then the summary", () => {
     // util-linux `script` gives the command a real pty as its terminal.
     const file = join(dir, "tty.trace.cbor");
-    const cmd = `${process.execPath} ${join(ROOT, "dist/host/cli/trace-pull.js")} --wasi ${join(ROOT, "build/demo.wasm")} -o ${file}`;
+    const cmd = `${process.execPath} ${cliPath("trace-pull")} --wasi ${join(ROOT, "build/demo.wasm")} -o ${file}`;
     const r = spawnSync("script", ["-qfec", cmd, "/dev/null"], { cwd: dir, encoding: "utf8" });
     expect(r.status, r.stderr).toBe(0);
     const updates = r.stdout.split("\r").filter((s) => s.startsWith("pulling: "));
     expect(updates.length).toBeGreaterThan(1);
-    expect(updates.at(-1)).toMatch(/^pulling: [\d,]+ events, [\d.]+ [KM]?i?B, \d+ chunks, [\d,]+ ev\/s/);
+    expect(updates.at(-1)).toMatch(/^pulling: [\d,]+ events, [\d.]+ [KM]?i?B, [\d,]+ chunks, [\d,]+ ev\/s/);
     expect(r.stdout).toMatch(/trace-pull: wrote .*: [\d,]+ events/);
   });
 });
@@ -189,6 +181,6 @@ describe("bad input gets one clear line", () => {
     r = run("trace-pull", ["--wasi", "empty.wasm", "-o", "empty.trace.cbor"]);
     expect(r.code).toBe(1);
     expectOneLineError(r.stderr, "does not export the taskscope host interface", "taskscope_drain");
-    expect(existsSync(join(dir, "empty.trace.cbor"))).toBe(true); // header + footer naming the failure
+    expect(existsSync(join(dir, "empty.trace.cbor"))).toBe(false); // nothing was pulled: no file
   });
 });

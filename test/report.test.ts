@@ -215,7 +215,7 @@ describe("options", () => {
   it("an HTML file that cannot be written is one line and exit 1", () => {
     const r = report([richTrace(), "--html", join(dir, "no-such-dir", "x.html")]);
     expect(r.code).toBe(1);
-    expect(r.stderr.trim()).toMatch(/^trace-report: cannot write .*x\.html: ENOENT$/);
+    expect(r.stderr.trim()).toMatch(/^trace-report: cannot write .*x\.html: no such file or directory \(ENOENT\)$/);
   });
 
   it("parses durations", () => {

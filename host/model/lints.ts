@@ -117,7 +117,8 @@ function deadlockLints(model: TraceModel, span: SessionSpan, th: Thresholds) {
   const tasks = new Set<TaskRecord>();
   const channels = new Set<number>();
   const stuck = stuckTasks(edges);
-  const groups = findDeadlocks(edges).filter((g) => end - Math.max(...g.map((e) => e.since)) >= th.stuckNs);
+  const latestOf = (g: WaitEdge[]) => g.reduce((m, e) => Math.max(m, e.since), Number.NEGATIVE_INFINITY);
+  const groups = findDeadlocks(edges).filter((g) => end - latestOf(g) >= th.stuckNs);
   // A stuck task outside every group waits on one of them: it is blocked behind that deadlock.
   const behind = new Map<WaitEdge[], TaskRecord[]>();
   const groupOf = new Map<TaskRecord, WaitEdge[]>();
@@ -143,7 +144,7 @@ function deadlockLints(model: TraceModel, span: SessionSpan, th: Thresholds) {
   }
   for (const group of groups) {
     const members = group.map((e) => e.from);
-    const latest = Math.max(...group.map((e) => e.since));
+    const latest = latestOf(group);
     const back = behind.get(group) ?? [];
     for (const e of group) {
       tasks.add(e.from);

@@ -18,12 +18,22 @@ export interface WasiSourceOptions {
   onRecords: (records: Uint8Array, anchor: ClockAnchor) => void;
   /** Minimum wall time between drains during the run. */
   drainIntervalMs?: number;
+  /** Host file descriptor the program's standard output goes to (default 1). */
+  stdout?: number;
+  /** Called just before the program writes to its standard output or error (a progress line
+   *  clears itself so the program's text starts on a clean line). */
+  beforeOutput?: () => void;
+  /** Asked during the run (at a clock reading, every 10 ms at most): true ends the program
+   *  there, as if it had exited (WasiRunResult.stopped), and the rings are still drained. */
+  shouldStop?: () => boolean;
 }
 
 export interface WasiRunResult {
   exitCode: number;
   /** Set when the module trapped instead of exiting; everything recorded before is still drained. */
   trap?: string;
+  /** Set when shouldStop ended the run. */
+  stopped?: boolean;
   anchor: ClockAnchor;
   tickHz: number;
   /** Time the device clock skipped: the puller's own, and the OS running other processes. */
@@ -47,6 +57,9 @@ interface CoreExports {
 const REQUIRED_EXPORTS = ["memory", "taskscope_buffer", "taskscope_drain", "taskscope_pending", "taskscope_flush", "taskscope_tick_hz"];
 
 export class WasiSourceError extends Error {}
+
+/** Thrown through the program from the clock import to end a run that shouldStop asked to end. */
+class StopRun extends Error {}
 
 export async function runWasi(opts: WasiSourceOptions): Promise<WasiRunResult> {
   let bytes: Buffer;
@@ -76,7 +89,9 @@ export async function runWasi(opts: WasiSourceOptions): Promise<WasiRunResult> {
     args: [opts.wasmPath, ...(opts.args ?? [])],
     env: opts.env ?? {},
     returnOnExit: true,
+    ...(opts.stdout !== undefined ? { stdout: opts.stdout } : {}),
   });
+  const wasiImport = opts.beforeOutput ? withOutputHook(wasi.wasiImport, opts.beforeOutput) : wasi.wasiImport;
 
   const interval = opts.drainIntervalMs ?? 50;
   const runQueue = threadRunQueueReader();
@@ -88,6 +103,7 @@ export async function runWasi(opts: WasiSourceOptions): Promise<WasiRunResult> {
   let ticksPerMs = 0;
   let lastDrain = t0;
   let draining = false;
+  let running = false;
 
   const drainAll = (): void => {
     if (!core) return;
@@ -115,8 +131,17 @@ export async function runWasi(opts: WasiSourceOptions): Promise<WasiRunResult> {
   // Device time is wall time since t0 minus what the StallClock hides: everything the host does
   // inside this call (the drain, a GC its allocations trigger), and run-queue waits
   // (docs/REPORT.md, "Time the tool hides").
+  let lastStopCheck = t0;
   const clock = (): number => {
     const entered = performance.now();
+    // Asked at most every 10 ms: the clock is read for every event.
+    if (running && opts.shouldStop && entered - lastStopCheck >= 10) {
+      lastStopCheck = entered;
+      if (opts.shouldStop()) {
+        running = false; // once: the flush after the run reads the clock too
+        throw new StopRun("stopped");
+      }
+    }
     const deviceMs = stalls.enter((entered - t0) * 1e6) / 1e6;
     if (core) {
       if (ticksPerMs === 0) ticksPerMs = core.taskscope_tick_hz() / 1000;
@@ -131,7 +156,7 @@ export async function runWasi(opts: WasiSourceOptions): Promise<WasiRunResult> {
   };
 
   // A sleep that overruns what the program asked for is the host's time (StallClock.sleptOver).
-  const pollOneoff = wasi.wasiImport.poll_oneoff as (inPtr: number, outPtr: number, n: number, nOut: number) => number;
+  const pollOneoff = wasiImport["poll_oneoff"] as (inPtr: number, outPtr: number, n: number, nOut: number) => number;
   const sleepWatch = (inPtr: number, outPtr: number, n: number, nOut: number): number => {
     const asked = core ? relativeSleepNs(core.memory, inPtr, n) : undefined;
     const from = performance.now();
@@ -140,7 +165,7 @@ export async function runWasi(opts: WasiSourceOptions): Promise<WasiRunResult> {
     return r;
   };
   const imports: WebAssembly.Imports = {
-    wasi_snapshot_preview1: { ...wasi.wasiImport, poll_oneoff: sleepWatch },
+    wasi_snapshot_preview1: { ...wasiImport, poll_oneoff: sleepWatch },
     taskscope: { clock },
   };
   let instance: WebAssembly.Instance;
@@ -154,16 +179,23 @@ export async function runWasi(opts: WasiSourceOptions): Promise<WasiRunResult> {
 
   let exitCode = 0;
   let trap: string | undefined;
+  let stopped = false;
   try {
+    running = true;
     exitCode = wasi.start(instance);
   } catch (e) {
-    trap = (e as Error).message;
-    exitCode = 134;
+    if (e instanceof StopRun) stopped = true;
+    else {
+      trap = (e as Error).message;
+      exitCode = 134;
+    }
+  } finally {
+    running = false;
   }
   core.taskscope_flush();
   drainAll();
   runQueue?.close();
-  return { exitCode, trap, anchor, tickHz: core.taskscope_tick_hz(), hidden: { ...stalls.account } };
+  return { exitCode, trap, ...(stopped ? { stopped } : {}), anchor, tickHz: core.taskscope_tick_hz(), hidden: { ...stalls.account } };
 }
 
 /** The sleep a poll_oneoff call asks for: the shortest relative clock timeout, when every
@@ -180,6 +212,18 @@ export function relativeSleepNs(memory: WebAssembly.Memory, inPtr: number, n: nu
     shortest = Math.min(shortest, Number(view.getBigUint64(at + 24, true)));
   }
   return shortest;
+}
+
+/** The WASI imports with `before` called ahead of each write to fd 1 or 2. */
+function withOutputHook(imports: NodeJS.Dict<unknown>, before: () => void): NodeJS.Dict<unknown> {
+  const write = imports["fd_write"] as (fd: number, ...rest: number[]) => number;
+  return {
+    ...imports,
+    fd_write: (fd: number, ...rest: number[]) => {
+      if (fd === 1 || fd === 2) before();
+      return write(fd, ...rest);
+    },
+  };
 }
 
 /** node:wasi prints an ExperimentalWarning on load; this tool chose WASI on purpose, so that one
