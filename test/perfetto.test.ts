@@ -1,8 +1,10 @@
-// Perfetto export (host/export/perfetto): Chrome trace-event JSON checked strictly against what
-// Perfetto's JSON importer needs (its own tools are not available offline): every slice closed on
-// its own track, each track's timestamps in order, flow arrows paired and bound to open slices,
+// Perfetto export (host/export/perfetto), its Chrome trace-event JSON form (--format json),
+// checked strictly against what Perfetto's JSON importer needs (its own tools are not available
+// offline): every slice closed on its own track by an end that names it (speedscope matches
+// them by name), each track's timestamps in order, flow arrows paired and bound to open slices,
 // counters numeric, names for every process and thread, and the tokenizer's constraints (ph and
-// ts first, no arrays at an event's top level, no control characters or \u escapes).
+// ts first, no arrays at an event's top level, no control characters or \u escapes). The native
+// protobuf form is tested in perfetto-proto.test.ts.
 
 import { describe, it, expect, beforeAll, afterAll } from "vitest";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -118,6 +120,7 @@ function checkPerfetto(text: string): Checked {
       case "E": {
         const b = stack.pop();
         if (!b) throw new Error(`${where}: E without B on ${t}`);
+        if (e.name !== b.name) throw new Error(`${where}: E named ${e.name} ends ${b.name}`);
         const list = slices.get(t) ?? [];
         list.push({ name: b.name!, begin: b.ts!, end: e.ts, args: { ...b.args, ...e.args } });
         slices.set(t, list);
@@ -158,9 +161,11 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function exported(trace: string, name: string, lints: Lint[] = []): { text: string; c: Checked; result: ReturnType<typeof exportPerfetto> } {
+type Result = Awaited<ReturnType<typeof exportPerfetto>>;
+
+async function exported(trace: string, name: string, lints: Lint[] = []): Promise<{ text: string; c: Checked; result: Result }> {
   const out = join(dir, name);
-  const result = exportPerfetto(trace, { out, lints });
+  const result = await exportPerfetto(trace, { out, lints, format: "json" });
   const text = readFileSync(out, "utf8");
   return { text, c: checkPerfetto(text), result };
 }
@@ -169,13 +174,13 @@ describe("Perfetto export of the demo firmware's trace", () => {
   let raw: WholeTrace;
   let file: string;
   let c: Checked;
-  let result: ReturnType<typeof exportPerfetto>;
+  let result: Result;
   const rowsOf = (kind: number) => raw.sessions[0]!.rows.filter((r) => r.kind === kind);
 
   beforeAll(async () => {
     file = await pullDemoTrace(join(dir, "demo.trace.cbor"));
     raw = readWholeTrace(file);
-    ({ c, result } = exported(file, "demo.json"));
+    ({ c, result } = await exported(file, "demo.json"));
   });
 
   it("passes the strict structure check", () => {
@@ -259,8 +264,8 @@ describe("Perfetto export of the demo firmware's trace", () => {
     expect(BigInt(Math.round(mainBegin.ts! * 1000))).toBe(BigInt(spawnMain.t - first.t));
   });
 
-  it("writes the same bytes every time", () => {
-    exportPerfetto(file, { out: join(dir, "again.json") });
+  it("writes the same bytes every time", async () => {
+    await exportPerfetto(file, { out: join(dir, "again.json"), format: "json" });
     expect(Buffer.compare(readFileSync(join(dir, "again.json")), readFileSync(join(dir, "demo.json")))).toBe(0);
   });
 });
@@ -270,7 +275,7 @@ describe("Perfetto mapping details (synthetic traces)", () => {
   // 6 resource "samples", 7 flow "poll\nsensors".
   const NAMES = [[1, "sensor"], [1, "logger"], [2, "wait"], [4, "temp {} ok\u0001"], [6, "c"], [3, "samples"], [7, "poll\nsensors"]] as const;
 
-  it("draws interrupt handlers, arrows from them, memory and lints where they belong", () => {
+  it("draws interrupt handlers, arrows from them, memory and lints where they belong", async () => {
     const path = writeSyntheticTrace(join(dir, "isr.trace.cbor"), [{
       names: NAMES,
       events: [
@@ -304,7 +309,7 @@ describe("Perfetto mapping details (synthetic traces)", () => {
       lint({ kind: "leak", title: "logger never finished", atNs: 99_000, tasks: [{ session: 0, id: 2, name: "logger" }] }),
       lint({ kind: "lost-events", title: "ring overflowed", atNs: 5_000, tasks: [] }),
     ];
-    const { c, result, text } = exported(path, "isr.json", lints);
+    const { c, result, text } = await exported(path, "isr.json", lints);
     expect(text).not.toContain("\u0001");
     const tid = (name: string) => Number([...c.threadNames].find(([, n]) => n === name)![0].split("/")[1]);
     const irqSlices = c.slices.get(`1/${tid("interrupts")}`)!;
@@ -338,37 +343,37 @@ describe("Perfetto mapping details (synthetic traces)", () => {
     expect(idle.map((s) => [s.begin, s.end])).toEqual([[20, 26]]);
   });
 
-  it("exports a trace that starts mid-poll and one cut off mid-record", () => {
+  it("exports a trace that starts mid-poll and one cut off mid-record", async () => {
     const events = [
       ev(EVENT.POLL_PENDING, 100),
       ...Array.from({ length: 300 }, (_, i) => ev(i % 2 === 0 ? EVENT.POLL_BEGIN : EVENT.POLL_PENDING, 101 + i, i % 2 === 0 ? { task: 3 } : {})),
     ];
     const path = writeSyntheticTrace(join(dir, "mid.trace.cbor"), [{ names: NAMES, events, contextTask: 3, chunkSize: 128 }]);
-    const { result, c } = exported(path, "mid.json");
+    const { result, c } = await exported(path, "mid.json");
     expect(result.timeline.pollEndsWithoutBegin).toBe(1);
     expect([...c.slices.values()].flat().filter((s) => s.name === "poll")).toHaveLength(150);
     const bytes = readFileSync(path);
     const cut = join(dir, "cut.trace.cbor");
     writeFileSync(cut, bytes.subarray(0, bytes.length - 30));
-    const r2 = exported(cut, "cut.json");
+    const r2 = await exported(cut, "cut.json");
     expect(r2.result.summary.truncated).toBeDefined();
     expect((r2.c.otherData["taskscope"] as Record<string, unknown>)["truncated_at_byte"]).toBe(r2.result.summary.truncated!.offset);
   });
 
-  it("keeps two sessions in two processes with their own tracks, on one time axis", () => {
+  it("keeps two sessions in two processes with their own tracks, on one time axis", async () => {
     const events = [ev(EVENT.SPAWN, 10, { task: 1, parent: 0, name: 1, flow: 0 }), ev(EVENT.POLL_BEGIN, 20, { task: 1 }), ev(EVENT.POLL_READY, 30), ev(EVENT.TASK_DONE, 31, { task: 1 })];
     const path = writeSyntheticTrace(join(dir, "two.trace.cbor"), [
       { names: NAMES, events },
       { names: NAMES, events, info: { deviceSession: 0x99, anchor: { ticks: 0, unixNs: BASE_INFO.anchor.unixNs + 2_000_000n } } },
     ]);
-    const { c } = exported(path, "two.json");
+    const { c } = await exported(path, "two.json");
     expect([...c.processNames.values()]).toEqual(["test-board / test-fw 1.0 (session 0)", "test-board / test-fw 1.0 (session 1)"]);
     const lifeBegins = c.events.filter((e) => e.ph === "B" && e.name === "sensor");
     expect(lifeBegins.map((e) => e.pid)).toEqual([1, 3]);
     expect(lifeBegins.map((e) => e.ts)).toEqual([0, 2000]);
   });
 
-  it("leaves nothing behind for a corrupt file", () => {
+  it("leaves nothing behind for a corrupt file", async () => {
     const path = writeSyntheticTrace(join(dir, "bad.trace.cbor"), [{
       names: NAMES,
       events: Array.from({ length: 2000 }, (_, i) => ev(i % 2 === 0 ? EVENT.POLL_BEGIN : EVENT.POLL_PENDING, 10 + i, i % 2 === 0 ? { task: 1 } : {})),
@@ -376,7 +381,9 @@ describe("Perfetto mapping details (synthetic traces)", () => {
     const bytes = Buffer.from(readFileSync(path));
     bytes.fill(0xff, bytes.length >> 1, (bytes.length >> 1) + 32);
     writeFileSync(path, bytes);
-    expect(() => exportPerfetto(path, { out: join(dir, "bad.json") })).toThrow(/byte \d+/);
-    expect(existsSync(join(dir, "bad.json"))).toBe(false);
+    for (const format of ["json", "protobuf"] as const) {
+      await expect(exportPerfetto(path, { out: join(dir, `bad.${format}`), format })).rejects.toThrow(/byte \d+/);
+      expect(existsSync(join(dir, `bad.${format}`))).toBe(false);
+    }
   });
 });

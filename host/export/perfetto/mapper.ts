@@ -124,7 +124,7 @@ export class PerfettoMapper implements TimelineSink<PerfettoTask> {
     const args: Record<string, unknown> = { result };
     if (task.awaitSite) args["await_site"] = task.awaitSite;
     if (task.awaitResource) args["await_resource"] = `${task.awaitResource.kind} ${task.awaitResource.name}`;
-    this.out.event({ ph: "E", ts: this.ts(task.session, t), pid: tr.pid, tid: task.x.tid, args });
+    this.out.event({ ph: "E", ts: this.ts(task.session, t), pid: tr.pid, tid: task.x.tid, name: "poll", args });
   }
 
   wake(w: Wake<PerfettoTask>): void {
@@ -149,7 +149,7 @@ export class PerfettoMapper implements TimelineSink<PerfettoTask> {
     const ts = this.ts(task.session, task.lastT);
     this.landArrows(tr, task, ts);
     if (task.x.memory !== undefined) this.setMemory(tr, task, task.lastT, 0);
-    this.out.event({ ph: "E", ts, pid: tr.pid, tid: task.x.tid, args: { state: task.end ?? "done" } });
+    this.out.event({ ph: "E", ts, pid: tr.pid, tid: task.x.tid, name: clip(task.name), args: { state: task.end ?? "done" } });
     if (tr.live.get(task.id) === task) tr.live.delete(task.id);
   }
 
@@ -215,7 +215,7 @@ export class PerfettoMapper implements TimelineSink<PerfettoTask> {
     tr.idle = begin;
     const ts = this.ts(s, t);
     if (begin) this.out.event({ ph: "B", ts, pid: tr.pid, tid: tr.executorTid, name: "idle", cat: "idle" });
-    else this.out.event({ ph: "E", ts, pid: tr.pid, tid: tr.executorTid });
+    else this.out.event({ ph: "E", ts, pid: tr.pid, tid: tr.executorTid, name: "idle" });
   }
 
   interrupt(s: TimelineSession, enter: boolean, irq: number, t: number): void {
@@ -234,8 +234,7 @@ export class PerfettoMapper implements TimelineSink<PerfettoTask> {
     if (at < 0) return; // entered before the trace began
     // Handlers nest; an exit closes its handler and any inner one whose exit was not recorded.
     while (tr.irqStack.length > at) {
-      tr.irqStack.pop();
-      this.out.event({ ph: "E", ts, pid: tr.pid, tid: tr.irqTid });
+      this.out.event({ ph: "E", ts, pid: tr.pid, tid: tr.irqTid, name: `irq ${tr.irqStack.pop()}` });
     }
   }
 
@@ -246,8 +245,7 @@ export class PerfettoMapper implements TimelineSink<PerfettoTask> {
     for (const flow of [...tr.requests.keys()]) this.flowEnd(s, undefined, flow, s.lastT);
     if (tr.idle) this.idle(s, false, s.lastT);
     while (tr.irqStack.length > 0) {
-      tr.irqStack.pop();
-      this.out.event({ ph: "E", ts, pid: tr.pid, tid: tr.irqTid! });
+      this.out.event({ ph: "E", ts, pid: tr.pid, tid: tr.irqTid!, name: `irq ${tr.irqStack.pop()}` });
     }
   }
 
