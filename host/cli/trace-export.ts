@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // trace-export: a trace file into OpenTelemetry (OTLP file or OTLP/HTTP) or Perfetto.
 //   trace-export --otlp FILE.trace.cbor [-o OUT.json|OUT.pb] [--endpoint URL [--header K=V]...]
-//   trace-export --perfetto FILE.trace.cbor [-o OUT.json]
+//   trace-export --perfetto FILE.trace.cbor [-o OUT.pftrace | -o OUT.json]
 
 import { existsSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
@@ -9,12 +9,14 @@ import { parseArgs } from "node:util";
 import type { Lint } from "../model/lint.js";
 import { analyzeTrace } from "../model/analyze.js";
 import { TraceFileError } from "../tracefile/errors.js";
-import { OtlpConfigError, redact, resolveSendConfig, resourceOverridesFromEnv, spanLimitsFromEnv, type SendConfig } from "../export/otlp/config.js";
-import { exportOtlp, DEFAULT_BATCH_SIZE, type ExportProgress } from "../export/otlp/export.js";
+import { OtlpConfigError, headerSecrets, redact, resolveSendConfig, resourceOverridesFromEnv, spanLimitsFromEnv, type SendConfig } from "../export/otlp/config.js";
+import { exportOtlp, DEFAULT_BATCH_SIZE, DEFAULT_MAX_REQUEST_BYTES, type ExportProgress } from "../export/otlp/export.js";
+import { redactOutput } from "../export/otlp/redact.js";
+import { lintsInWorker } from "../export/lint-worker.js";
 import type { OtlpFileFormat } from "../export/otlp/file-sink.js";
 import { OtlpSendError } from "../export/otlp/http-sink.js";
 import type { PollMode } from "../export/otlp/mapper.js";
-import { exportPerfetto } from "../export/perfetto/export.js";
+import { exportPerfetto, type PerfettoFormat } from "../export/perfetto/export.js";
 import { OutputFile } from "../export/output.js";
 import type { TimelineStats } from "../export/timeline.js";
 import type { TraceSummary } from "../tracefile/trace.js";
@@ -25,27 +27,31 @@ import { TOOL_VERSION } from "./version.js";
 
 const HELP = `Usage:
   trace-export --otlp FILE.trace.cbor [-o OUT.json | -o OUT.pb] [--endpoint URL [--header KEY=VALUE]...]
-  trace-export --perfetto FILE.trace.cbor [-o OUT.json]
+  trace-export --perfetto FILE.trace.cbor [-o OUT.pftrace | -o OUT.json]
 
 --otlp turns the trace into OpenTelemetry traces: a trace per device session and per request
 (flow), a span per task under the span of the task that spawned it, polls as child spans, wakes
 as links, lints and logs as span events (docs/EXPORT.md has the whole mapping).
---perfetto writes Chrome trace-event JSON that ui.perfetto.dev opens: a track per task grouped
-by executor, slices for polls, arrows for wakes, counters for channel fill and memory.
+--perfetto writes a Perfetto trace (protobuf TrackEvent) that ui.perfetto.dev opens: a track per
+task nested under its executor, slices for polls, arrows for wakes, counters for channel fill and
+memory; --format json writes Chrome trace-event JSON instead (speedscope reads it too).
 
 OTLP options:
-  -o, --output FILE       write one OTLP ExportTraceServiceRequest: protobuf if FILE ends in .pb,
-                          JSON otherwise ("-" for standard output)
+  -o, --output FILE       write OTLP requests: protobuf if FILE ends in .pb (each request after its
+                          4-byte length), JSON Lines otherwise ("-" for standard output)
   --format json|protobuf  the file format, whatever the name
   --endpoint URL          send over OTLP/HTTP; a URL with no path gets /v1/traces; https uses TLS
   --header KEY=VALUE      a request header, e.g. an API key (repeat for more); never printed
   --protocol PROTOCOL     http/protobuf (default) or http/json
   --timeout MS            time for one batch, retries included (default 10000)
   --polls spans|events    polls as child spans (default) or as events on the task's span
-  --batch-size N          spans per write and per request (default ${DEFAULT_BATCH_SIZE})
+  --batch-size N          spans per request at most (default ${DEFAULT_BATCH_SIZE})
+  --max-request-bytes N   bytes per request at most, e.g. 4MiB (default ${DEFAULT_MAX_REQUEST_BYTES / 2 ** 20}MiB): a collector
+                          refuses larger ones
 
 Perfetto options:
-  -o, --output FILE       default: FILE with .perfetto.json in place of .trace.cbor
+  -o, --output FILE       default: FILE with .pftrace (or .perfetto.json) in place of .trace.cbor
+  --format protobuf|json  protobuf (default; JSON when FILE ends in .json)
 
 Both:
   --no-lints              skip the analysis pass that finds lints (lost wake-ups, deadlocks, long
@@ -73,12 +79,16 @@ const OPTIONS = {
   timeout: { type: "string" },
   polls: { type: "string" },
   "batch-size": { type: "string" },
+  "max-request-bytes": { type: "string" },
   "no-lints": { type: "boolean" },
   help: { type: "boolean", short: "h" },
 } as const;
 
-/** Values that must never be printed, known once the flags are read. */
-let secrets: string[] = [];
+/** Values that must never be printed: the environment's header values, then the flags' too. */
+let secrets: string[] = headerSecrets(process.env);
+// Everything printed goes to stderr (stdout carries exports, written to fd 1 directly: touching
+// process.stdout would make a pipe there non-blocking).
+redactOutput([process.stderr], () => secrets);
 
 async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
@@ -92,11 +102,12 @@ async function main(argv: string[]): Promise<number> {
   const file = positionals[0]!;
 
   if (values.perfetto) {
-    for (const flag of ["format", "endpoint", "header", "protocol", "timeout", "polls", "batch-size"] as const) {
+    for (const flag of ["endpoint", "header", "protocol", "timeout", "polls", "batch-size", "max-request-bytes"] as const) {
       if (values[flag] !== undefined) throw new UsageError(`--${flag} is an OTLP option; it does nothing with --perfetto`);
     }
+    const format = perfettoFormat(values.output, values.format);
     checkInput(file);
-    return perfetto(file, values.output ?? defaultPerfettoOutput(file), !values["no-lints"]);
+    return perfetto(file, values.output ?? defaultPerfettoOutput(file, format), format, !values["no-lints"]);
   }
 
   // An endpoint in the environment sends when no file is asked for; with -o, only --endpoint does
@@ -110,7 +121,7 @@ async function main(argv: string[]): Promise<number> {
     if (e instanceof OtlpConfigError) throw new UsageError(e.message);
     throw e;
   }
-  secrets = send?.secrets ?? [];
+  secrets = [...new Set([...secrets, ...(send?.secrets ?? [])])];
   if (!send) {
     for (const flag of ["header", "protocol", "timeout"] as const) {
       if (values[flag] !== undefined) throw new UsageError(`--${flag} needs somewhere to send: --endpoint URL${values.output === undefined ? " or OTEL_EXPORTER_OTLP_ENDPOINT" : ""}`);
@@ -123,6 +134,7 @@ async function main(argv: string[]): Promise<number> {
   const format = fileFormat(values.output, values.format);
   const polls = pollMode(values.polls);
   const batchSize = positiveInt(values["batch-size"], "--batch-size") ?? DEFAULT_BATCH_SIZE;
+  const maxRequestBytes = byteSize(values["max-request-bytes"], "--max-request-bytes") ?? DEFAULT_MAX_REQUEST_BYTES;
   let limits;
   try {
     limits = spanLimitsFromEnv(process.env);
@@ -131,7 +143,7 @@ async function main(argv: string[]): Promise<number> {
     throw e;
   }
   checkInput(file);
-  return otlp(file, { output: values.output, format, send, polls, batchSize, limits, lints: !values["no-lints"] });
+  return otlp(file, { output: values.output, format, send, polls, batchSize, maxRequestBytes, limits, lints: !values["no-lints"] });
 }
 
 interface OtlpPlan {
@@ -140,6 +152,7 @@ interface OtlpPlan {
   send: SendConfig | undefined;
   polls: PollMode;
   batchSize: number;
+  maxRequestBytes: number;
   limits: ReturnType<typeof spanLimitsFromEnv>;
   /** Run the insight engine first and carry its lints. */
   lints: boolean;
@@ -156,6 +169,7 @@ async function otlp(file: string, plan: OtlpPlan): Promise<number> {
       send: plan.send,
       polls: plan.polls,
       batchSize: plan.batchSize,
+      maxRequestBytes: plan.maxRequestBytes,
       limits: plan.limits,
       lints,
       resourceOverrides: resourceOverridesFromEnv(process.env),
@@ -168,9 +182,12 @@ async function otlp(file: string, plan: OtlpPlan): Promise<number> {
   progress.done();
   const m = result.map;
   if (plan.output !== undefined) {
-    const kind = plan.format === "protobuf" ? "OTLP/protobuf" : "OTLP/JSON";
+    const kind = plan.format === "protobuf" ? "OTLP/protobuf" : "OTLP/JSON Lines";
     const where = plan.output === "-" ? "standard output" : plan.output;
-    note(`wrote ${where}: ${formatCount(m.spans)} spans in ${formatCount(m.traces)} traces, ${plural(m.lints, "lint")} (${kind}, ${formatBytes(result.fileBytes ?? 0)})`);
+    note(
+      `wrote ${where}: ${formatCount(m.spans)} spans in ${formatCount(m.traces)} traces, ${plural(m.lints, "lint")} ` +
+        `(${kind}, ${formatBytes(result.fileBytes ?? 0)} in ${plural(result.fileRequests, "request")} of at most ${formatBytes(plan.maxRequestBytes)})`,
+    );
   }
   if (plan.send && result.sent) {
     note(`sent ${formatCount(result.sent.spans)} spans in ${formatCount(result.sent.batches)} requests to ${plan.send.displayUrl} (${plan.send.protocol})` +
@@ -187,25 +204,29 @@ async function otlp(file: string, plan: OtlpPlan): Promise<number> {
   return 0;
 }
 
-function perfetto(file: string, output: string, withLints: boolean): number {
+async function perfetto(file: string, output: string, format: PerfettoFormat, withLints: boolean): Promise<number> {
   const progress = new ProgressLine();
   let result;
+  // Protobuf takes its lints last, so the analysis runs beside the export in a worker thread.
+  const worker = withLints && format === "protobuf" ? lintsInWorker(file) : undefined;
   try {
-    const lints = lintsFor(file, withLints, progress);
-    result = exportPerfetto(file, {
+    const lints = worker?.lints ?? lintsFor(file, withLints, progress);
+    result = await exportPerfetto(file, {
       out: output,
+      format,
       lints,
       onProgress: (p) => progress.update(`exporting: ${percent(p.bytesRead, p.fileBytes)} of ${formatBytes(p.fileBytes)}, ${formatCount(p.events)} trace events`),
     });
   } catch (e) {
+    worker?.stop();
     progress.done();
     throw failure(e, file, output);
   }
   progress.done();
   const where = output === "-" ? "standard output" : output;
   note(
-    `wrote ${where}: ${formatCount(result.events)} trace events, ${formatCount(result.timeline.tasks)} task tracks, ` +
-      `${formatCount(result.perfetto.arrows)} wake arrows, ${plural(result.perfetto.lints, "lint")} (${formatBytes(result.bytes)}); open it in ui.perfetto.dev`,
+    `wrote ${where}: ${formatCount(result.events)} ${format === "json" ? "trace events" : "packets"}, ${formatCount(result.timeline.tasks)} tasks, ` +
+      `${formatCount(result.perfetto.arrows)} wake arrows, ${plural(result.perfetto.lints, "lint")} (${format === "json" ? "JSON" : "protobuf"}, ${formatBytes(result.bytes)}); open it in ui.perfetto.dev`,
   );
   if (result.perfetto.droppedArrows > 0) {
     note(`note: ${formatCount(result.perfetto.droppedArrows)} wake arrows not drawn: tasks woken more than 64 times between two polls`);
@@ -259,9 +280,26 @@ function checkInput(file: string): void {
   if (!existsSync(file)) throw new CliError(`${file}: no such file`);
 }
 
-function defaultPerfettoOutput(file: string): string {
+function defaultPerfettoOutput(file: string, format: PerfettoFormat): string {
   const name = basename(file).replace(/(\.trace)?\.cbor$/, "");
-  return join(dirname(file), `${name}.perfetto.json`);
+  return join(dirname(file), format === "json" ? `${name}.perfetto.json` : `${name}.pftrace`);
+}
+
+function perfettoFormat(output: string | undefined, flag: string | undefined): PerfettoFormat {
+  if (flag !== undefined) {
+    if (flag === "json" || flag === "protobuf") return flag;
+    throw new UsageError(`--format takes protobuf or json, not '${flag}'`);
+  }
+  return output !== undefined && /\.json$/i.test(output) ? "json" : "protobuf";
+}
+
+/** A byte count: a whole number, optionally with KiB, MiB (or k, M) after it. */
+function byteSize(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  const m = /^(\d+)\s*(k|kib|kb|m|mib|mb)?$/i.exec(value.trim());
+  const n = m ? Number(m[1]) * ({ k: 1024, kib: 1024, kb: 1024, m: 2 ** 20, mib: 2 ** 20, mb: 2 ** 20 }[(m[2] ?? "").toLowerCase() as "k"] ?? 1) : NaN;
+  if (!Number.isSafeInteger(n) || n < 1024) throw new UsageError(`${flag} takes a size of at least 1024 bytes (e.g. 4MiB), not '${value}'`);
+  return n;
 }
 
 function fileFormat(output: string | undefined, flag: string | undefined): OtlpFileFormat {

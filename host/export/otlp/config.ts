@@ -125,7 +125,7 @@ function timeout(flag: string | undefined, env: Env): number {
 }
 
 /** Header values from the environment, decoded and as written (both must stay unprinted). */
-function headerSecrets(env: Env): string[] {
+export function headerSecrets(env: Env): string[] {
   const out: string[] = [];
   for (const name of ["OTEL_EXPORTER_OTLP_HEADERS", "OTEL_EXPORTER_OTLP_TRACES_HEADERS"]) {
     const raw = env[name];
@@ -185,12 +185,4 @@ export function resourceOverridesFromEnv(env: Env): Attributes {
   return out;
 }
 
-/** Replaces every secret in `text` with "***". */
-export function redact(text: string, secrets: readonly string[]): string {
-  let out = text;
-  // Longest first, so a secret containing another is replaced whole.
-  for (const secret of [...secrets].sort((p, q) => q.length - p.length)) {
-    if (secret.length > 0) out = out.split(secret).join("***");
-  }
-  return out;
-}
+export { redact } from "./redact.js";
