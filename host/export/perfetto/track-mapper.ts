@@ -312,9 +312,11 @@ export class PerfettoTrackMapper implements TimelineSink<PerfettoTask> {
       o.argString("kind", lint.kind);
       o.argString("severity", lint.severity);
       o.argString("hint", lint.hint);
-      o.argArray("tasks");
-      for (const x of lint.tasks) o.itemString(`${x.name} (task ${x.id})`);
-      o.endArray();
+      if (lint.tasks.length > 0) {
+        o.argArray("tasks");
+        for (const x of lint.tasks) o.itemString(`${x.name} (task ${x.id})`);
+        o.endArray();
+      }
       o.argInt("at_ns", lint.atNs);
       if (lint.untilNs !== undefined) o.argInt("until_ns", lint.untilNs);
       if (lint.site !== undefined) o.argString("site", lint.site);
