@@ -1,10 +1,12 @@
 // Perfetto export (host/export/perfetto), its Chrome trace-event JSON form (--format json),
 // checked strictly against what Perfetto's JSON importer needs (its own tools are not available
-// offline): every slice closed on its own track by an end that names it (speedscope matches
-// them by name), each track's timestamps in order, flow arrows paired and bound to open slices,
-// counters numeric, names for every process and thread, and the tokenizer's constraints (ph and
-// ts first, no arrays at an event's top level, no control characters or \u escapes). The native
-// protobuf form is tested in perfetto-proto.test.ts.
+// offline), replayed in the order its importer processes events (by time; at one time complete
+// slices longest first, then the rest in file order): slices properly nested on their own track,
+// flow arrows paired and bound to the slice open on their track, counters numeric and in time
+// order, names for every process and thread, and the tokenizer's constraints (ph and ts first, no
+// arrays at an event's top level, no control characters or \u escapes). The native protobuf form
+// is tested in perfetto-proto.test.ts, speedscope's reading of this one in
+// perfetto-speedscope.test.ts.
 
 import { describe, it, expect, beforeAll, afterAll } from "vitest";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -19,6 +21,7 @@ import { BASE_INFO, ev, pullDemoTrace, writeSyntheticTrace } from "./support/otl
 interface TraceEvent {
   ph: string;
   ts?: number;
+  dur?: number;
   pid: number;
   tid?: number;
   name?: string;
@@ -34,8 +37,19 @@ interface Checked {
   otherData: Record<string, unknown>;
   threadNames: Map<string, string>;
   processNames: Map<number, string>;
-  /** Closed slices per track, as [name, begin, end, args of B merged with E]. */
-  slices: Map<string, { name: string; begin: number; end: number; args: Record<string, unknown> }[]>;
+  /** Slices per track, in the order the importer opens them. */
+  slices: Map<string, Slice[]>;
+  /** The slice each flow event ("s"/"f", by id) is bound to. */
+  bound: Map<TraceEvent, Slice>;
+}
+
+interface Slice {
+  name: string;
+  begin: number;
+  end: number;
+  args: Record<string, unknown>;
+  depth: number;
+  parent: Slice | undefined;
 }
 
 const track = (e: TraceEvent) => `${e.pid}/${e.tid}`;
@@ -51,21 +65,19 @@ function checkPerfetto(text: string): Checked {
   if (lines.length !== doc.traceEvents.length) throw new Error("events not one per line");
   const threadNames = new Map<string, string>();
   const processNames = new Map<number, string>();
-  const stacks = new Map<string, TraceEvent[]>();
-  const lastTs = new Map<string, number>();
-  const slices: Checked["slices"] = new Map();
   const flows = new Map<number, { s?: TraceEvent; f?: TraceEvent }>();
   const asyncOpen = new Map<string, TraceEvent>();
   const counterLast = new Map<string, number>();
   const tidOwner = new Map<number, number>();
   const used = new Set<string>();
+  const onTracks: { e: TraceEvent; i: number }[] = [];
   doc.traceEvents.forEach((e, i) => {
     const where = `event ${i} ${JSON.stringify(e).slice(0, 120)}`;
     const keys = Object.keys(e);
     if (keys[0] !== "ph") throw new Error(`${where}: ph is not the first key`);
     if (e.ph !== "M" && keys[1] !== "ts") throw new Error(`${where}: ts is not the second key`);
     for (const k of keys) if (Array.isArray((e as unknown as Record<string, unknown>)[k])) throw new Error(`${where}: array at top level`);
-    if (!["B", "E", "i", "C", "s", "f", "b", "e", "M"].includes(e.ph)) throw new Error(`${where}: phase ${e.ph}`);
+    if (!["X", "i", "C", "s", "f", "b", "e", "M"].includes(e.ph)) throw new Error(`${where}: phase ${e.ph}`);
     if (typeof e.pid !== "number") throw new Error(`${where}: no pid`);
     if (e.tid !== undefined) {
       const owner = tidOwner.get(e.tid);
@@ -104,45 +116,59 @@ function checkPerfetto(text: string): Checked {
       }
       return;
     }
-    // Thread-track events: B, E, i, s, f.
+    // Thread-track events: X, i, s, f.
     if (e.tid === undefined) throw new Error(`${where}: no tid`);
+    used.add(track(e));
+    if (e.ph === "X") {
+      if (!e.name) throw new Error(`${where}: unnamed slice`);
+      if (typeof e.dur !== "number" || e.dur < 0 || Math.abs(e.dur * 1000 - Math.round(e.dur * 1000)) > 1e-3) throw new Error(`${where}: dur`);
+    }
+    if (e.ph === "i" && e.s !== "t" && e.s !== "p" && e.s !== "g") throw new Error(`${where}: instant scope`);
+    if (e.ph === "s" || e.ph === "f") {
+      if (typeof e.id !== "number" || e.cat !== "wake" || e.name !== "wake") throw new Error(`${where}: flow id/cat/name`);
+      const pair = flows.get(e.id) ?? {};
+      if (pair[e.ph]) throw new Error(`${where}: flow ${e.id} has two ${e.ph}`);
+      pair[e.ph] = e;
+      if (e.ph === "f" && e.bp !== "e") throw new Error(`${where}: flow end not bound to its enclosing slice`);
+      flows.set(e.id, pair);
+    }
+    onTracks.push({ e, i });
+  });
+  // The importer's order: by time; at one time complete slices first, the longest first; then
+  // the rest in file order.
+  const rank = (e: TraceEvent) => (e.ph === "X" ? -e.dur! : Number.POSITIVE_INFINITY);
+  onTracks.sort((a, b) => a.e.ts! - b.e.ts! || rank(a.e) - rank(b.e) || a.i - b.i);
+  const stacks = new Map<string, Slice[]>();
+  const slices: Checked["slices"] = new Map();
+  const bound = new Map<TraceEvent, Slice>();
+  for (const { e, i } of onTracks) {
     const t = track(e);
-    used.add(t);
-    if ((lastTs.get(t) ?? -Infinity) > e.ts) throw new Error(`${where}: track ${t} goes back in time`);
-    lastTs.set(t, e.ts);
     const stack = stacks.get(t) ?? [];
     stacks.set(t, stack);
-    switch (e.ph) {
-      case "B":
-        if (!e.name) throw new Error(`${where}: unnamed slice`);
-        stack.push(e);
-        break;
-      case "E": {
-        const b = stack.pop();
-        if (!b) throw new Error(`${where}: E without B on ${t}`);
-        if (e.name !== b.name) throw new Error(`${where}: E named ${e.name} ends ${b.name}`);
-        const list = slices.get(t) ?? [];
-        list.push({ name: b.name!, begin: b.ts!, end: e.ts, args: { ...b.args, ...e.args } });
-        slices.set(t, list);
-        break;
-      }
-      case "i":
-        if (e.s !== "t" && e.s !== "p" && e.s !== "g") throw new Error(`${where}: instant scope`);
-        break;
-      case "s":
-      case "f": {
-        if (typeof e.id !== "number" || e.cat !== "wake" || e.name !== "wake") throw new Error(`${where}: flow id/cat/name`);
-        if (stack.length === 0) throw new Error(`${where}: flow ${e.ph} outside any slice on ${t}: it would not bind`);
-        const pair = flows.get(e.id) ?? {};
-        if (pair[e.ph]) throw new Error(`${where}: flow ${e.id} has two ${e.ph}`);
-        pair[e.ph] = e;
-        if (e.ph === "f" && e.bp !== "e") throw new Error(`${where}: flow end not bound to its enclosing slice`);
-        flows.set(e.id, pair);
-        break;
-      }
+    const where = `event ${i} ${JSON.stringify(e).slice(0, 120)}`;
+    if (e.ph === "s" || e.ph === "f") {
+      // Bound to the slice on top of the track's stack, as it stands.
+      const top = stack.at(-1);
+      if (!top) throw new Error(`${where}: flow ${e.ph} outside any slice on ${t}: it would not bind`);
+      bound.set(e, top);
+      continue;
     }
-  });
-  for (const [t, stack] of stacks) if (stack.length > 0) throw new Error(`track ${t}: ${stack.length} slices never closed (${stack[0]!.name})`);
+    const dur = e.ph === "X" ? e.dur! : 0;
+    // Slices ended by now leave the stack (closed on the left, open on the right).
+    while (stack.length > 0) {
+      const top = stack.at(-1)!;
+      if (top.end < e.ts! || (top.end === e.ts! && !(top.end === top.begin && dur === 0))) stack.pop();
+      else break;
+    }
+    const parent = stack.at(-1);
+    if (e.ph === "i") continue;
+    const slice: Slice = { name: e.name!, begin: e.ts!, end: e.ts! + dur, args: { ...e.args }, depth: stack.length, parent };
+    if (parent && slice.end > parent.end + 1e-9) throw new Error(`${where}: slice ${slice.name} ends after its parent ${parent.name} on ${t}`);
+    stack.push(slice);
+    const list = slices.get(t) ?? [];
+    list.push(slice);
+    slices.set(t, list);
+  }
   for (const [key] of asyncOpen) throw new Error(`async slice ${key} never closed`);
   for (const [id, pair] of flows) {
     if (!pair.s || !pair.f) throw new Error(`flow ${id} is not paired`);
@@ -152,7 +178,7 @@ function checkPerfetto(text: string): Checked {
     if (!threadNames.has(t)) throw new Error(`track ${t} has no thread_name`);
     if (!processNames.has(Number(t.split("/")[0]))) throw new Error(`process of ${t} has no process_name`);
   }
-  return { events: doc.traceEvents, otherData: doc.otherData, threadNames, processNames, slices };
+  return { events: doc.traceEvents, otherData: doc.otherData, threadNames, processNames, slices, bound };
 }
 
 let dir: string;
@@ -229,6 +255,13 @@ describe("Perfetto export of the demo firmware's trace", () => {
     // It wakes the producer each time it takes an item, and main (joining it) when it ends.
     expect(fromConsumer.filter((s) => track(ends.get(s.id)!) === producer).length).toBe(fromConsumer.length - 1);
     expect(track(ends.get(fromConsumer.at(-1)!.id)!)).toBe(main);
+    // Each arrow ends at the poll the wake caused: bound to the poll that starts at its time.
+    for (const f of ends.values()) {
+      const to = c.bound.get(f)!;
+      expect([to.name, to.begin]).toEqual(["poll", f.ts]);
+    }
+    // And starts inside the waker: its poll, or its life.
+    for (const s of starts) expect(c.bound.get(s)!.begin).toBeLessThanOrEqual(s.ts!);
   });
 
   it("has counters for channel fill, mutex holders and the application's counters", () => {
@@ -260,7 +293,7 @@ describe("Perfetto export of the demo firmware's trace", () => {
     const first = raw.sessions[0]!.rows[0]!;
     expect(base).toBe(info.anchor.unixNs + BigInt(first.t) - BigInt(info.anchor.ticks) * 1000n);
     const spawnMain = rowsOf(EVENT.SPAWN).find((r) => r.task === 1)!;
-    const mainBegin = c.events.find((e) => e.ph === "B" && e.name === "main")!;
+    const mainBegin = c.events.find((e) => e.ph === "X" && e.name === "main")!;
     expect(BigInt(Math.round(mainBegin.ts! * 1000))).toBe(BigInt(spawnMain.t - first.t));
   });
 
@@ -313,7 +346,7 @@ describe("Perfetto mapping details (synthetic traces)", () => {
     expect(text).not.toContain("\u0001");
     const tid = (name: string) => Number([...c.threadNames].find(([, n]) => n === name)![0].split("/")[1]);
     const irqSlices = c.slices.get(`1/${tid("interrupts")}`)!;
-    expect(irqSlices.map((s) => [s.name, s.begin, s.end])).toEqual([["irq 9", 22, 25], ["irq 4", 21, 25]]);
+    expect(irqSlices.map((s) => [s.name, s.begin, s.end, s.depth])).toEqual([["irq 4", 21, 25, 0], ["irq 9", 22, 25, 1]]);
     // The interrupt's wake is an arrow from its handler to the sensor's next poll; the ended
     // sensor's wake of the logger is an arrow too (its track is still open when it wakes).
     const starts = c.events.filter((e) => e.ph === "s");
@@ -368,7 +401,7 @@ describe("Perfetto mapping details (synthetic traces)", () => {
     ]);
     const { c } = await exported(path, "two.json");
     expect([...c.processNames.values()]).toEqual(["test-board / test-fw 1.0 (session 0)", "test-board / test-fw 1.0 (session 1)"]);
-    const lifeBegins = c.events.filter((e) => e.ph === "B" && e.name === "sensor");
+    const lifeBegins = c.events.filter((e) => e.ph === "X" && e.name === "sensor");
     expect(lifeBegins.map((e) => e.pid)).toEqual([1, 3]);
     expect(lifeBegins.map((e) => e.ts)).toEqual([0, 2000]);
   });
