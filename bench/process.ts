@@ -1,8 +1,9 @@
-// Whole-process measurement of a command, as a user runs it: wall time from spawn to exit and
-// the process's peak resident set. The peak comes from the kernel's own account (wait4's
-// ru_maxrss through GNU time, Debian package `time`); without it, /proc/<pid>/status VmHWM is
-// read every few ms while the child runs (a high-water mark, so only growth in the last few ms
-// can be missed). Nothing runs inside the measured process but the command itself.
+// Whole-process measurement of a command, as a user runs it: wall time from spawn to exit, CPU
+// time (user + system: on a shared machine the steadier figure) and the process's peak resident
+// set. Peak and CPU come from the kernel's own account (wait4's rusage through GNU time, Debian
+// package `time`); without it, /proc/<pid>/status VmHWM is read every few ms while the child runs
+// (a high-water mark, so only growth in the last few ms can be missed) and CPU is not known.
+// Nothing runs inside the measured process but the command itself.
 
 import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -11,6 +12,8 @@ import { join } from "node:path";
 
 export interface ProcessFigures {
   wallS: number;
+  /** User + system CPU seconds (NaN without GNU time). */
+  cpuS: number;
   peakRssBytes: number;
   stdout: string;
 }
@@ -22,7 +25,7 @@ export async function measureProcess(command: string, args: readonly string[], o
   const dir = mkdtempSync(join(tmpdir(), "taskscope-bench-proc-"));
   const timeFile = join(dir, "time.txt");
   try {
-    const argv = useTime ? ["-f", "%M", "-o", timeFile, command, ...args] : [...args];
+    const argv = useTime ? ["-f", "%M %U %S", "-o", timeFile, command, ...args] : [...args];
     const start = performance.now();
     const child = spawn(useTime ? GNU_TIME : command, argv, { stdio: ["ignore", options.stdout === "keep" ? "pipe" : "ignore", "pipe"] });
     let stdout = "";
@@ -47,8 +50,8 @@ export async function measureProcess(command: string, args: readonly string[], o
     const wallS = (performance.now() - start) / 1000;
     if (poll) clearInterval(poll);
     if (code !== 0) throw new Error(`${command} ${args.join(" ")} exited ${code}: ${stderr.trim().split("\n").slice(-3).join(" / ")}`);
-    const peakRssBytes = useTime ? Number(readFileSync(timeFile, "utf8").trim().split("\n").pop()) * 1024 : hwm;
-    return { wallS, peakRssBytes, stdout };
+    const [rssKiB, user, sys] = useTime ? readFileSync(timeFile, "utf8").trim().split("\n").pop()!.split(" ").map(Number) : [hwm / 1024, NaN, NaN];
+    return { wallS, cpuS: user! + sys!, peakRssBytes: rssKiB! * 1024, stdout };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
