@@ -20,7 +20,7 @@ import type { Attributes, AttributeValue } from "@opentelemetry/api";
 import type { InstrumentationScope } from "@opentelemetry/core";
 import type { Resource } from "@opentelemetry/resources";
 import { ProtoWriter, WIRE, varintSize } from "../proto-writer.js";
-import { attrKey, SpanStatusCode, type Attrs, type AttrValue, type OtlpSpan, type SpanSource } from "./spans.js";
+import { attrKey, SpanStatusCode, type AttrKey, type Attrs, type AttrValue, type OtlpSpan, type SpanSource } from "./spans.js";
 
 /** One request ready to write or send. */
 export interface EncodedRequest {
@@ -194,16 +194,61 @@ export class ProtobufRequests {
 }
 
 function writeAttrs(w: ProtoWriter, attrs: Attrs, field: number): void {
+  const tag = field * 8 + WIRE.bytes; // one byte: the fields used are below 16
   for (let i = 0; i < attrs.length; i += 2) {
+    const key = attrs[i] as AttrKey;
+    const value = attrs[i + 1] as AttrValue;
+    if (typeof value === "string") {
+      // A KeyValue whose value comes again and again (a task name, a result) is encoded once.
+      const kv = keyValueBytes(key, value);
+      w.tag(field, WIRE.bytes);
+      w.bytesField(kv);
+      continue;
+    }
+    if (typeof value === "number" && Number.isSafeInteger(value) && value >= 0) {
+      // KeyValue { key, value: AnyValue { int_value } }, lengths known up front.
+      const n = varintSize(value);
+      const k = key.encoded;
+      w.ensure(k.length + n + 8);
+      w.buf[w.pos++] = tag;
+      w.varint(k.length + 3 + n);
+      w.raw(k);
+      w.buf[w.pos++] = 0x12; // KeyValue.value
+      w.buf[w.pos++] = 1 + n;
+      w.buf[w.pos++] = 0x18; // AnyValue.int_value
+      w.varint(value);
+      continue;
+    }
     w.tag(field, WIRE.bytes);
     const kv = w.begin();
-    w.raw((attrs[i] as { encoded: Uint8Array }).encoded);
+    w.raw(key.encoded);
     w.tag(2, WIRE.bytes);
     const v = w.begin();
-    writeAnyValue(w, attrs[i + 1] as AttrValue);
+    writeAnyValue(w, value);
     w.end(v);
     w.end(kv);
   }
+}
+
+/** Values cached per key, at most this many (beyond them, values are encoded each time). */
+const CACHED_VALUES = 512;
+const scratch = new ProtoWriter(1024);
+
+/** The KeyValue message of a key and a string value. */
+function keyValueBytes(key: AttrKey, value: string): Uint8Array {
+  const cache = key.values;
+  const hit = cache.get(value);
+  if (hit) return hit;
+  scratch.reset();
+  scratch.raw(key.encoded);
+  scratch.tag(2, WIRE.bytes);
+  const v = scratch.begin();
+  scratch.tag(1, WIRE.bytes);
+  scratch.string(value);
+  scratch.end(v);
+  const bytes = scratch.bytes();
+  if (cache.size < CACHED_VALUES) cache.set(value, bytes);
+  return bytes;
 }
 
 function writeAnyValue(w: ProtoWriter, value: AttributeValue | AttrValue): void {

@@ -74,7 +74,8 @@ interface PollSpan {
   /** The span it is under, when that span can end before the poll does. */
   under: Segment | FlowSpan | undefined;
   startT: number;
-  details: SpanDetails;
+  /** Made when the poll gets an event or a link (most get none). */
+  details: SpanDetails | undefined;
   attributes: Attrs;
   /** 1 for an unsplit poll and for the first part of a split one. */
   part: number;
@@ -256,7 +257,7 @@ export class OtlpMapper implements TimelineSink<OtlpTask> {
       parent,
       under,
       startT: t,
-      details: x.nextPoll ?? this.details(),
+      details: x.nextPoll,
       attributes,
       part: 1,
     };
@@ -448,7 +449,7 @@ export class OtlpMapper implements TimelineSink<OtlpTask> {
   private eventTarget(task: TaskState<OtlpTask> | undefined, s?: TimelineSession): SpanDetails {
     if (!task || task.end !== undefined) return this.out(task?.session ?? s!).details;
     const x = task.x;
-    if (!this.spansAsEvents && x.poll) return x.poll.details;
+    if (!this.spansAsEvents && x.poll) return (x.poll.details ??= this.details());
     if (x.segment) return x.segment.details;
     return this.ownedFlow(task)?.details ?? x.details;
   }
@@ -497,7 +498,7 @@ export class OtlpMapper implements TimelineSink<OtlpTask> {
       parent,
       under: undefined,
       startT: t,
-      details: this.details(),
+      details: undefined,
       attributes: a.slice(0, 6), // task id, name, poll index
       part,
     };

@@ -21,6 +21,8 @@ export interface AttrKey {
   readonly name: string;
   /** KeyValue field 1 (tag, length, UTF-8). */
   readonly encoded: Uint8Array;
+  /** Whole KeyValue messages of this key with string values seen often (encode.ts). */
+  readonly values: Map<string, Uint8Array>;
 }
 
 export type AttrValue = string | number | boolean | readonly (string | number)[];
@@ -37,7 +39,7 @@ export function attrKey(name: string): AttrKey {
     const w = new ProtoWriter(name.length + 8);
     w.tag(1, WIRE.bytes);
     w.string(name);
-    key = { name, encoded: w.bytes() };
+    key = { name, encoded: w.bytes(), values: new Map() };
     keys.set(name, key);
   }
   return key;
