@@ -4,8 +4,8 @@
 // header value and any credentials in the endpoint URL.
 
 import type { Attributes } from "@opentelemetry/api";
-import { parseKeyPairsIntoRecord } from "@opentelemetry/core";
 import { DEFAULT_SPAN_LIMITS, type SpanLimits } from "./spans.js";
+import { otel } from "./lazy.js";
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -13,6 +13,9 @@ export type OtlpProtocol = "http/protobuf" | "http/json";
 
 /** Wrong settings: the CLI reports these as usage errors. */
 export class OtlpConfigError extends Error {}
+
+/** The export could not be delivered; the message is safe to print (secrets removed). */
+export class OtlpSendError extends Error {}
 
 export interface SendFlags {
   endpoint?: string;
@@ -130,7 +133,7 @@ export function headerSecrets(env: Env): string[] {
   for (const name of ["OTEL_EXPORTER_OTLP_HEADERS", "OTEL_EXPORTER_OTLP_TRACES_HEADERS"]) {
     const raw = env[name];
     if (!raw) continue;
-    out.push(...Object.values(parseKeyPairsIntoRecord(raw)));
+    out.push(...Object.values(otel.core().parseKeyPairsIntoRecord(raw)));
     for (const pair of raw.split(",")) {
       const eq = pair.indexOf("=");
       if (eq >= 0) out.push(pair.slice(eq + 1).trim());
@@ -179,7 +182,7 @@ function countLimit(env: Env, name: string, fallback: number): number {
 export function resourceOverridesFromEnv(env: Env): Attributes {
   const out: Attributes = {};
   const raw = env["OTEL_RESOURCE_ATTRIBUTES"];
-  if (raw) Object.assign(out, parseKeyPairsIntoRecord(raw));
+  if (raw) Object.assign(out, otel.core().parseKeyPairsIntoRecord(raw));
   const service = nonEmpty(env["OTEL_SERVICE_NAME"]);
   if (service !== undefined) out["service.name"] = service;
   return out;

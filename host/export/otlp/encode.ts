@@ -18,7 +18,6 @@
 
 import type { Attributes, AttributeValue } from "@opentelemetry/api";
 import type { InstrumentationScope } from "@opentelemetry/core";
-import type { Resource } from "@opentelemetry/resources";
 import { ProtoWriter, WIRE, varintSize } from "../proto-writer.js";
 import { attrKey, SpanStatusCode, type AttrKey, type Attrs, type AttrValue, type OtlpSpan, type SpanSource } from "./spans.js";
 
@@ -64,7 +63,7 @@ export class ProtobufRequests {
     if (this.count >= this.maxSpans) this.flush();
     let g = this.groups.get(span.source);
     if (!g) {
-      g = { source: span.source, head: encodeResource(span.source.resource), scope: encodeScope(span.source.scope), spans: new ProtoWriter(1 << 16), count: 0 };
+      g = { source: span.source, head: encodeResource(span.source.attributes), scope: encodeScope(span.source.scope), spans: new ProtoWriter(1 << 16), count: 0 };
       this.groups.set(span.source, g);
     }
     const before = g.spans.pos;
@@ -285,12 +284,12 @@ function writeAnyValue(w: ProtoWriter, value: AttributeValue | AttrValue): void 
   }
 }
 
-/** ResourceSpans.resource (field 1) of a resource. */
-function encodeResource(resource: Resource): Uint8Array {
+/** ResourceSpans.resource (field 1) of a resource's attributes. */
+function encodeResource(attributes: Attributes): Uint8Array {
   const w = new ProtoWriter(1024);
   w.tag(1, WIRE.bytes);
   const at = w.begin();
-  writeAttrs(w, attrsOf(resource.attributes), 1);
+  writeAttrs(w, attrsOf(attributes), 1);
   w.tag(2, WIRE.varint);
   w.varint(0);
   w.end(at);

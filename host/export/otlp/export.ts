@@ -2,7 +2,6 @@
 // bounded size as they end, to a file, a collector, or both. Memory holds the live tasks and
 // flows, one decoded batch and at most a few requests, however long the trace.
 
-import { statSync } from "node:fs";
 import type { Attributes } from "@opentelemetry/api";
 import type { Lint } from "../../model/lint.js";
 import { openTrace, type TraceOptions, type TraceSummary } from "../../tracefile/trace.js";
@@ -11,15 +10,13 @@ import { Timeline, type TimelineStats } from "../timeline.js";
 import type { SendConfig } from "./config.js";
 import type { EncodedRequest } from "./encode.js";
 import { OtlpFileSink, type OtlpFileFormat } from "./file-sink.js";
-import { OtlpHttpSink, type HttpSinkOptions, type HttpSinkStats } from "./http-sink.js";
+import type { HttpSinkOptions, HttpSinkStats, OtlpHttpSink } from "./http-sink.js";
+import { sizeOf, type ReadProgress } from "../source.js";
 import { OtlpMapper, type OtlpMapStats, type PollMode } from "./mapper.js";
 import { requestBuilder, type OtlpEncoding, type RequestBuilder } from "./requests.js";
 import { DEFAULT_SPAN_LIMITS, type OtlpSpan, type SpanLimits } from "./spans.js";
 
-export interface ExportProgress {
-  /** Trace file bytes read so far, and the file's size. */
-  bytesRead: number;
-  fileBytes: number;
+export interface ExportProgress extends ReadProgress {
   spans: number;
   /** Spans a collector has accepted. */
   spansSent: number;
@@ -76,7 +73,8 @@ export async function exportOtlp(tracePath: string, options: OtlpExportOptions):
       output = new OutputFile(options.file.path);
       fileSink = new OtlpFileSink(output, options.file.format);
     }
-    if (options.send) httpSink = new OtlpHttpSink(options.send, options.sendOptions);
+    // The HTTP machinery (OpenTelemetry's exporter) is loaded only to send.
+    if (options.send) httpSink = new (await import("./http-sink.js")).OtlpHttpSink(options.send, options.sendOptions);
 
     // One request builder per encoding needed (a file and a collector may want different ones);
     // requests wait in `pending` for the collector's window.
@@ -146,10 +144,4 @@ export async function exportOtlp(tracePath: string, options: OtlpExportOptions):
   }
 }
 
-export function sizeOf(path: string): number {
-  try {
-    return statSync(path).size;
-  } catch {
-    return 0;
-  }
-}
+export { sizeOf };

@@ -12,11 +12,10 @@ import { ExportResultCode, type ExportResult } from "@opentelemetry/core";
 import { OTLPExporterBase } from "@opentelemetry/otlp-exporter-base";
 import { convertLegacyHttpOptions, createOtlpHttpExportDelegate } from "@opentelemetry/otlp-exporter-base/node-http";
 import { JsonTraceSerializer, ProtobufTraceSerializer } from "@opentelemetry/otlp-transformer";
-import { redact, type SendConfig } from "./config.js";
+import { OtlpSendError, redact, type SendConfig } from "./config.js";
 import type { EncodedRequest } from "./encode.js";
 
-/** The export could not be delivered; the message is safe to print (secrets removed). */
-export class OtlpSendError extends Error {}
+export { OtlpSendError };
 
 export interface HttpSinkOptions {
   /** Batches in flight at once (default 4). */

@@ -11,7 +11,6 @@
 
 import type { Attributes } from "@opentelemetry/api";
 import type { InstrumentationScope } from "@opentelemetry/core";
-import { resourceFromAttributes } from "@opentelemetry/resources";
 import type { Lint } from "../../model/lint.js";
 import { lossAccount } from "../../tracefile/loss-account.js";
 import type { TraceHeader } from "../../tracefile/schema.js";
@@ -202,7 +201,7 @@ export class OtlpMapper implements TimelineSink<OtlpTask> {
     this.stats.traces++;
     this.sessions.set(s.index, {
       ids,
-      source: { resource: this.resource(s), scope: this.options.scope, clock: s.clock },
+      source: { attributes: this.resource(s), scope: this.options.scope, clock: s.clock },
       ref: { traceId: ids.traceId, spanId: ids.spanId },
       details: this.details(),
       flows: new Map(),
@@ -546,10 +545,10 @@ export class OtlpMapper implements TimelineSink<OtlpTask> {
     this.emit(out);
   }
 
-  private resource(s: TimelineSession) {
+  private resource(s: TimelineSession): Attributes {
     const info = s.info;
     const h = this.options.header;
-    return resourceFromAttributes({
+    return {
       "service.name": info.firmware || "taskscope",
       "service.instance.id": `${info.device}/${info.deviceSession}`,
       "taskscope.device": info.device,
@@ -564,7 +563,7 @@ export class OtlpMapper implements TimelineSink<OtlpTask> {
       "taskscope.trace.source": h.source,
       "taskscope.trace.tool": h.tool,
       ...this.options.resourceOverrides,
-    });
+    };
   }
 }
 

@@ -2,17 +2,22 @@
 // OTLP/JSON is written by @opentelemetry/otlp-transformer's JsonTraceSerializer from these, and
 // tests hold the direct protobuf writer (encode.ts) to that library's ProtobufTraceSerializer.
 
-import { SpanStatusCode, TraceFlags, type Attributes, type Link, type SpanContext, type SpanStatus } from "@opentelemetry/api";
+import type { Attributes, Link, SpanContext, SpanStatus } from "@opentelemetry/api";
+import type { Resource } from "@opentelemetry/resources";
 import type { ReadableSpan, TimedEvent } from "@opentelemetry/sdk-trace-base";
 import { hrTime } from "../clock.js";
-import type { Attrs, AttrKey, OtlpSpan, SpanRef } from "./spans.js";
+import { otel } from "./lazy.js";
+import { SpanStatusCode, type Attrs, type AttrKey, type OtlpSpan, type SpanRef, type SpanSource } from "./spans.js";
+
+/** TraceFlags.SAMPLED */
+const SAMPLED = 1;
 
 export function hex(bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString("hex");
 }
 
 export function spanContext(ref: SpanRef): SpanContext {
-  return { traceId: hex(ref.traceId), spanId: hex(ref.spanId), traceFlags: TraceFlags.SAMPLED, isRemote: false };
+  return { traceId: hex(ref.traceId), spanId: hex(ref.spanId), traceFlags: SAMPLED, isRemote: false };
 }
 
 export function attributes(attrs: Attrs): Attributes {
@@ -21,13 +26,19 @@ export function attributes(attrs: Attrs): Attributes {
   return out;
 }
 
+/** The SDK Resource of a source's attributes (made once). */
+export function resourceOf(source: SpanSource): Resource {
+  source.resource ??= otel.resources().resourceFromAttributes(source.attributes);
+  return source.resource;
+}
+
 export function readableSpan(span: OtlpSpan): ReadableSpan {
   const context = spanContext(span.ref);
   const clock = span.source.clock;
   const start = clock.unixNs(span.startT);
   const end = clock.unixNs(span.endT);
   const d = span.details;
-  const status: SpanStatus = d?.error !== undefined ? { code: SpanStatusCode.ERROR, message: d.error } : { code: SpanStatusCode.UNSET };
+  const status = (d?.error !== undefined ? { code: SpanStatusCode.ERROR, message: d.error } : { code: SpanStatusCode.UNSET }) as SpanStatus;
   const events: TimedEvent[] = (d?.events ?? []).map((e) => ({ name: e.name, time: hrTime(clock.unixNs(e.t)), attributes: attributes(e.attributes), droppedAttributesCount: 0 }));
   const links: Link[] = (d?.links ?? []).map((l) => ({ context: spanContext(l.to), attributes: attributes(l.attributes) }));
   return {
@@ -43,7 +54,7 @@ export function readableSpan(span: OtlpSpan): ReadableSpan {
     links,
     events,
     ended: true,
-    resource: span.source.resource,
+    resource: resourceOf(span.source),
     instrumentationScope: span.source.scope,
     droppedAttributesCount: 0,
     droppedEventsCount: d?.droppedEvents ?? 0,

@@ -3,10 +3,10 @@
 // OTLP/JSON by OpenTelemetry's JsonTraceSerializer. Each request holds at most `maxSpans` spans
 // and `maxBytes` bytes; a single span larger than that goes alone.
 
-import { JsonTraceSerializer } from "@opentelemetry/otlp-transformer";
 import { ProtobufRequests, type EncodedRequest } from "./encode.js";
 import { readableSpan } from "./readable.js";
 import type { OtlpSpan } from "./spans.js";
+import { otel } from "./lazy.js";
 
 export type OtlpEncoding = "protobuf" | "json";
 
@@ -51,7 +51,7 @@ class JsonRequests implements RequestBuilder {
   }
 
   private serialize(spans: OtlpSpan[]): void {
-    const bytes = JsonTraceSerializer.serializeRequest(spans.map(readableSpan))!;
+    const bytes = otel.transformer().JsonTraceSerializer.serializeRequest(spans.map(readableSpan))!;
     if (bytes.length > this.limits.maxBytes && spans.length > 1) {
       const half = spans.length >> 1;
       this.serialize(spans.slice(0, half));

@@ -4,7 +4,7 @@
 // serializers and exporters (readable.ts). The spans already happened, so no SDK tracer (with
 // its clock and random ids) is involved; times and ids come from the trace file.
 
-import { SpanKind, SpanStatusCode } from "@opentelemetry/api";
+import type { Attributes } from "@opentelemetry/api";
 import type { InstrumentationScope } from "@opentelemetry/core";
 import type { Resource } from "@opentelemetry/resources";
 import type { SessionClock } from "../clock.js";
@@ -59,9 +59,12 @@ export interface SpanLink {
 
 /** What every span of a device session shares: its resource, scope and clock. */
 export interface SpanSource {
-  resource: Resource;
+  /** The resource's attributes, in order. */
+  attributes: Attributes;
   scope: InstrumentationScope;
   clock: SessionClock;
+  /** The SDK's Resource of these attributes, made when first needed (readable.ts). */
+  resource?: Resource;
 }
 
 /** Per-span limits on events and links, like the SDK's (OTEL_SPAN_EVENT_COUNT_LIMIT and
@@ -125,4 +128,7 @@ export interface OtlpSpan {
   source: SpanSource;
 }
 
-export { SpanKind, SpanStatusCode };
+/** @opentelemetry/api's SpanKind and SpanStatusCode values (the API itself is not loaded for them). */
+export const SpanKind = { INTERNAL: 0, SERVER: 1 } as const;
+export type SpanKind = (typeof SpanKind)[keyof typeof SpanKind];
+export const SpanStatusCode = { UNSET: 0, ERROR: 2 } as const;

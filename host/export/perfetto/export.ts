@@ -9,7 +9,7 @@
 import { basename } from "node:path";
 import type { Lint } from "../../model/lint.js";
 import { openTrace, type TraceOptions, type TraceSummary } from "../../tracefile/trace.js";
-import { sizeOf, type ExportProgress } from "../otlp/export.js";
+import { sizeOf, type ReadProgress } from "../source.js";
 import { OutputFile } from "../output.js";
 import { Timeline, type TimelineStats } from "../timeline.js";
 import { PerfettoMapper } from "./mapper.js";
@@ -26,7 +26,7 @@ export interface PerfettoExportOptions {
   format?: PerfettoFormat;
   /** Lints to draw; with protobuf they may still be being found. */
   lints?: readonly Lint[] | Promise<readonly Lint[]>;
-  onProgress?: (progress: Omit<ExportProgress, "spans" | "spansSent"> & { events: number }) => void;
+  onProgress?: (progress: ReadProgress & { events: number }) => void;
   traceOptions?: TraceOptions;
 }
 
