@@ -214,6 +214,23 @@ describe("Perfetto protobuf mapping details (synthetic traces)", () => {
     expect(p.instants.find((i) => i.category === "flow")!.name).toBe("serves poll sensors");
   });
 
+  it("holds the lanes of live tasks and a bounded number of idle ones, however many task ids a trace uses", async () => {
+    // 3,000 tasks with ids never reused (an executor numbering tasks upwards), then the first id again.
+    const events = [];
+    for (let i = 0; i < 3000; i++) {
+      const t = 100 + 10 * i;
+      events.push(ev(EVENT.SPAWN, t, { task: 1000 + i, parent: 0, name: 1, flow: 0 }), ev(EVENT.POLL_BEGIN, t + 1, { task: 1000 + i }), ev(EVENT.POLL_READY, t + 2), ev(EVENT.TASK_DONE, t + 3, { task: 1000 + i }));
+    }
+    events.push(ev(EVENT.SPAWN, 40_000, { task: 1000, parent: 0, name: 1, flow: 0 }), ev(EVENT.TASK_DONE, 40_001, { task: 1000 }));
+    const path = writeSyntheticTrace(join(dir, "ids.trace.cbor"), [{ names: NAMES, events }]);
+    const { p, result } = await exported(path, "ids.pftrace");
+    expect(result.perfetto.lanes).toBe(3001); // id 1000's lane was forgotten: it gets a new one
+    expect(result.perfetto.lanesHeld).toBeLessThanOrEqual(1025);
+    const first = [...p.tracks.values()].filter((t) => t.name === "sensor (task 1000)");
+    expect(first).toHaveLength(2); // two tracks of one name: Perfetto shows them as one
+    expect(p.slices.filter((s) => s.category === "task" && s.args["task_id"] === 1000)).toHaveLength(2);
+  });
+
   it("keeps two sessions as two sequences and processes, each on its own clock", async () => {
     const events = [ev(EVENT.SPAWN, 10, { task: 1, parent: 0, name: 1, flow: 0 }), ev(EVENT.POLL_BEGIN, 20, { task: 1 }), ev(EVENT.POLL_READY, 30), ev(EVENT.TASK_DONE, 31, { task: 1 })];
     const path = writeSyntheticTrace(join(dir, "two.trace.cbor"), [

@@ -35,6 +35,9 @@ export interface PerfettoStats {
   arrows: number;
   droppedArrows: number;
   lints: number;
+  /** Protobuf: task lanes made, and the most held in memory at once. */
+  lanes?: number;
+  lanesHeld?: number;
 }
 
 export interface PerfettoExportResult {

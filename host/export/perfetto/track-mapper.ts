@@ -28,9 +28,12 @@ export interface PerfettoTask {
 }
 
 interface Lane {
+  key: string;
   uuid: number;
   name: string;
   memory: number | undefined;
+  /** Incarnations on it now (0: idle). */
+  live: number;
 }
 
 /** A lane for requests of one name: several when requests of that name overlap. */
@@ -59,8 +62,9 @@ interface SessionTracks {
   requestGroup: number | undefined;
   requestLanes: Map<string, RequestLane[]>;
   requests: Map<number, { name: string; lane: RequestLane }>;
-  /** Task lanes by `id name`. */
+  /** Task lanes by `id name`; the idle ones also in `idleLanes`, least recently used first. */
   lanes: Map<string, Lane>;
+  idleLanes: Map<string, Lane>;
   counters: Map<string, number>;
   /** By resource id (ids are reused: the kind and name say whether it is the same one). */
   resources: Map<number, ResourceTrack>;
@@ -72,16 +76,19 @@ export interface PerfettoStats {
   droppedArrows: number;
   arrows: number;
   lints: number;
-  /** Task lanes (tracks) made. */
+  /** Task lanes (tracks) made, and the most held in memory at once. */
   lanes: number;
+  lanesHeld: number;
 }
 
 /** A task woken many times before it runs again gets the first arrows; the rest are counted. */
 export const MAX_PENDING_ARROWS = 64;
 const MAX_NAME = 200;
+/** Idle task lanes remembered per session. */
+export const MAX_IDLE_LANES = 1024;
 
 export class PerfettoTrackMapper implements TimelineSink<PerfettoTask> {
-  readonly stats: PerfettoStats = { droppedArrows: 0, arrows: 0, lints: 0, lanes: 0 };
+  readonly stats: PerfettoStats = { droppedArrows: 0, arrows: 0, lints: 0, lanes: 0, lanesHeld: 0 };
   private readonly sessions = new Map<number, SessionTracks>();
   private nextUuid = 1;
   private nextFlow = 1;
@@ -98,7 +105,7 @@ export class PerfettoTrackMapper implements TimelineSink<PerfettoTask> {
     this.sessions.set(s.index, {
       s, seq, process, executor, irq: undefined, irqStack: [], idle: false,
       requestGroup: undefined, requestLanes: new Map(), requests: new Map(),
-      lanes: new Map(), counters: new Map(), resources: new Map(), memoryTotal: 0,
+      lanes: new Map(), idleLanes: new Map(), counters: new Map(), resources: new Map(), memoryTotal: 0,
     });
   }
 
@@ -169,6 +176,7 @@ export class PerfettoTrackMapper implements TimelineSink<PerfettoTask> {
     o.argStringStatic("state", task.end ?? "done");
     this.landArrows(task);
     o.done();
+    this.retire(tr, task.x.lane);
   }
 
   flowBegin(s: TimelineSession, task: TaskState<PerfettoTask> | undefined, flow: number, name: string, t: number): void {
@@ -349,12 +357,28 @@ export class PerfettoTrackMapper implements TimelineSink<PerfettoTask> {
     const key = laneKey(task.id, task.name);
     let lane = tr.lanes.get(key);
     if (!lane) {
-      lane = { uuid: this.uuid(), name: clip(`${task.name} (task ${task.id})`), memory: undefined };
+      lane = { key, uuid: this.uuid(), name: clip(`${task.name} (task ${task.id})`), memory: undefined, live: 0 };
       tr.lanes.set(key, lane);
       this.out.track(tr.seq, { uuid: lane.uuid, parent: tr.executor, name: lane.name });
       this.stats.lanes++;
+      this.stats.lanesHeld = Math.max(this.stats.lanesHeld, tr.lanes.size);
     }
+    if (lane.live++ === 0) tr.idleLanes.delete(key);
     return lane;
+  }
+
+  /** An incarnation left its lane. Idle lanes are kept for the next task with that id and name,
+   *  up to MAX_IDLE_LANES of them (memory follows the live tasks, not every task id a trace
+   *  ever used): past that the least recently used is forgotten, and should its id and name
+   *  come back, a new track of the same name takes its place (Perfetto shows tracks of one
+   *  name under one parent as one). */
+  private retire(tr: SessionTracks, lane: Lane): void {
+    if (--lane.live > 0) return;
+    tr.idleLanes.set(lane.key, lane);
+    if (tr.idleLanes.size <= MAX_IDLE_LANES) return;
+    const oldest = tr.idleLanes.values().next().value!;
+    tr.idleLanes.delete(oldest.key);
+    tr.lanes.delete(oldest.key);
   }
 
   private requestLane(tr: SessionTracks, name: string): RequestLane {
