@@ -12,7 +12,7 @@ import { EVENT } from "../host/format/spec.js";
 import { analyzeTrace } from "../host/model/analyze.js";
 import type { Lint } from "../host/model/lint.js";
 import { readWholeTrace, type WholeTrace } from "../host/tracefile/trace.js";
-import { BASE_INFO, ev, pullDemoTrace, writeSyntheticTrace } from "./support/otlp-traces.js";
+import { BASE_INFO, ev, pullDemoTrace, sensorScenario, writeSyntheticTrace } from "./support/otlp-traces.js";
 import { readPerfetto, trackPath, type PerfettoTrace } from "./support/perfetto-decode.js";
 import { ROOT } from "./support/core-harness.js";
 
@@ -142,28 +142,7 @@ describe("Perfetto protobuf mapping details (synthetic traces)", () => {
     const path = writeSyntheticTrace(join(dir, "isr.trace.cbor"), [{
       names: NAMES,
       events: [
-        ev(EVENT.SPAWN, 10, { task: 1, parent: 0, name: 1, flow: 0 }),
-        ev(EVENT.SPAWN, 11, { task: 2, parent: 1, name: 2, flow: 0 }),
-        ev(EVENT.POLL_BEGIN, 20, { task: 1 }),
-        ev(EVENT.MEM, 21, { task: 1, bytes: 512 }),
-        ev(EVENT.FLOW_BEGIN, 22, { flow: 5, name: 7 }),
-        ev(EVENT.AWAIT, 23, { site: 3, resource: 0 }),
-        ev(EVENT.POLL_PENDING, 24),
-        ev(EVENT.IDLE_BEGIN, 30),
-        ev(EVENT.ISR_ENTER, 31, { irq: 4 }),
-        ev(EVENT.ISR_ENTER, 32, { irq: 9 }), // nested, and its exit is never recorded
-        ev(EVENT.WAKE_IRQ, 33, { target: 1, irq: 4 }),
-        ev(EVENT.ISR_EXIT, 35, { irq: 4 }),
-        ev(EVENT.IDLE_END, 36),
-        ev(EVENT.POLL_BEGIN, 40, { task: 1 }),
-        ev(EVENT.LOG, 41, { format: 4, level: 3 }, [21, -5]),
-        ev(EVENT.MEM, 42, { task: 2, bytes: 100 }),
-        ev(EVENT.POLL_READY, 43),
-        ev(EVENT.TASK_DONE, 44, { task: 1 }),
-        ev(EVENT.WAKE_TASK, 45, { target: 2, by: 1 }), // the ended task wakes its joiner
-        ev(EVENT.POLL_BEGIN, 50, { task: 2 }),
-        ev(EVENT.FLOW_ENTER, 51, { task: 2, flow: 5 }),
-        ev(EVENT.POLL_PENDING, 52),
+        ...sensorScenario([21, -5]),
         ev(EVENT.SPAWN, 60, { task: 1, parent: 2, name: 1, flow: 0 }), // id 1 again: the same lane
         ev(EVENT.POLL_BEGIN, 61, { task: 1 }),
         ev(EVENT.POLL_READY, 62),

@@ -16,7 +16,7 @@ import { exportPerfetto } from "../host/export/perfetto/export.js";
 import { EVENT } from "../host/format/spec.js";
 import type { Lint } from "../host/model/lint.js";
 import { readWholeTrace, type WholeTrace } from "../host/tracefile/trace.js";
-import { BASE_INFO, ev, pullDemoTrace, writeSyntheticTrace } from "./support/otlp-traces.js";
+import { BASE_INFO, ev, pullDemoTrace, sensorScenario, writeSyntheticTrace } from "./support/otlp-traces.js";
 
 interface TraceEvent {
   ph: string;
@@ -311,30 +311,7 @@ describe("Perfetto mapping details (synthetic traces)", () => {
   it("draws interrupt handlers, arrows from them, memory and lints where they belong", async () => {
     const path = writeSyntheticTrace(join(dir, "isr.trace.cbor"), [{
       names: NAMES,
-      events: [
-        ev(EVENT.SPAWN, 10, { task: 1, parent: 0, name: 1, flow: 0 }),
-        ev(EVENT.SPAWN, 11, { task: 2, parent: 1, name: 2, flow: 0 }),
-        ev(EVENT.POLL_BEGIN, 20, { task: 1 }),
-        ev(EVENT.MEM, 21, { task: 1, bytes: 512 }),
-        ev(EVENT.FLOW_BEGIN, 22, { flow: 5, name: 7 }),
-        ev(EVENT.AWAIT, 23, { site: 3, resource: 0 }),
-        ev(EVENT.POLL_PENDING, 24),
-        ev(EVENT.IDLE_BEGIN, 30),
-        ev(EVENT.ISR_ENTER, 31, { irq: 4 }),
-        ev(EVENT.ISR_ENTER, 32, { irq: 9 }), // nested, and its exit is never recorded
-        ev(EVENT.WAKE_IRQ, 33, { target: 1, irq: 4 }),
-        ev(EVENT.ISR_EXIT, 35, { irq: 4 }),
-        ev(EVENT.IDLE_END, 36),
-        ev(EVENT.POLL_BEGIN, 40, { task: 1 }),
-        ev(EVENT.LOG, 41, { format: 4, level: 3 }, [21]),
-        ev(EVENT.MEM, 42, { task: 2, bytes: 100 }),
-        ev(EVENT.POLL_READY, 43),
-        ev(EVENT.TASK_DONE, 44, { task: 1 }),
-        ev(EVENT.WAKE_TASK, 45, { target: 2, by: 1 }), // the ended task wakes its joiner
-        ev(EVENT.POLL_BEGIN, 50, { task: 2 }),
-        ev(EVENT.FLOW_ENTER, 51, { task: 2, flow: 5 }),
-        ev(EVENT.POLL_PENDING, 52),
-      ],
+      events: sensorScenario([21]),
     }]);
     const lint = (l: Partial<Lint> & Pick<Lint, "kind" | "atNs" | "tasks" | "title">): Lint => ({ severity: "warning", hint: "h", session: 0, evidence: { n: 1 }, ...l });
     const lints = [

@@ -15,6 +15,7 @@
 // after the poll's slice, at the poll's start, so it binds to that poll.
 
 import type { Lint } from "../../model/lint.js";
+import { MAX_PENDING_ARROWS, clip } from "./limits.js";
 import { LintIndex } from "../lints.js";
 import {
   logLevelName,
@@ -68,9 +69,6 @@ export interface PerfettoStats {
   lints: number;
 }
 
-/** A task woken many times before it runs again gets the first arrows; the rest are counted. */
-const MAX_PENDING_ARROWS = 64;
-const MAX_NAME = 200;
 
 export class PerfettoMapper implements TimelineSink<PerfettoTask> {
   readonly stats: PerfettoStats = { droppedArrows: 0, arrows: 0, lints: 0 };
@@ -322,8 +320,4 @@ export class PerfettoMapper implements TimelineSink<PerfettoTask> {
     this.out.event({ ph: "i", ts: this.ts(s, t), pid: tr.pid, tid: task?.x.tid ?? tr.executorTid, name: clip(lint.title), cat: "lint", s: "t", args });
     this.stats.lints++;
   }
-}
-
-function clip(text: string): string {
-  return text.length > MAX_NAME ? `${text.slice(0, MAX_NAME - 1)}…` : text;
 }

@@ -9,6 +9,7 @@
 // analysis running beside this export): Perfetto sorts packets by time when it loads a file.
 
 import type { Lint } from "../../model/lint.js";
+import { MAX_PENDING_ARROWS, clip } from "./limits.js";
 import {
   logLevelName,
   type PollResult,
@@ -81,9 +82,6 @@ export interface PerfettoStats {
   lanesHeld: number;
 }
 
-/** A task woken many times before it runs again gets the first arrows; the rest are counted. */
-export const MAX_PENDING_ARROWS = 64;
-const MAX_NAME = 200;
 /** Idle task lanes remembered per session. */
 export const MAX_IDLE_LANES = 1024;
 
@@ -452,8 +450,4 @@ export class PerfettoTrackMapper implements TimelineSink<PerfettoTask> {
 
 function laneKey(id: number, name: string): string {
   return `${id} ${name}`;
-}
-
-function clip(text: string): string {
-  return text.length > MAX_NAME ? `${text.slice(0, MAX_NAME - 1)}…` : text;
 }
