@@ -14,7 +14,7 @@ import { pathToFileURL } from "node:url";
 import { chromium } from "playwright-core";
 import { ROOT } from "./support/core-harness.js";
 import { readWholeTrace } from "../host/tracefile/trace.js";
-import { writeWorkload } from "../bench/analysis.js";
+import { writeWorkload } from "../bench/workloads.js";
 import { cliPath, cleanEnv, expectOneLineError, onTerminal, run, type Command } from "./support/cli.js";
 
 const DEMO = join(ROOT, "build/demo.wasm");
