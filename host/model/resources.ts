@@ -197,12 +197,12 @@ export function blameHolder(r: ResourceRecord, a: number, b: number): TaskRef | 
   }
   let best: TaskRef | undefined;
   let most = 0;
-  for (const [index, ns] of heldNs) {
+  heldNs.forEach((ns, index) => {
     if (ns > most) {
       most = ns;
       best = heldRef.get(index);
     }
-  }
+  });
   return best;
 }
 

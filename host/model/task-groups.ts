@@ -6,7 +6,7 @@
 // distinct groups, not by the number of tasks.
 
 import { Histogram } from "./histogram.js";
-import { lifetimeNs, type TaskEnd, type TaskRecord } from "./tasks.js";
+import { lifetimeNs, packKey, type TaskEnd, type TaskRecord } from "./tasks.js";
 
 /** Exemplars kept per group in order of arrival (a group this small is listed task by task). */
 export const FIRST_EXEMPLARS = 4;
@@ -49,14 +49,16 @@ export interface TaskGroup {
   worst: TaskRecord | undefined;
 }
 
+const END_CODE: Record<Exclude<TaskEnd, "alive">, number> = { done: 0, cancelled: 1, lost: 2 };
+
 export class TaskGroups {
-  private readonly byKey = new Map<string, TaskGroup>();
+  private readonly byKey = new Map<number | string, TaskGroup>();
   /** In order of creation. */
   readonly list: TaskGroup[] = [];
 
   /** Folds an ended task in; returns true when its record is kept as an exemplar. */
   add(t: TaskRecord, end: Exclude<TaskEnd, "alive">, traceEnd: number): boolean {
-    const key = `${t.session}\u0000${t.name}\u0000${t.parentName ?? ""}\u0000${end}`;
+    const key = packKey(t.session, t.nameKey, t.parentNameKey * 4 + END_CODE[end]);
     let g = this.byKey.get(key);
     if (!g) {
       g = newGroup(t, end);
@@ -67,8 +69,9 @@ export class TaskGroups {
     if (t.id < g.idMin) g.idMin = t.id;
     if (t.id > g.idMax) g.idMax = t.id;
     g.lastIndex = t.index;
-    g.totalNs += lifetimeNs(t, traceEnd);
-    g.lifetime.add(lifetimeNs(t, traceEnd));
+    const lifetime = lifetimeNs(t, traceEnd);
+    g.totalNs += lifetime;
+    g.lifetime.add(lifetime);
     g.busyNs += t.busyNs;
     g.scheduledNs += t.scheduledNs;
     g.idleNs += t.idleNs;

@@ -29,6 +29,7 @@ import {
   isLive,
   taskRef,
   transition,
+  packKey,
 } from "./tasks.js";
 import {
   type ResourceRecord,
@@ -186,15 +187,15 @@ export class TraceModel {
   readonly resources: ResourceRecord[] = [];
   readonly flows = new FlowTracker();
   readonly longPolls = new Map<string, LongPollGroup>();
-  readonly lateTimers = new Map<string, LateTimerGroup>();
+  readonly lateTimers = new Map<number | string, LateTimerGroup>();
   readonly lostWakeEpisodes: LostWakeEpisode[] = [];
   /** Episodes not kept (beyond MAX_EPISODES). */
   lostWakeEpisodesDropped = 0;
   readonly gaps: GapRange[] = [];
   readonly groups = new TaskGroups();
-  /** Starvation: per session and task name, who passed its tasks over (task name -> ns). Bounded
-   *  by the number of names. */
-  readonly passedOverBy = new Map<string, Map<string, number>>();
+  /** Starvation: per session and task name (packKey(session, nameKey, 0)), who passed its tasks
+   *  over (task name -> ns). Bounded by the number of names. */
+  readonly passedOverBy = new Map<number | string, Map<string, number>>();
   readonly stats: ModelStats = { pollEndsWithoutBegin: 0, pollsCut: 0, staleWakes: 0, lostEnds: 0 };
   readonly thresholds: Thresholds;
   /** Incarnations seen so far (the next task's index). */
@@ -617,6 +618,7 @@ export class TraceModel {
     rec.parent = parent;
     rec.parentIndex = parentRec?.index ?? -1;
     rec.parentName = parentRec?.name;
+    rec.parentNameKey = parentRec?.nameKey ?? 0;
     rec.flow = flow;
     rec.name = this.ctx?.name(name) ?? (name === 0 ? `task ${id}` : `name#${name}`);
     rec.nameKey = this.nameKey(rec.name);
@@ -723,7 +725,7 @@ export class TraceModel {
 
   private passOver(victim: TaskRecord, by: string, ns: number): void {
     victim.passedOverNs += ns;
-    const key = `${victim.session}\u0000${victim.name}`;
+    const key = packKey(victim.session, victim.nameKey, 0);
     let m = this.passedOverBy.get(key);
     if (!m) this.passedOverBy.set(key, (m = new Map()));
     m.set(by, (m.get(by) ?? 0) + ns);
@@ -951,7 +953,7 @@ export class TraceModel {
   /** `rec` is polled at `t` after its timer's `deadline` passed: how late, and who kept it. */
   private timerResumed(rec: TaskRecord, deadline: number, t: number): void {
     const late = t - deadline;
-    const key = `${rec.session}\u0000${rec.name}\u0000${rec.lastSite}`;
+    const key = packKey(rec.session, rec.nameKey, rec.lastSite);
     let g = this.lateTimers.get(key);
     if (!g) {
       g = {
@@ -1140,4 +1142,9 @@ export class TraceModel {
     }
     if (previous !== flow) this.observer?.flowEnter?.(rec, previous, t);
   }
+}
+
+/** The key of model.passedOverBy for a task name's tasks. */
+export function passedOverKey(t: Pick<TaskRecord, "session" | "nameKey">): number | string {
+  return packKey(t.session, t.nameKey, 0);
 }
