@@ -72,34 +72,37 @@ describe("HTML timeline: folded look-alikes", () => {
     expect(tl.slices.sub.filter((s) => s < 0).length).toBeGreaterThan(0);
   });
 
+  // The script's own times (report-trace.ts requests()): request i begins at (i+1) ms and ends
+  // 98 µs later, or 20 ms + 98 µs later for the four slow ones.
+  const steps: [number, number][] = [];
+  for (let i = 0; i < 200; i++) {
+    const t0 = ms(i + 1) * 1000;
+    const slow = i >= 100 && i < 104;
+    steps.push([t0, 1], [t0 + (slow ? ms(20) * 1000 : 0) + 98_000, -1]);
+  }
+  steps.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  const at = (t: number) => steps.filter(([s]) => s <= t).reduce((n, [, d]) => n + d, 0);
+
+  /** The level the exact steps give at `rel` (ns from the session's start), inside a window. */
+  const replay = (k: SessionTimeline["inflight"][number], w: SessionTimeline["windows"][number], rel: number) => {
+    let n = 0;
+    for (let j = 0; j < k.points.t.length && k.points.t[j]! <= rel; j++) if (k.points.t[j]! >= w.fromNs) n = k.points.n[j]!;
+    return n;
+  };
+
   it("tracks requests in flight: exact steps in the detail windows, the most per bin elsewhere", () => {
     const { tl } = timelineOf(path, { bins: 50 });
     expect(tl.inflight.map((k) => k.kind)).toEqual(["GET /orders"]);
     const k = tl.inflight[0]!;
-    // The script's own times (report-trace.ts requests()): request i begins at (i+1) ms and
-    // ends 98 µs later, or 20 ms + 98 µs later for the four slow ones.
-    const steps: [number, number][] = [];
-    for (let i = 0; i < 200; i++) {
-      const t0 = ms(i + 1) * 1000;
-      const slow = i >= 100 && i < 104;
-      steps.push([t0, 1], [t0 + (slow ? ms(20) * 1000 : 0) + 98_000, -1]);
-    }
-    steps.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
-    const at = (t: number) => steps.filter(([s]) => s <= t).reduce((n, [, d]) => n + d, 0);
     let max = 0;
     let level = 0;
     for (const [, d] of steps) max = Math.max(max, (level += d));
     expect(k.max).toBe(max);
     expect(k.max).toBe(5); // the four slow ones and a fast one beside them
-    expect(k.exact).toBe(true);
+    expect(k.exactToNs).toBe(tl.durationNs);
     // Replaying the exact steps gives the sweep's level at every step time.
     const start = tl.startNs;
-    for (const [t] of steps) {
-      const rel = t - start;
-      let n = 0;
-      for (let j = 0; j < k.points.t.length && k.points.t[j]! <= rel; j++) n = k.points.n[j]!;
-      expect(n, `at ${rel}`).toBe(at(t));
-    }
+    for (const [t] of steps) expect(replay(k, tl.windows[0]!, t - start), `at ${t}`).toBe(at(t));
     // Bins: the most in flight at any moment within each.
     const binNs = tl.density.binNs;
     k.binMax.forEach((v, b) => {
@@ -109,6 +112,27 @@ describe("HTML timeline: folded look-alikes", () => {
       for (const [t] of steps) if (t >= from && t < to) most = Math.max(most, at(t));
       expect(v, `bin ${b}`).toBe(most);
     });
+  });
+
+  it("keeps in-flight steps exact up to where their budget ran out, in windows around the lints", () => {
+    const { tl } = timelineOf(path, { maxSlices: 300, bins: 50 });
+    expect(tl.windows.length).toBeGreaterThanOrEqual(1);
+    expect(tl.windows.reduce((n, w) => n + w.toNs - w.fromNs, 0)).toBeLessThan(tl.durationNs);
+    const k = tl.inflight[0]!;
+    expect(k.exactToNs).toBeLessThan(tl.durationNs); // the budget ran out
+    expect(k.points.t.length).toBeLessThanOrEqual(150);
+    expect(k.points.t.length).toBeGreaterThan(0);
+    let checked = 0;
+    for (const [t] of steps) {
+      const rel = t - tl.startNs;
+      const w = tl.windows.find((x) => rel >= x.fromNs && rel <= x.toNs);
+      if (!w || rel >= k.exactToNs) continue;
+      expect(replay(k, w, rel), `at ${rel}`).toBe(at(t));
+      checked++;
+    }
+    expect(checked).toBeGreaterThan(10);
+    // The bins do not depend on the detail: the same as with the whole trace drawn.
+    expect(k.binMax).toEqual(timelineOf(path, { bins: 50 }).tl.inflight[0]!.binMax);
   });
 });
 

@@ -440,7 +440,8 @@ export const CLIENT_JS = String.raw`
       note.push("Every poll is drawn (" + count(tl.totalPolls) + " polls).");
     } else {
       note.push("This trace has " + count(tl.totalPolls) + " polls, more than the " + count(tl.maxSlices) +
-        "-slice budget of this page: detail is drawn in " + tl.windows.length + " window(s) around the lints (dashed edges); elsewhere each lane shows only its busy time.");
+        "-slice budget of this page: detail is drawn in " + tl.windows.length + " window(s) " + (report.lints.some(function (l) { return l.session === tl.session; }) ? "around the lints" : "at the start") +
+        " (dashed edges); elsewhere each lane shows only its busy time.");
       if (tl.dropped.slices > 0) note.push(count(tl.dropped.slices) + " slices did not fit and their windows were cut short.");
     }
     var shared = tl.lanes.filter(function (l) { return l.task < 0; });
@@ -767,12 +768,14 @@ export const CLIENT_JS = String.raw`
           ctx.fillRect(x0, base - v * scale, Math.max(1, x1 - x0), v * scale);
         }
       }
-      if (!k.exact) { bars(st.v0, st.v1); return; }
       outside.forEach(function (rg) { bars(rg[0], rg[1]); });
-      // Inside the detail windows: exact steps.
+      // Inside the detail windows: exact steps, as far as they are complete.
       var p = k.points;
       tl.windows.forEach(function (win) {
         var a = Math.max(win.fromNs, st.v0), b = Math.min(win.toNs, st.v1);
+        var exactTo = Math.min(b, k.exactToNs);
+        if (b > Math.max(a, exactTo)) bars(Math.max(a, exactTo), b);
+        b = exactTo;
         if (b <= a) return;
         var any = false;
         for (var j = 0; j < p.t.length; j++) {
@@ -842,7 +845,7 @@ export const CLIENT_JS = String.raw`
   function inflightAt(k, t) {
     var tl = st.tl;
     var win = windowAt(tl, t);
-    if (win && k.exact) {
+    if (win && t <= k.exactToNs) {
       var n = 0;
       for (var j = 0; j < k.points.t.length && k.points.t[j] <= t; j++) if (k.points.t[j] >= win.fromNs) n = k.points.n[j];
       return k.kind + ": " + n + " in flight at " + fmt(t);

@@ -125,8 +125,9 @@ export interface InflightTrack {
   binMax: number[];
   /** Exact steps inside the detail windows: from t on, n in flight (t ascending). */
   points: { t: number[]; n: number[] };
-  /** False when the steps did not fit the budget: draw the bins only. */
-  exact: boolean;
+  /** The steps are complete up to here (the session's duration unless they ran out of budget,
+   *  shared by the kinds of a session): past it, draw the bins. */
+  exactToNs: number;
 }
 
 /** Times are ns relative to the session's first event. */
@@ -295,7 +296,7 @@ export class TimelineCollector implements ModelObserver {
         subOf: new Map(), subsPerLane: new Map(), reservedSubs, flagged, stuck, maxLanes,
         budgets: windows.map(() => per), used: windows.map(() => 0),
         wakeBudget: Math.floor(this.maxSlices / 2), wakesUsed: 0, bins,
-        flowKind: new Map(), kinds: new Map(), pointBudget: Math.floor(this.maxSlices / 4), pointsUsed: 0,
+        flowKind: new Map(), kinds: new Map(), pointBudget: Math.floor(this.maxSlices / 2), pointsUsed: 0,
       });
     }
   }
@@ -396,7 +397,7 @@ export class TimelineCollector implements ModelObserver {
     if (open) this.inflightStep(p, open, -1, t); // its id began again: the old one ended unseen
     let k = p.kinds.get(name);
     if (!k) {
-      const track: InflightTrack = { kind: name, max: 0, binMax: new Array<number>(p.bins).fill(0), points: { t: [], n: [] }, exact: true };
+      const track: InflightTrack = { kind: name, max: 0, binMax: new Array<number>(p.bins).fill(0), points: { t: [], n: [] }, exactToNs: p.timeline.durationNs };
       k = { track, current: 0, bin: 0, entered: new Set() };
       p.kinds.set(name, k);
       p.timeline.inflight.push(track);
@@ -588,10 +589,10 @@ export class TimelineCollector implements ModelObserver {
     if (k.current > track.max) track.max = k.current;
     if (k.current > track.binMax[bin]!) track.binMax[bin] = k.current;
     const w = this.windowOf(p, t, t);
-    if (w < 0 || !track.exact) return;
+    if (w < 0 || rel > track.exactToNs) return;
     const entering = !k.entered.has(w);
     if (p.pointsUsed + (entering ? 2 : 1) > p.pointBudget) {
-      track.exact = false;
+      track.exactToNs = rel; // complete up to this step, which is not recorded
       return;
     }
     if (entering) {
