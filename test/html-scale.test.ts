@@ -8,12 +8,12 @@
 //
 // Needs build/demo.wasm, dist/ (npm run build) and /usr/bin/chromium.
 
-import { describe, it, expect, beforeAll, afterAll } from "vitest";
+import { describe, it, expect } from "vitest";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Page } from "playwright-core";
-import { COLOURS, countPixels, openReport, openScenarioReport, rows, screenshot, timelineNumber, type ReportPage } from "./support/html-page.js";
+import { COLOURS, countPixels, expectOffline, expectViewCovers, openReport, openScenarioReport, rows, screenshot, timelineNumber, useReport } from "./support/html-page.js";
 import { TraceScript } from "./support/report-trace.js";
 
 /** Waits until the page has drawn a frame (the lanes redraw on scroll in the next one). */
@@ -32,23 +32,12 @@ async function inView(page: Page, count: number): Promise<boolean> {
   return boxes.every((b) => b !== null && b.y >= wrap.y - 0.5 && b.y + b.height <= wrap.y + wrap.height + 0.5 && b.y >= 0 && b.y + b.height <= viewport.height);
 }
 
-function noNetwork(r: ReportPage): void {
-  expect(r.errors).toEqual([]);
-  for (const url of r.requests) expect(url.startsWith("file://")).toBe(true);
-}
-
 describe("slow-requests: a handler task per request", () => {
-  let r: ReportPage;
-  beforeAll(async () => {
-    r = await openScenarioReport("slow-requests");
-  }, 90_000);
-  afterAll(async () => {
-    await r?.close();
-  });
+  const report = useReport(() => openScenarioReport("slow-requests"));
 
   it("shows one lane for the handlers, which lists each of them when expanded", async () => {
-    noNetwork(r);
-    const { page, payload } = r;
+    expectOffline(report());
+    const { page, payload } = report();
     const tl = payload.timelines[0]!;
     const handlers = payload.taskGroups.filter((g) => g.name === "handler").reduce((n, g) => n + g.count, 0);
     expect(handlers).toBeGreaterThanOrEqual(100);
@@ -90,7 +79,7 @@ describe("slow-requests: a handler task per request", () => {
   });
 
   it("pins the slow handlers and the mutex holder at the top when the lint is clicked", async () => {
-    const { page, payload } = r;
+    const { page, payload } = report();
     const tl = payload.timelines[0]!;
     const i = payload.report.lints.findIndex((l) => l.kind === "slow-requests");
     expect(i).toBeGreaterThanOrEqual(0);
@@ -113,12 +102,7 @@ describe("slow-requests: a handler task per request", () => {
     expect(slow.every((x) => x.sub >= 0)).toBe(true);
     expect(await inView(page, named.length)).toBe(true);
 
-    const start = await timelineNumber(page, "data-view-start");
-    const end = await timelineNumber(page, "data-view-end");
-    const at = lint.atNs - tl.startNs;
-    const until = lint.untilNs! - tl.startNs;
-    expect(start).toBeLessThanOrEqual(at);
-    expect(end).toBeGreaterThanOrEqual(until);
+    const { start, end, at, until } = await expectViewCovers(page, lint, tl.startNs);
     // What they did there is drawn in their rows: backup parked while it held the db, and each
     // handler the report says waited a millisecond or more at 'handler: lock db' parked there
     // (the parked band).
@@ -137,7 +121,7 @@ describe("slow-requests: a handler task per request", () => {
   });
 
   it("draws the requests in flight per kind", async () => {
-    const { page, payload } = r;
+    const { page, payload } = report();
     const tl = payload.timelines[0]!;
     const k = tl.inflight.find((x) => x.kind === "GET /orders")!;
     expect(k).toBeDefined();
@@ -153,17 +137,11 @@ describe("slow-requests: a handler task per request", () => {
 });
 
 describe("deadlock: telemetry and compressor on two full channels", () => {
-  let r: ReportPage;
-  beforeAll(async () => {
-    r = await openScenarioReport("deadlock");
-  }, 90_000);
-  afterAll(async () => {
-    await r?.close();
-  });
+  const report = useReport(() => openScenarioReport("deadlock"));
 
   it("draws the cycle in the lint: both tasks, both channels, arrows from each to the next", async () => {
-    noNetwork(r);
-    const { page, payload } = r;
+    expectOffline(report());
+    const { page, payload } = report();
     expect(payload.report.lints[0]!.kind).toBe("deadlock");
     const svg = '.lint[data-lint="0"] svg.cycle';
     const tasks = await page.$$eval(`${svg} g.task text:first-of-type`, (els) => els.map((e) => e.textContent));
@@ -178,7 +156,7 @@ describe("deadlock: telemetry and compressor on two full channels", () => {
   });
 
   it("pins the cycle's members and draws who waits for whom across their lanes", async () => {
-    const { page, payload } = r;
+    const { page, payload } = report();
     const tl = payload.timelines[0]!;
     const cycle = tl.cycles[0]!;
     expect(cycle.members.map((m) => m.resource).sort()).toEqual(["acks", "samples"]);
@@ -203,8 +181,7 @@ describe("deadlock: telemetry and compressor on two full channels", () => {
 });
 
 describe("deadlock of three", () => {
-  let r: ReportPage;
-  beforeAll(async () => {
+  const report = useReport(async () => {
     const s = new TraceScript();
     const m = [s.resource(0, "mutex", "m1", 1), s.resource(0, "mutex", "m2", 1), s.resource(0, "mutex", "m3", 1)];
     const names = ["alpha", "beta", "gamma"];
@@ -216,15 +193,12 @@ describe("deadlock of three", () => {
     });
     s.mark(50_000, "end");
     const dir = mkdtempSync(join(tmpdir(), "taskscope-html-"));
-    r = await openReport(dir, s.write(join(dir, "ring.trace.cbor")));
-  }, 60_000);
-  afterAll(async () => {
-    await r?.close();
+    return openReport(dir, s.write(join(dir, "ring.trace.cbor")));
   });
 
   it("draws a ring of three tasks and three mutexes, each held by the next", async () => {
-    noNetwork(r);
-    const { page } = r;
+    expectOffline(report());
+    const { page } = report();
     const svg = '.lint[data-lint="0"] svg.cycle';
     expect((await page.$$eval(`${svg} g.task text:first-of-type`, (els) => els.map((e) => e.textContent))).sort()).toEqual(["alpha (1)", "beta (2)", "gamma (3)"]);
     expect((await page.$$eval(`${svg} g.res text:first-of-type`, (els) => els.map((e) => e.textContent))).sort()).toEqual(["m1", "m2", "m3"]);

@@ -6,28 +6,18 @@
 //
 // Needs build/demo.wasm, dist/ (npm run build) and /usr/bin/chromium.
 
-import { describe, it, expect, beforeAll, afterAll } from "vitest";
-import { COLOURS, countPixels, openScenarioReport, rows, screenshot, timelineNumber, type ReportPage } from "./support/html-page.js";
-
-let r: ReportPage;
-
-beforeAll(async () => {
-  r = await openScenarioReport("cpu-hog");
-}, 60_000);
-
-afterAll(async () => {
-  await r?.close();
-});
+import { describe, it, expect } from "vitest";
+import { COLOURS, countPixels, expectOffline, expectViewCovers, openScenarioReport, rows, screenshot, timelineNumber, useReport } from "./support/html-page.js";
 
 describe("HTML report in headless Chromium", () => {
+  const report = useReport(() => openScenarioReport("cpu-hog"));
+
   it("is one self-contained file: no request leaves the page, no script error", () => {
-    expect(r.errors).toEqual([]);
-    expect(r.requests.length).toBeGreaterThan(0);
-    for (const url of r.requests) expect(url.startsWith("file://")).toBe(true);
+    expectOffline(report());
   });
 
   it("draws every task: a lane each for the kept ones, one shared lane per name for look-alikes", async () => {
-    const { payload, page } = r;
+    const { payload, page } = report();
     const tl = payload.timelines[0]!;
     // The 30 fetch tasks fold into one lane; decoder and gateway keep their own.
     const fetch = tl.lanes.filter((l) => l.label.startsWith("fetch"));
@@ -52,7 +42,7 @@ describe("HTML report in headless Chromium", () => {
   });
 
   it("moves the timeline to a lint when it is clicked, pinning its tasks at the top", async () => {
-    const { payload, page } = r;
+    const { payload, page } = report();
     const lint = payload.report.lints[0]!;
     expect(lint.kind).toBe("long-poll");
     const tl = payload.timelines[0]!;
@@ -60,12 +50,7 @@ describe("HTML report in headless Chromium", () => {
     expect(before[1]! - before[0]!).toBeCloseTo(tl.durationNs, -3);
 
     await page.click(".lint >> nth=0");
-    const start = await timelineNumber(page, "data-view-start");
-    const end = await timelineNumber(page, "data-view-end");
-    const at = lint.atNs - tl.startNs;
-    const until = lint.untilNs! - tl.startNs;
-    expect(start).toBeLessThanOrEqual(at);
-    expect(end).toBeGreaterThanOrEqual(until);
+    const { start, end, at, until } = await expectViewCovers(page, lint, tl.startNs);
     // Zoomed in on it: its span with a margin of 30% each side (how long the lint is depends on
     // the run, so the bound does too).
     expect(end - start).toBeLessThanOrEqual(Math.max(until - at, tl.durationNs / 2000, 20_000) * 1.6 + 1);
@@ -90,7 +75,7 @@ describe("HTML report in headless Chromium", () => {
   });
 
   it("zooms with the wheel and returns to the whole trace", async () => {
-    const { page } = r;
+    const { page } = report();
     const box = (await page.$("#lanes"))!;
     const b = (await box.boundingBox())!;
     const before = (await timelineNumber(page, "data-view-end")) - (await timelineNumber(page, "data-view-start"));

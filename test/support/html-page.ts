@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:f
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { expect } from "vitest";
+import { afterAll, beforeAll, expect } from "vitest";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
 import { ROOT } from "./core-harness.js";
 import type { HtmlPayload } from "../../host/report/html-report.js";
@@ -46,6 +46,26 @@ export async function openScenarioReport(scenario: string): Promise<ReportPage> 
   const pull = cli(dir, "trace-pull", ["--wasi", join(ROOT, "build/demo.wasm"), "-o", trace, "--", scenario]);
   expect(pull.code, pull.stderr).toBe(0);
   return openReport(dir, trace);
+}
+
+/** Opens a report before the tests of the calling suite and closes it after them; the getter
+ *  gives it to the tests. */
+export function useReport(open: () => Promise<ReportPage>, timeoutMs = 90_000): () => ReportPage {
+  let r: ReportPage | undefined;
+  beforeAll(async () => {
+    r = await open();
+  }, timeoutMs);
+  afterAll(async () => {
+    await r?.close();
+  });
+  return () => r!;
+}
+
+/** The page is one self-contained file: it requested nothing but itself, and no script failed. */
+export function expectOffline(r: ReportPage): void {
+  expect(r.errors).toEqual([]);
+  expect(r.requests.length).toBeGreaterThan(0);
+  for (const url of r.requests) expect(url.startsWith("file://")).toBe(true);
 }
 
 /** Writes the HTML report of `trace` (trace-report --html, a real process) and opens it. */
@@ -120,6 +140,18 @@ export async function countPixels(page: Page, rgb: [number, number, number], reg
 /** A numeric attribute of #timeline (data-view-start, data-view-end, data-rows). */
 export async function timelineNumber(page: Page, name: string): Promise<number> {
   return Number(await page.getAttribute("#timeline", name));
+}
+
+/** The timeline's view after a lint was clicked: it must cover the lint's time. Returns the view
+ *  and the lint's start and end, all in ns from the session's first event. */
+export async function expectViewCovers(page: Page, lint: { atNs: number; untilNs?: number }, sessionStartNs: number) {
+  const start = await timelineNumber(page, "data-view-start");
+  const end = await timelineNumber(page, "data-view-end");
+  const at = lint.atNs - sessionStartNs;
+  const until = (lint.untilNs ?? lint.atNs) - sessionStartNs;
+  expect(start).toBeLessThanOrEqual(at);
+  expect(end).toBeGreaterThanOrEqual(until);
+  return { start, end, at, until };
 }
 
 /** The rows (.lane labels) as shown, in order. */
