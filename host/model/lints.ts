@@ -370,7 +370,6 @@ function nameStats(model: TraceModel, tasks: TaskRecord[]): NameStats[] {
       s.passedOverMaxNs = t.passedOverMaxNs;
       s.worst = t;
     }
-    if (t.passedOverBy) for (const [n, ns] of t.passedOverBy) s.passedOverBy.set(n, (s.passedOverBy.get(n) ?? 0) + ns);
     s.wakeDelaySumNs += t.wakeDelay.sum;
     s.selfWakes += t.selfWakes;
     s.wakes += t.wakes;
@@ -389,7 +388,6 @@ function nameStats(model: TraceModel, tasks: TaskRecord[]): NameStats[] {
       s.passedOverMaxNs = g.passedOverMaxNs;
       s.worst = [...g.exemplars, ...(g.worst ? [g.worst] : [])].reduce((a, b) => (b.passedOverMaxNs > a.passedOverMaxNs ? b : a));
     }
-    for (const [n, ns] of g.passedOverBy) s.passedOverBy.set(n, (s.passedOverBy.get(n) ?? 0) + ns);
     s.wakeDelaySumNs += g.wakeDelay.sum;
     s.selfWakes += g.selfWakes;
     s.wakes += g.wakes;
@@ -400,6 +398,7 @@ function nameStats(model: TraceModel, tasks: TaskRecord[]): NameStats[] {
     const ended = g.exemplars[g.exemplars.length - 1]!.endedAt;
     if (ended !== undefined && (s.endedAt === undefined || ended > s.endedAt)) s.endedAt = ended;
   }
+  for (const s of out.values()) s.passedOverBy = model.passedOverBy.get(`${s.session}\u0000${s.name}`) ?? new Map();
   return [...out.values()];
 }
 

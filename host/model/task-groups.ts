@@ -37,8 +37,6 @@ export interface TaskGroup {
   passedOverSumNs: number;
   passedOverCount: number;
   passedOverMaxNs: number;
-  /** Who passed them over (task name -> ns), as TaskRecord.passedOverBy. */
-  passedOverBy: Map<string, number>;
   firstPollDelaySumNs: number;
   firstPollDelayCount: number;
   maxPollNs: number;
@@ -85,7 +83,6 @@ export class TaskGroups {
     g.passedOverSumNs += t.passedOverSumNs;
     g.passedOverCount += t.passedOverCount;
     if (t.passedOverMaxNs > g.passedOverMaxNs) g.passedOverMaxNs = t.passedOverMaxNs;
-    if (t.passedOverBy) for (const [name, ns] of t.passedOverBy) g.passedOverBy.set(name, (g.passedOverBy.get(name) ?? 0) + ns);
     if (t.firstPollDelayNs !== undefined) {
       g.firstPollDelaySumNs += t.firstPollDelayNs;
       g.firstPollDelayCount++;
@@ -129,7 +126,7 @@ function newGroup(t: TaskRecord, end: Exclude<TaskEnd, "alive">): TaskGroup {
     idMin: t.id, idMax: t.id, firstIndex: t.index, lastIndex: t.index,
     totalNs: 0, busyNs: 0, scheduledNs: 0, idleNs: 0, polls: 0, wakes: 0, selfWakes: 0,
     wakesByTask: 0, wakesByIrq: 0, wakesExt: 0, longPolls: 0, longPollNs: 0,
-    passedOverSumNs: 0, passedOverCount: 0, passedOverMaxNs: 0, passedOverBy: new Map(),
+    passedOverSumNs: 0, passedOverCount: 0, passedOverMaxNs: 0,
     firstPollDelaySumNs: 0, firstPollDelayCount: 0, maxPollNs: 0, memPeak: undefined,
     pollTime: new Histogram(), wakeDelay: new Histogram(), lifetime: new Histogram(),
     exemplars: [], worst: undefined,

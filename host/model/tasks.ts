@@ -122,8 +122,8 @@ export interface TaskRecord {
   passedOverSumNs: number;
   passedOverCount: number;
   passedOverMaxNs: number;
-  /** Names of the tasks that passed it over, with the time (bounded by the number of names). */
-  passedOverBy: Map<string, number> | null;
+  /** Its TaskRef, once asked for (see taskRef). */
+  ref: TaskRef | undefined;
   /** Runnable queue links (in order of becoming runnable); null when not queued. */
   rqPrev: TaskRecord | null;
   rqNext: TaskRecord | null;
@@ -202,7 +202,7 @@ export function newTask(session: number, index: number, id: number, t: number, i
     passedOverSumNs: 0,
     passedOverCount: 0,
     passedOverMaxNs: 0,
-    passedOverBy: null,
+    ref: undefined,
     rqPrev: null,
     rqNext: null,
     queued: false,
@@ -283,8 +283,9 @@ export function lifetimeNs(task: TaskRecord, traceEnd: number): number {
   return (task.endedAt ?? traceEnd) - (task.spawnedAt ?? task.firstSeen);
 }
 
+/** The record's TaskRef (made once and kept: flows, mutex holds and lints share it). */
 export function taskRef(t: TaskRecord): TaskRef {
-  return { session: t.session, id: t.id, index: t.index, name: t.name };
+  return (t.ref ??= { session: t.session, id: t.id, index: t.index, name: t.name });
 }
 
 /** Whether a parked task with no live waker can be called stuck: only when its whole history is

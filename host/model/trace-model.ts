@@ -192,6 +192,9 @@ export class TraceModel {
   lostWakeEpisodesDropped = 0;
   readonly gaps: GapRange[] = [];
   readonly groups = new TaskGroups();
+  /** Starvation: per session and task name, who passed its tasks over (task name -> ns). Bounded
+   *  by the number of names. */
+  readonly passedOverBy = new Map<string, Map<string, number>>();
   readonly stats: ModelStats = { pollEndsWithoutBegin: 0, pollsCut: 0, staleWakes: 0, lostEnds: 0 };
   readonly thresholds: Thresholds;
   /** Incarnations seen so far (the next task's index). */
@@ -562,7 +565,6 @@ export class TraceModel {
       rec.maxPollNs = 0;
       rec.longPolls = rec.longPollNs = 0;
       rec.passedOverNs = rec.passedOverSumNs = rec.passedOverCount = rec.passedOverMaxNs = 0;
-      rec.passedOverBy = null;
     }
     for (const r of this.resources) {
       r.ops = r.blockedOps = r.waits = r.waitNs = r.maxWaitNs = 0;
@@ -572,6 +574,7 @@ export class TraceModel {
       if (!Number.isNaN(r.fullSince)) r.fullSince = Math.max(r.fullSince, t0);
     }
     this.groups.clear();
+    this.passedOverBy.clear();
     this.flows.resetFinished();
     this.longPolls.clear();
     this.lpDistinct.clear();
@@ -720,7 +723,9 @@ export class TraceModel {
 
   private passOver(victim: TaskRecord, by: string, ns: number): void {
     victim.passedOverNs += ns;
-    const m = (victim.passedOverBy ??= new Map());
+    const key = `${victim.session}\u0000${victim.name}`;
+    let m = this.passedOverBy.get(key);
+    if (!m) this.passedOverBy.set(key, (m = new Map()));
     m.set(by, (m.get(by) ?? 0) + ns);
   }
 
