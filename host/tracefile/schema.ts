@@ -2,6 +2,7 @@
 // a decoded CBOR value into one of them. Keys are snake_case in the file, camelCase here.
 
 import type { DeviceCounters, InfoRecord, NameEntry } from "../format/records.js";
+import { tickHzProblem } from "../format/limits.js";
 import { COUNTER_KEYS, NAME_KINDS, RING_MODES, TRACE_FILE_VERSION, type CounterField, type RingModeName } from "../format/spec.js";
 
 export interface TraceHeader {
@@ -64,23 +65,25 @@ export interface FooterInfo {
   events: number;
 }
 
-/** `offset`: file offset of the item's first byte. */
-export type TraceItem =
-  | { type: "header"; offset: number; header: TraceHeader }
-  | { type: "session"; offset: number; session: number; info: SessionInfo }
-  | { type: "names"; offset: number; session: number; names: NameEntry[] }
+/** The item variants without where they lie in the file. */
+type ItemBody =
+  | { type: "header"; header: TraceHeader }
+  | { type: "session"; session: number; info: SessionInfo }
+  | { type: "names"; session: number; names: NameEntry[] }
   | {
       type: "chunks";
-      offset: number;
       session: number;
       /** CHUNK payloads, views into the reader's block (copy them to keep them past the item). */
       chunks: Uint8Array[];
       /** File offset of each payload's first byte. */
       chunkOffsets: number[];
     }
-  | { type: "counters"; offset: number; session: number; counters: DeviceCounters }
-  | { type: "loss"; offset: number; session: number; loss: LossInfo }
-  | { type: "footer"; offset: number; footer: FooterInfo };
+  | { type: "counters"; session: number; counters: DeviceCounters }
+  | { type: "loss"; session: number; loss: LossInfo }
+  | { type: "footer"; footer: FooterInfo };
+
+/** `offset`: file offset of the item's first byte; `size`: its length in bytes. */
+export type TraceItem = ItemBody & { offset: number; size: number };
 
 export type TraceItemType = TraceItem["type"];
 
@@ -197,7 +200,11 @@ export function itemTypeOf(value: Value): TraceItemType | undefined {
  * Checks a decoded CBOR value against the schema and returns the typed item. `byteStrings` are
  * the file offsets of the item's byte string contents, in order (the chunk offsets).
  */
-export function toTraceItem(value: Value, offset: number, byteStrings: readonly number[]): TraceItem {
+export function toTraceItem(value: Value, offset: number, byteStrings: readonly number[], size = 0): TraceItem {
+  return { ...itemBody(value, offset, byteStrings), offset, size } as TraceItem;
+}
+
+function itemBody(value: Value, offset: number, byteStrings: readonly number[]): ItemBody {
   const type = itemTypeOf(value);
   if (type === undefined || !isMap(value)) {
     const keys = isMap(value) ? Object.keys(value).join(", ") : describe(value);
@@ -210,7 +217,7 @@ export function toTraceItem(value: Value, offset: number, byteStrings: readonly 
       const version = uint(m, "taskscope", "header");
       if (version !== TRACE_FILE_VERSION) throw new SchemaError(`unsupported trace file version ${version}`);
       return {
-        type, offset,
+        type,
         header: { version, created: bigUint(m, "created", "header"), tool: text(m, "tool", "header"), source: text(m, "source", "header") },
       };
     }
@@ -222,11 +229,11 @@ export function toTraceItem(value: Value, offset: number, byteStrings: readonly 
       if (!RING_MODES.some((r) => r.name === mode)) throw new SchemaError(`session: unknown mode "${mode}"`);
       const w = "session";
       return {
-        type, offset, session: uint(m, "session", w),
+        type, session: uint(m, "session", w),
         info: {
           deviceSession: uint(m, "device_session", w),
           format: uint(m, "format", w),
-          tickHz: positive(uint(m, "tick_hz", w), "session: tick_hz"),
+          tickHz: tickHz(uint(m, "tick_hz", w)),
           device: text(m, "device", w),
           firmware: text(m, "firmware", w),
           mode: mode as RingModeName,
@@ -252,7 +259,7 @@ export function toTraceItem(value: Value, offset: number, byteStrings: readonly 
         if (!NAME_KINDS.some((k) => k.code === kindCode)) throw new SchemaError(`names: entry ${i} has unknown kind ${kindCode}`);
         return { id: uint(asMap, "id", `names entry ${i}`), kind: kindCode, text: text(asMap, "text", `names entry ${i}`) };
       });
-      return { type, offset, session: uint(m, "session", "names"), names };
+      return { type, session: uint(m, "session", "names"), names };
     }
     case "chunks": {
       checkKeys(m, "chunks", ITEM_KEYS.chunks);
@@ -264,7 +271,7 @@ export function toTraceItem(value: Value, offset: number, byteStrings: readonly 
       });
       // One byte string per chunk is the writer's layout; otherwise point at the item.
       const chunkOffsets = byteStrings.length === chunks.length ? [...byteStrings] : chunks.map(() => offset);
-      return { type, offset, session: uint(m, "session", "chunks"), chunks, chunkOffsets };
+      return { type, session: uint(m, "session", "chunks"), chunks, chunkOffsets };
     }
     case "counters": {
       checkKeys(m, "counters", ITEM_KEYS.counters);
@@ -274,7 +281,7 @@ export function toTraceItem(value: Value, offset: number, byteStrings: readonly 
       for (const [field, key] of Object.entries(COUNTER_KEYS) as [CounterField, string][]) {
         counters[field] = uint(c, key, "device counters");
       }
-      return { type, offset, session: uint(m, "session", "counters"), counters };
+      return { type, session: uint(m, "session", "counters"), counters };
     }
     case "loss": {
       checkKeys(m, "loss", ITEM_KEYS.loss);
@@ -286,14 +293,14 @@ export function toTraceItem(value: Value, offset: number, byteStrings: readonly 
       if (Object.hasOwn(l, "from_seq")) loss.fromSeq = uint(l, "from_seq", "loss");
       if (Object.hasOwn(l, "to_seq")) loss.toSeq = uint(l, "to_seq", "loss");
       if (Object.hasOwn(l, "reason")) loss.reason = text(l, "reason", "loss");
-      return { type, offset, session: uint(m, "session", "loss"), loss };
+      return { type, session: uint(m, "session", "loss"), loss };
     }
     case "footer": {
       checkKeys(m, "footer", ITEM_KEYS.footer);
       const f = nested(m, "footer", "footer");
       checkKeys(f, "footer", ITEM_KEYS["footer-body"]);
       return {
-        type, offset,
+        type,
         footer: {
           ended: bigUint(f, "ended", "footer"),
           reason: text(f, "reason", "footer"),
@@ -306,8 +313,10 @@ export function toTraceItem(value: Value, offset: number, byteStrings: readonly 
   }
 }
 
-function positive(n: number, what: string): number {
-  if (n === 0) throw new SchemaError(`${what} must be positive`);
+function tickHz(n: number): number {
+  if (n === 0) throw new SchemaError("session: tick_hz must be positive");
+  const problem = tickHzProblem(n);
+  if (problem) throw new SchemaError(`session: ${problem}`);
   return n;
 }
 
