@@ -25,6 +25,9 @@ export function renderTextReport(r: ReportData, options: TextOptions = {}): stri
   } else if (!r.complete) {
     out.push("warning: the file has no footer (the writer did not finish); showing everything in it");
   }
+  for (const d of r.damaged.slice(0, 5)) out.push(`warning: damaged at byte ${d.offset}, ${formatCount(d.bytes)} bytes skipped: ${d.reason}`);
+  if (r.damaged.length > 5) out.push(`warning: ${r.damaged.length - 5} more damaged places (--json lists them)`);
+  if (r.duplicateChunks > 0) out.push(`warning: ${formatCount(r.duplicateChunks)} chunks stored twice; each counted once`);
   for (const s of r.sessions) out.push(...sessionLines(s, r.sessions.length > 1));
   if (r.sessions.length === 0) out.push("no device session in this file");
   const scope = scopeLine(r);
@@ -75,7 +78,8 @@ function scopeLine(r: ReportData): string | undefined {
 
 function sessionLines(s: SessionReport, many: boolean): string[] {
   const hz = s.tickHz >= 1e6 ? `${s.tickHz / 1e6} MHz` : s.tickHz >= 1e3 ? `${s.tickHz / 1e3} kHz` : `${s.tickHz} Hz`;
-  const start = new Date(Number(BigInt(s.startUnixNs) / 1_000_000n)).toISOString().replace("T", " ").replace("Z", " UTC");
+  const startMs = Number(BigInt(s.startUnixNs) / 1_000_000n);
+  const start = Math.abs(startMs) <= 8.64e15 ? new Date(startMs).toISOString().replace("T", " ").replace("Z", " UTC") : `Unix time ${s.startUnixNs} ns`;
   const l = s.loss;
   const lost: string[] = [];
   if (l.overwrittenEvents > 0) lost.push(`${formatCount(l.overwrittenEvents)} events overwritten on the device (${l.chunksOverwritten} chunks)`);

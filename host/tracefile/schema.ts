@@ -151,18 +151,19 @@ function own(map: CborMap, key: string): Value {
   return Object.hasOwn(map, key) ? map[key] : undefined;
 }
 
-/** A CBOR uint as a number (exact up to 2^53, rounded beyond). */
+/** A CBOR uint as a number (exact up to 2^53, rounded beyond). A float is not a uint: one that
+ *  is integral and small reads the same as the integer, a larger one (1e308) is refused. */
 function uint(map: CborMap, key: string, what: string): number {
   const v = own(map, key);
-  if (typeof v === "bigint" && v >= 0n) return Number(v);
-  if (typeof v === "number" && Number.isInteger(v) && v >= 0) return v;
+  if (typeof v === "bigint" && v >= 0n && v < 1n << 64n) return Number(v);
+  if (typeof v === "number" && Number.isSafeInteger(v) && v >= 0) return v;
   throw new SchemaError(`${what}: "${key}" must be an unsigned integer`);
 }
 
 /** A CBOR uint kept exact as a bigint (Unix nanoseconds). */
 function bigUint(map: CborMap, key: string, what: string): bigint {
   const v = own(map, key);
-  if (typeof v === "bigint" && v >= 0n) return v;
+  if (typeof v === "bigint" && v >= 0n && v < 1n << 64n) return v;
   if (typeof v === "number" && Number.isSafeInteger(v) && v >= 0) return BigInt(v);
   throw new SchemaError(`${what}: "${key}" must be an unsigned integer`);
 }

@@ -25,6 +25,9 @@ export interface TraceSession {
   events: number;
   /** Of those, events in chunks the device had sent before this pull joined (info.earlier). */
   resentEvents: number;
+  /** Events in chunks that decoded but were set aside as damaged (implausible times): in the
+   *  file, so not lost in transfer, but not analysed either. */
+  damagedEvents: number;
   /** Seq of the last chunk seen. */
   lastSeq: number | undefined;
 }
@@ -211,7 +214,7 @@ export class Trace {
         }
         const session: TraceSession = {
           index, info, names: new NameTable(), counters: undefined,
-          chunks: 0, events: 0, resentEvents: 0, lastSeq: undefined,
+          chunks: 0, events: 0, resentEvents: 0, damagedEvents: 0, lastSeq: undefined,
         };
         this.sessions.push(session);
         this.byFileIndex.set(item.session, session);
@@ -268,6 +271,7 @@ export class Trace {
         const late = timeProblem(header.baseTicks, tickHz) ?? (batch.length > rowsBefore && !(batch.t[batch.length - 1]! < MAX_TIME_NS) ? "an event time is more than 146 years" : undefined);
         if (late) {
           batch.length = rowsBefore;
+          session.damagedEvents += header.events;
           throw new DecodeError(offset, `chunk ${header.seq}: ${late}`);
         }
         seq = header.seq;

@@ -1,0 +1,88 @@
+// Seeds for the fuzz targets, made fresh from the code (so they follow the wire format as it
+// changes): real traces pulled from the demo firmware under node:wasi, exactly as trace-pull
+// does, cut to a few sizes, and small synthetic traces from the reference encoder.
+
+import { existsSync, readFileSync, readdirSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { runWasi } from "../../host/sources/wasi.js";
+import { TraceIngest } from "../../host/pull/ingest.js";
+import { TraceWriter } from "../../host/tracefile/writer.js";
+import { concat, type Seed } from "./mutate.js";
+import { itemMarks, syntheticTraceSeeds } from "./target-tracefile.js";
+
+/** The repository root, from the source tree or from dist/. */
+export function repoRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, "package.json")) || dir.endsWith("/dist")) {
+    const up = dirname(dir);
+    if (up === dir) throw new Error("repository root not found");
+    dir = up;
+  }
+  return dir;
+}
+
+/** Where failing inputs are kept, per target (small files, in the repository). */
+export const CORPUS_DIR = (): string => join(repoRoot(), "test/fuzz/corpus");
+
+/** Pulls the demo (a scenario) into `path` and records the raw drain bytes too. */
+export async function pullDemo(path: string, scenario: string | undefined): Promise<{ trace: Uint8Array; drains: Uint8Array[] }> {
+  const wasm = resolve(repoRoot(), "build/demo.wasm");
+  if (!existsSync(wasm)) throw new Error(`${wasm} is missing: npm run build`);
+  const writer = new TraceWriter(path);
+  writer.header({ tool: "taskscope fuzz", source: "wasi:demo.wasm" });
+  const ingest = new TraceIngest(writer);
+  const drains: Uint8Array[] = [];
+  const result = await runWasi({
+    wasmPath: wasm,
+    args: scenario === undefined ? [] : [scenario],
+    drainIntervalMs: 5,
+    onRecords: (bytes, anchor) => {
+      drains.push(bytes);
+      ingest.push(bytes, anchor);
+    },
+  });
+  ingest.finish(`exit ${result.exitCode}`);
+  writer.close();
+  return { trace: new Uint8Array(readFileSync(path)), drains };
+}
+
+/** Writes the seed material into `dir` once (the runner's workers read it from there). */
+export async function prepareSeeds(dir: string): Promise<void> {
+  for (const scenario of [undefined, "deadlock", "lost-wakeup"]) {
+    const name = scenario ?? "clean";
+    const { drains } = await pullDemo(join(dir, `demo-${name}.trace.cbor`), scenario);
+    // Drain streams, as a records seed each (the first few drains of a run).
+    const { writeFileSync } = await import("node:fs");
+    writeFileSync(join(dir, `drains-${name}.bin`), concat(...drains.slice(0, 6)));
+  }
+}
+
+/** Trace file seeds: the demo traces whole and cut after a few items (small, fast to fuzz),
+ *  and the synthetic ones. */
+export function traceSeeds(dir: string): Seed[] {
+  const seeds: Seed[] = [];
+  for (const f of readdirSync(dir).filter((n) => n.startsWith("demo-") && n.endsWith(".trace.cbor")).sort()) {
+    const bytes = new Uint8Array(readFileSync(join(dir, f)));
+    const marks = itemMarks(bytes);
+    seeds.push({ bytes, marks });
+    // The header, session, names and a couple of chunk items, then the footer: a small real trace.
+    const cut = marks.findIndex((m) => m > 6000);
+    if (cut > 3) {
+      const head = bytes.subarray(0, marks[cut]!);
+      const footer = bytes.subarray(marks[marks.length - 2]!);
+      const small = concat(head, footer);
+      seeds.push({ bytes: small, marks: itemMarks(small) });
+    }
+  }
+  seeds.push(...syntheticTraceSeeds(dir));
+  return seeds;
+}
+
+/** Records seeds: drain streams of the demo runs. */
+export function drainSeeds(dir: string): Seed[] {
+  return readdirSync(dir)
+    .filter((n) => n.startsWith("drains-"))
+    .sort()
+    .map((n) => ({ bytes: new Uint8Array(readFileSync(join(dir, n))) }));
+}
