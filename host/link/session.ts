@@ -19,7 +19,7 @@
 // or a dump that makes no progress end the pull with a LinkProtocolError saying why.
 
 import { decodeRecords, DecodeError, seqAfter, type CountersRecord, type InfoRecord } from "../format/index.js";
-import { countersProblem, countersRegression, infoProblem, timeProblem } from "../format/limits.js";
+import { MAX_SEQ_JUMP, countersProblem, countersRegression, infoProblem, timeProblem } from "../format/limits.js";
 import { unixNowNs } from "../tracefile/writer.js";
 import { ChunkOrder } from "./chunk-order.js";
 import type { ClockAnchor, EarlierPull } from "../tracefile/schema.js";
@@ -769,9 +769,16 @@ export class LinkSession {
           d.received++;
         }
       } else if (r.type === "CHUNK") {
+        const seq = new DataView(r.payload.buffer, r.payload.byteOffset, 4).getUint32(0, true);
+        if (d.chunks.next !== undefined && ((seq - d.chunks.next) >>> 0) >= MAX_SEQ_JUMP && ((seq - d.chunks.next) >>> 0) < 0x80000000) {
+          // No device gets 2^24 chunks ahead between two frames: a damaged number.
+          this.stats.chunksRejected++;
+          this.fault(`chunk seq ${seq} is ${(seq - d.chunks.next) >>> 0} ahead of the next expected (${d.chunks.next}): left out`, false);
+          continue;
+        }
         const before = d.chunks.heldCount;
         const dup = this.stats.duplicates;
-        d.chunks.take(new DataView(r.payload.buffer, r.payload.byteOffset, 4).getUint32(0, true), raw);
+        d.chunks.take(seq, raw);
         if (this.stats.duplicates === dup && d.chunks.heldCount !== before) d.received++;
       } else if (r.type === "COUNTERS") {
         this.out.push(raw);
@@ -791,6 +798,17 @@ export class LinkSession {
   private endSession(reason: string): void {
     const d = this.dev;
     if (!d || !d.announced) return;
+    // Held behind a gap with no STATUS since: a chunk further ahead than the device can have got
+    // since its last counters said where it was is a damaged number, not the end of a long gap.
+    const base = d.counters?.nextSeq ?? d.state?.firstUnsent;
+    if (base !== undefined) {
+      const limit = (base + 2 * d.infoRecord.chunkCount + 64) >>> 0;
+      const rejected = d.chunks.purge((seq) => !seqAfter(limit, seq));
+      if (rejected > 0) {
+        this.stats.chunksRejected += rejected;
+        this.fault(`${rejected} chunk(s) numbered far past what the device had recorded (next seq ${base}): left out`, false);
+      }
+    }
     d.chunks.finish(reason, d.state?.firstUnsent);
   }
 

@@ -42,6 +42,9 @@ export interface LoopOptions {
   onFinding?: (f: Finding) => void;
   /** Called before each input runs (the watchdog keeps it, to save it if the run hangs). */
   onInput?: (target: number, input: Uint8Array) => void;
+  /** Which target goes next: the one with the least time so far (default), or the fewest inputs
+   *  (the same sequence of inputs on every run, for tests). */
+  balance?: "time" | "count";
   /** Filled as the loop goes (default: a new map, returned at the end). */
   stats?: Map<string, TargetStats>;
 }
@@ -79,9 +82,10 @@ export async function fuzzLoop(targets: readonly FuzzTarget[], opts: LoopOptions
     }
   }
   while (!done()) {
-    // The target that has had the least time so far goes next.
+    // The target that has had the least time (or the fewest inputs) so far goes next.
+    const weight = (t: FuzzTarget) => (opts.balance === "count" ? stats.get(t.name)!.inputs : stats.get(t.name)!.ms);
     let i = 0;
-    for (let k = 1; k < targets.length; k++) if (stats.get(targets[k]!.name)!.ms < stats.get(targets[i]!.name)!.ms) i = k;
+    for (let k = 1; k < targets.length; k++) if (weight(targets[k]!) < weight(targets[i]!)) i = k;
     const t = targets[i]!;
     const seed = mutator.rng.pick(t.seeds);
     const m = mutator.mutate(seed, t.seeds, opts.maxBytes);

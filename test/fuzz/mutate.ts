@@ -4,10 +4,12 @@
 // another input). A seed's `marks` (item or frame boundaries) let a mutation repeat, drop or swap
 // whole items, which is how duplicated chunks and reordered records are made.
 
-/** An input to start from, with optional boundaries of its items (offsets, ascending). */
+/** An input to start from, with optional boundaries of its items (offsets, ascending) and hot
+ *  spots: where fields start that damage hurts most (CBOR heads, chunk seq and base time, ...). */
 export interface Seed {
   bytes: Uint8Array;
   marks?: number[];
+  hot?: number[];
 }
 
 export interface Mutant {
@@ -70,6 +72,19 @@ export class Mutator {
     const ops: string[] = [];
     const count = 1 + r.below(4);
     for (let i = 0; i < count; i++) {
+      if (seed.hot && seed.hot.length > 0 && inPlace && r.chance(0.4)) {
+        // A field where damage hurts most: its head byte, or the value after it.
+        const at = r.pick(seed.hot);
+        if (at >= bytes.length) continue;
+        const how = r.below(5);
+        if (how === 0) bytes[at]! ^= 1 << r.below(8);
+        else if (how === 1) bytes[at] = r.pick(INTERESTING_BYTES);
+        else if (how === 2) writeU32(bytes, at, r.chance(0.5) ? r.pick(INTERESTING_U32) : (readU32(bytes, at) + 0x80000000) >>> 0);
+        else if (how === 3) writeU64(bytes, at, r.pick(INTERESTING_U64));
+        else bytes[at + r.below(8)] ^= 0x80 >> r.below(3); // a high bit of a multi-byte value
+        ops.push(`hot ${how} at ${at}`);
+        continue;
+      }
       const op = r.below(16);
       if (bytes.length === 0 && op < 12) {
         bytes = r.chance(0.5) ? seed.bytes.slice() : Uint8Array.from([r.pick(INTERESTING_BYTES)]);

@@ -9,7 +9,7 @@ import { runWasi } from "../../host/sources/wasi.js";
 import { TraceIngest } from "../../host/pull/ingest.js";
 import { TraceWriter } from "../../host/tracefile/writer.js";
 import { concat, type Seed } from "./mutate.js";
-import { itemMarks, syntheticTraceSeeds } from "./target-tracefile.js";
+import { hotSpots, itemMarks, syntheticTraceSeeds } from "./target-tracefile.js";
 
 /** The repository root, from the source tree or from dist/. */
 export function repoRoot(): string {
@@ -48,8 +48,8 @@ export async function pullDemo(path: string, scenario: string | undefined): Prom
 }
 
 /** Writes the seed material into `dir` once (the runner's workers read it from there). */
-export async function prepareSeeds(dir: string): Promise<void> {
-  for (const scenario of [undefined, "deadlock", "lost-wakeup"]) {
+export async function prepareSeeds(dir: string, scenarios: (string | undefined)[] = [undefined, "deadlock", "lost-wakeup"]): Promise<void> {
+  for (const scenario of scenarios) {
     const name = scenario ?? "clean";
     const { drains } = await pullDemo(join(dir, `demo-${name}.trace.cbor`), scenario);
     // Drain streams, as a records seed each (the first few drains of a run).
@@ -65,14 +65,14 @@ export function traceSeeds(dir: string): Seed[] {
   for (const f of readdirSync(dir).filter((n) => n.startsWith("demo-") && n.endsWith(".trace.cbor")).sort()) {
     const bytes = new Uint8Array(readFileSync(join(dir, f)));
     const marks = itemMarks(bytes);
-    seeds.push({ bytes, marks });
+    seeds.push({ bytes, marks, hot: hotSpots(bytes) });
     // The header, session, names and a couple of chunk items, then the footer: a small real trace.
     const cut = marks.findIndex((m) => m > 6000);
     if (cut > 3) {
       const head = bytes.subarray(0, marks[cut]!);
       const footer = bytes.subarray(marks[marks.length - 2]!);
       const small = concat(head, footer);
-      seeds.push({ bytes: small, marks: itemMarks(small) });
+      seeds.push({ bytes: small, marks: itemMarks(small), hot: hotSpots(small) });
     }
   }
   seeds.push(...syntheticTraceSeeds(dir));

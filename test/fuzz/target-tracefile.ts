@@ -34,6 +34,45 @@ export function itemMarks(bytes: Uint8Array): number[] {
   return marks;
 }
 
+/**
+ * Hot spots of a trace file: every CBOR head (the byte that says a value's type and length, and
+ * the value bytes after it) and, inside each chunk, its seq, base time and the base's top byte.
+ */
+export function hotSpots(bytes: Uint8Array): number[] {
+  const hot: number[] = [];
+  let p = 0;
+  const item = (depth: number): void => {
+    if (p >= bytes.length || depth > 16) throw new RangeError("end");
+    const head = p;
+    const ib = bytes[p++]!;
+    const major = ib >> 5;
+    const ai = ib & 0x1f;
+    hot.push(head);
+    let arg = ai;
+    if (ai >= 24 && ai <= 27) {
+      const n = 1 << (ai - 24);
+      hot.push(head + 1);
+      arg = 0;
+      for (let i = 0; i < n; i++) arg = arg * 256 + (bytes[p + i] ?? 0);
+      p += n;
+    } else if (ai > 27) throw new RangeError("indefinite");
+    if (major === 2) {
+      // A chunk payload: seq (u32), base ticks (u64) and its top byte.
+      hot.push(p, p + 4, p + 11);
+      p += arg;
+    } else if (major === 3) p += arg;
+    else if (major === 4) for (let i = 0; i < arg; i++) item(depth + 1);
+    else if (major === 5) for (let i = 0; i < 2 * arg; i++) item(depth + 1);
+    else if (major === 6) item(depth + 1);
+  };
+  try {
+    while (p < bytes.length) item(0);
+  } catch {
+    // the rest is not well-formed: enough spots found
+  }
+  return hot.filter((h) => h < bytes.length);
+}
+
 /** Small synthetic traces: several sessions, names, losses, counters, logs, wraps of the tick. */
 export function syntheticTraceSeeds(dir: string): Seed[] {
   const seeds: Seed[] = [];
@@ -67,7 +106,7 @@ export function syntheticTraceSeeds(dir: string): Seed[] {
   for (const [name, sessions] of files) {
     const path = writeSyntheticTrace(join(dir, `seed-${name}.trace.cbor`), sessions);
     const bytes = new Uint8Array(readFileSync(path));
-    seeds.push({ bytes, marks: itemMarks(bytes) });
+    seeds.push({ bytes, marks: itemMarks(bytes), hot: hotSpots(bytes) });
   }
   return seeds;
 }

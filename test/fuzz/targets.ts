@@ -1,5 +1,5 @@
 // The fuzz targets, by name: one per decoder the issue lists (trace file reader with analysis and
-// report; wire records and chunks with the ingest; COBS frames; the link session against a
+// report; wire records with the ingest; chunk payloads; COBS frames; a whole pull against a
 // hostile device sending valid-CRC frames).
 
 import { mkdtempSync } from "node:fs";
@@ -7,16 +7,23 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { FuzzTarget } from "./target.js";
 import { TraceFileTarget } from "./target-tracefile.js";
-import { traceSeeds } from "./seeds.js";
+import { ChunkTarget, FramesTarget, RecordsTarget, chunkSeeds, frameSeeds } from "./target-wire.js";
+import { LinkTarget, linkSeeds } from "./target-link.js";
+import { drainSeeds, traceSeeds } from "./seeds.js";
 
-export const TARGET_NAMES = ["tracefile"];
+export const TARGET_NAMES = ["tracefile", "records", "chunk", "frames", "link"];
 
 /** Builds the targets named (all by default) from the seed material in `seedDir`. */
 export async function createTargets(seedDir: string, names: readonly string[] = TARGET_NAMES): Promise<FuzzTarget[]> {
   const scratch = mkdtempSync(join(seedDir.startsWith("/dev/shm") ? "/dev/shm" : tmpdir(), "taskscope-fuzz-run-"));
+  const drains = drainSeeds(seedDir);
   const out: FuzzTarget[] = [];
   for (const name of names) {
     if (name === "tracefile") out.push(new TraceFileTarget(traceSeeds(seedDir), scratch));
+    else if (name === "records") out.push(new RecordsTarget(drains, scratch));
+    else if (name === "chunk") out.push(new ChunkTarget(chunkSeeds(drains)));
+    else if (name === "frames") out.push(new FramesTarget(frameSeeds()));
+    else if (name === "link") out.push(new LinkTarget(linkSeeds(), scratch));
   }
   return out;
 }
