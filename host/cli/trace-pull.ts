@@ -11,6 +11,7 @@ import { LiveView } from "./live-view.js";
 import { runWasi, WasiSourceError } from "../sources/wasi.js";
 import { SerialSourceError } from "../sources/serial.js";
 import { TraceIngest, type IngestStats } from "../pull/ingest.js";
+import { pullProblems } from "../pull/problems.js";
 import { SerialPull, type SerialPullStats } from "../pull/serial-pull.js";
 import { LinkTimeoutError } from "../link/session.js";
 import { TraceWriter } from "../tracefile/writer.js";
@@ -167,6 +168,7 @@ async function pullWasi(wasm: string, values: { output?: string; "drain-ms"?: st
       (linkLost > 0 ? `; ${formatCount(linkLost)} lost in transfer` : "") +
       (s.damaged > 0 ? `; ${s.damaged} damaged records left out` : ""),
   );
+  for (const line of pullProblems(s)) console.error(`trace-pull: ${line}`);
   if (result.trap) console.error(`trace-pull: ${basename(wasm)} trapped: ${result.trap} (the trace up to the trap is in the file)`);
   else if (result.exitCode !== 0) console.error(`trace-pull: ${basename(wasm)} exited with status ${result.exitCode}`);
   return result.exitCode;
@@ -264,6 +266,7 @@ async function pullSerial(path: string, values: SerialFlags, appArgs: string[]):
     throw new CliError(`${failure.message} on ${path}: is a device with taskscope's link attached, at ${baud} baud?`);
   }
   console.error(serialSummary(output, p.writer.size, s));
+  for (const line of pullProblems(s.ingest, s.link)) console.error(`trace-pull: ${line}`);
   if (failure) throw new CliError(`${failure.message} on ${path} (what arrived before is in ${output})`);
   return 0;
 }

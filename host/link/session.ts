@@ -770,10 +770,10 @@ export class LinkSession {
         }
       } else if (r.type === "CHUNK") {
         const seq = new DataView(r.payload.buffer, r.payload.byteOffset, 4).getUint32(0, true);
-        if (d.chunks.next !== undefined && ((seq - d.chunks.next) >>> 0) >= MAX_SEQ_JUMP && ((seq - d.chunks.next) >>> 0) < 0x80000000) {
-          // No device gets 2^24 chunks ahead between two frames: a damaged number.
+        const impossible = this.impossibleSeq(d, seq);
+        if (impossible) {
           this.stats.chunksRejected++;
-          this.fault(`chunk seq ${seq} is ${(seq - d.chunks.next) >>> 0} ahead of the next expected (${d.chunks.next}): left out`, false);
+          this.fault(`chunk seq ${seq} ${impossible}: left out`, false);
           continue;
         }
         const before = d.chunks.heldCount;
@@ -841,6 +841,23 @@ export class LinkSession {
     if (++this.faultsInRow >= this.opt.maxFaults && this.goal !== "none") {
       this.finish(new LinkProtocolError(`the device gave ${this.faultsInRow} answers in a row that cannot be true; last: ${text}`));
     }
+  }
+
+  /** Why a chunk cannot have that seq: more than 2^24 ahead of anything the device said (no
+   *  device gets that far between two frames), or further behind than its ring reaches (it can
+   *  only send again what its ring holds). Undefined when it can. */
+  private impossibleSeq(d: DeviceSession, seq: number): string | undefined {
+    const next = d.chunks.next;
+    if (next === undefined) return undefined;
+    let front = next;
+    for (const s of [d.state?.firstUnsent, d.counters?.nextSeq]) if (s !== undefined && seqAfter(s, front)) front = s;
+    const ahead = (seq - front) >>> 0;
+    if (ahead < 0x80000000 && ahead >= MAX_SEQ_JUMP) return `is ${ahead} ahead of anything the device said it had (${front})`;
+    const behind = (next - seq) >>> 0;
+    if (behind > 0 && behind <= 0x80000000 && behind > 2 * d.infoRecord.chunkCount + 64) {
+      return `is ${behind} behind the next expected (${next}), further than the device's ring of ${d.infoRecord.chunkCount} reaches`;
+    }
+    return undefined;
   }
 
   /** Link state and counters of the session we are in must not go backwards. */
