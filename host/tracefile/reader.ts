@@ -46,6 +46,8 @@ export interface ReaderStats {
   /** Damaged stretches and the bytes in them (all of them; `damage` keeps the first ones). */
   damagedStretches: number;
   damagedBytes: number;
+  /** Bytes the CBOR scan went over, resynchronising included: at most about 9x the file. */
+  scannedBytes: number;
 }
 
 const DEFAULT_BLOCK = 1 << 20;
@@ -74,7 +76,7 @@ export class TraceFileReader implements Iterable<TraceItem> {
   truncated: Truncation | undefined;
   /** Damaged stretches, in file order (the first MAX_DAMAGE_ENTRIES; stats count them all). */
   damage: Damage[] = [];
-  readonly stats: ReaderStats = { bytesRead: 0, items: 0, largestBuffer: 0, damagedStretches: 0, damagedBytes: 0 };
+  readonly stats: ReaderStats = { bytesRead: 0, items: 0, largestBuffer: 0, damagedStretches: 0, damagedBytes: 0, scannedBytes: 0 };
   private readonly blockSize: number;
   private readonly maxItemBytes: number;
   private readonly decoder = new Decoder({ useRecords: false, mapsAsObjects: true });
@@ -134,6 +136,7 @@ export class TraceFileReader implements Iterable<TraceItem> {
       }
       if (!needMore) {
         const a = this.attempt(buffer, pos, bufferOffset, eof, order);
+        this.stats.scannedBytes += a.scanned;
         if (damaged) budget -= a.scanned;
         if (a.kind === "item") {
           if (damaged) this.noteDamage({ offset: damaged.offset, bytes: a.item.offset - damaged.offset, reason: damaged.reason });
