@@ -19,11 +19,13 @@ import { itemMarks } from "./fuzz/target-tracefile.js";
 
 const MiB = 1 << 20;
 let dir: string;
+let demoFile: string;
 const files: Record<string, string> = {};
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "taskscope-hostile-file-"));
-  const demo = new Uint8Array(readFileSync(await pullDemoTrace(join(dir, "demo.trace.cbor"))));
+  demoFile = await pullDemoTrace(join(dir, "demo.trace.cbor"));
+  const demo = new Uint8Array(readFileSync(demoFile));
   const marks = itemMarks(demo);
   // header, session, names: the first items before the first chunks item
   const firstChunks = marks.findIndex((m, i) => i > 0 && demo[m] === 0xa2 && Buffer.from(demo.subarray(m, m + 20)).includes(Buffer.from("chunks")));
@@ -106,4 +108,25 @@ describe("1 MiB hostile trace files", () => {
       }
     });
   }
+});
+
+describe("damage in the middle of a file, through the commands", () => {
+  it("trace-report and trace-export read everything else and say where the damage is", { timeout: 120_000 }, () => {
+    const bytes = Buffer.from(readFileSync(demoFile));
+    // Over the start of an item in the middle: the item's head is lost, the file is damaged there.
+    const at = itemMarks(bytes).find((m) => m > bytes.length >> 1)!;
+    bytes.fill(0xff, at, at + 16);
+    const bad = join(dir, "middle.trace.cbor");
+    writeFileSync(bad, bytes);
+    const report = spawnSync(process.execPath, [join(ROOT, "dist/host/cli/trace-report.js"), bad], { encoding: "utf8" });
+    expect(report.status, report.stderr).toBe(0);
+    expect(report.stdout).toMatch(/^warning: damaged at byte \d+, [\d,]+ bytes skipped: bad CBOR item/m);
+    expect(report.stdout).not.toMatch(/ends inside a record/);
+    expect(report.stdout).toContain("tasks (");
+    for (const mode of ["--otlp", "--perfetto"]) {
+      const r = spawnSync(process.execPath, [join(ROOT, "dist/host/cli/trace-export.js"), mode, bad, "-o", join(dir, `middle${mode}.json`)], { encoding: "utf8" });
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stderr).toMatch(/warning: .*middle\.trace\.cbor is damaged at byte \d+, [\d,]+ bytes skipped/);
+    }
+  });
 });

@@ -228,6 +228,9 @@ function commonNotes(file: string, summary: TraceSummary, timeline: TimelineStat
   if (summary.truncated) {
     note(`warning: ${file} ends inside a record at byte ${summary.truncated.offset} (the writer was stopped); exported everything before it`);
   }
+  for (const d of summary.damaged.slice(0, 5)) note(`warning: ${file} is damaged at byte ${d.offset}, ${formatCount(d.bytes)} bytes skipped: ${d.reason}`);
+  if (summary.damagedStretches > 5) note(`warning: ${formatCount(summary.damagedStretches - 5)} more damaged places in ${file}; exported everything else`);
+  if (summary.duplicateChunks > 0) note(`warning: ${formatCount(summary.duplicateChunks)} chunks stored twice in ${file}; exported once`);
   if (timeline.pollEndsWithoutBegin > 0) {
     note(`note: ${formatCount(timeline.pollEndsWithoutBegin)} polls began before the trace did and are left out (their start is unknown)`);
   }
