@@ -22,6 +22,7 @@ import { FrameSplitter } from "../host/link/frame-decoder.js";
 import { TraceIngest } from "../host/pull/ingest.js";
 import { LinkIngest } from "../host/pull/link-ingest.js";
 import { TraceWriter } from "../host/tracefile/writer.js";
+import { chunkRecord, concatBytes, countersRecord, encodeChunks, infoRecord, namesRecord, syntheticWorkload, type InfoFields } from "./support/wire-encoder.js";
 
 let dir: string;
 beforeAll(() => {
@@ -255,5 +256,63 @@ describe("a hostile device through trace-pull --port on a pty", () => {
     expect(r.code, r.stderr).toBe(1);
     expect(r.stderr).toMatch(/counter droppedOverwritten/);
     expect(r.stderr).not.toMatch(/\d{1,3}(,\d{3}){5,} events/); // nothing like 36,893,488,147,419,103,000
+  });
+});
+
+// ---- the ingest (both transports): records of a broken drain --------------------------------
+
+describe("the ingest: nothing a device sends is dropped without being counted", () => {
+  const INFO: InfoFields = {
+    ringMode: "overwrite", chunkSize: 256, chunkCount: 64, namesCapacity: 4096, maxTasks: 256, tickHz: 1_000_000,
+    filter: 0x7ff, sessionId: 77, device: "d", firmware: "f",
+  };
+  const events = [...syntheticWorkload(400, 3)];
+  const chunks = encodeChunks(events, { chunkSize: 256 });
+  const anchor = { ticks: 0, unixNs: 1_700_000_000_000_000_000n };
+  const counters = (c: Partial<Record<string, number | bigint>> = {}) =>
+    countersRecord({ recorded: 400, drained: 400, droppedFull: 0, droppedOverwritten: 0, chunksOverwritten: 0, namesDropped: 0, nextSeq: chunks.length, pendingEvents: 0, now: 10 ** 9, firstDrop: 0, lastDrop: 0, ...c });
+
+  function ingestOf(...pushes: Uint8Array[]) {
+    const file = join(dir, `ingest-${Math.random().toString(36).slice(2)}.trace.cbor`);
+    const writer = new TraceWriter(file);
+    writer.header({ tool: "t", source: "s" });
+    const ingest = new TraceIngest(writer);
+    for (const p of pushes) ingest.push(p, anchor);
+    ingest.finish("exit 0");
+    writer.close();
+    const trace = readWholeTrace(file);
+    expect(trace.damaged, "the ingest stores only what it checked").toEqual([]);
+    return { stats: ingest.stats, trace };
+  }
+
+  it("an INFO with tick rate 0, and chunks before any INFO: counted with their events, not stored", () => {
+    const { stats, trace } = ingestOf(concatBytes([chunkRecord(chunks[0]!)]), concatBytes([infoRecord({ ...INFO, tickHz: 0 }), ...chunks.map(chunkRecord), counters()]));
+    expect(trace.sessions).toEqual([]);
+    expect(stats.orphanChunks).toBe(chunks.length + 1);
+    expect(stats.orphanEvents).toBeGreaterThan(400); // every event, the first chunk twice
+    expect(stats.problems.join("\n")).toMatch(/INFO is unusable \(INFO does not decode \(tick_hz is 0/);
+    expect(stats.problems.join("\n")).toMatch(/chunks before any INFO: left out/);
+  });
+
+  it("a damaged chunk, a duplicate and garbage counters: one loss item, one copy, the counters set aside", () => {
+    const bad = chunks[2]!.slice();
+    bad[13] = 0x3f; // an unknown event tag
+    const { stats, trace } = ingestOf(
+      concatBytes([infoRecord(INFO), namesRecord(1, [{ kind: 1, text: "t" }]), chunkRecord(chunks[0]!), chunkRecord(chunks[1]!), chunkRecord(chunks[1]!), chunkRecord(bad), ...chunks.slice(3).map(chunkRecord), counters()]),
+      concatBytes([counters({ droppedOverwritten: (1n << 64n) - 1n })]),
+    );
+    expect(stats.duplicates).toBe(1);
+    expect(stats.damaged).toBe(2); // the chunk and the counters
+    expect(trace.sessions[0]!.chunks).toBe(chunks.length - 1);
+    expect(trace.losses).toEqual([expect.objectContaining({ kind: "decode", chunks: 1, reason: expect.stringMatching(/unknown event tag 0x3f/) })]);
+    expect(trace.sessions[0]!.counters!.droppedOverwritten).toBe(0);
+    expect(stats.problems.join("\n")).toMatch(/device counters set aside: counter droppedOverwritten = ~2\^64\.0 is out of range/);
+  });
+
+  it("a record with a broken header: the bytes from there are counted as one damaged record", () => {
+    const { stats, trace } = ingestOf(concatBytes([infoRecord(INFO), chunkRecord(chunks[0]!), Uint8Array.of(0x7e, 1, 2, 3), chunkRecord(chunks[1]!)]));
+    expect(trace.sessions[0]!.chunks).toBe(1);
+    expect(stats.damaged).toBe(1);
+    expect(stats.problems.join("\n")).toMatch(/unknown record type 0x7e .* bytes from there left out/);
   });
 });

@@ -419,6 +419,73 @@ describe("corruption and foreign files", () => {
   });
 });
 
+describe("values no device reaches: set aside, counted, the rest read", () => {
+  /** A one-session trace of `n` chunks of polls; `edit` may change the payloads first. */
+  function trace(options: { anchorTicks?: number; n?: number; edit?: (payloads: Uint8Array[]) => Uint8Array[]; counters?: object[] } = {}) {
+    const path = tempPath("values");
+    let payloads = encodeChunks(pollEvents(100, 2, 12 * (options.n ?? 6)), { chunkSize: 128 });
+    if (options.edit) payloads = options.edit(payloads.map((p) => p.slice()));
+    const w = new TraceWriter(path);
+    w.header({ tool: "t", source: "s", created: CREATED });
+    const s = w.session({ ...SESSION, anchor: { ticks: options.anchorTicks ?? SESSION.anchor.ticks, unixNs: SESSION.anchor.unixNs } });
+    for (const p of payloads) w.chunks(s, [p]);
+    for (const c of options.counters ?? []) w.counters(s, { ...COUNTERS, ...c });
+    w.footer({ reason: "exit 0", events: 0 });
+    w.close();
+    return { path, payloads };
+  }
+  const seqOf = (p: Uint8Array) => new DataView(p.buffer, p.byteOffset).getUint32(0, true);
+  const setSeq = (p: Uint8Array, v: number) => new DataView(p.buffer, p.byteOffset).setUint32(0, v >>> 0, true);
+
+  it("a chunk whose base time has its top bit set (2^63 ticks): one damaged chunk, the others analysed", () => {
+    const { path, payloads } = trace({ edit: (ps) => ((ps[0]![11] = 0x80), ps) });
+    const t = readWholeTrace(path);
+    expect(t.losses).toEqual([expect.objectContaining({ kind: "decode", chunks: 1, fromSeq: 0, reason: expect.stringMatching(/time of ~2\^63\.0 ticks is out of range/) })]);
+    expect(t.sessions[0]!.chunks).toBe(payloads.length - 1);
+    expect(t.sessions[0]!.damagedEvents).toBeGreaterThan(0);
+  });
+
+  it("a clock anchor of 2^63 ticks: set aside with its offset, times placed at the file's creation", () => {
+    const { path } = trace({ anchorTicks: 2 ** 63 });
+    const t = readWholeTrace(path);
+    expect(t.damaged).toEqual([expect.objectContaining({ bytes: 0, reason: expect.stringMatching(/clock anchor time of ~2\^63\.0 ticks is out of range/) })]);
+    expect(t.sessions[0]!.info.anchor).toEqual({ ticks: 0, unixNs: CREATED });
+    expect(t.totals.events).toBeGreaterThan(0);
+  });
+
+  it("counters that go backwards, or past 2^53: the later item set aside, the earlier kept", () => {
+    const { path } = trace({ counters: [{}, { recorded: 5 }, { droppedOverwritten: 2 ** 60 }] });
+    const t = readWholeTrace(path);
+    expect(t.damaged.map((d) => d.reason)).toEqual([
+      expect.stringMatching(/counters of session 0: counter recorded went backwards \(8589934592 then 5\)/),
+      expect.stringMatching(/counters of session 0: counter droppedOverwritten = ~2\^60\.0 is out of range/),
+    ]);
+    expect(t.sessions[0]!.counters).toEqual(COUNTERS);
+  });
+
+  it("a seq that jumps by 2^31 once: a damaged number, no 2^31-chunk gap; a jump the next chunk confirms is a gap", () => {
+    const jumped = trace({ edit: (ps) => (setSeq(ps[2]!, seqOf(ps[2]!) + 0x80000000), ps) });
+    const a = readWholeTrace(jumped.path);
+    expect(a.losses).toEqual([]);
+    expect(a.damaged).toEqual([expect.objectContaining({ bytes: 0, reason: expect.stringMatching(/chunk seq 2147483650 out of sequence between 1 and 3/) })]);
+    expect(a.totals.chunks).toBe(jumped.payloads.length); // its events are kept
+    // Every chunk from the third on moved by 2^25: a real jump, believed, reported as one gap.
+    const moved = trace({ edit: (ps) => ps.map((p, i) => (i >= 2 ? (setSeq(p, seqOf(p) + 2 ** 25), p) : p)) });
+    const b = readWholeTrace(moved.path);
+    expect(b.damaged).toEqual([]);
+    expect(b.losses).toEqual([expect.objectContaining({ kind: "seq-gap", chunks: 2 ** 25, fromSeq: 2 })]);
+  });
+
+  it("a chunks item stored twice (and a chunk inside another): each chunk counted once, the copies counted", () => {
+    const { path, payloads } = trace({ edit: (ps) => [...ps.slice(0, 3), ps[1]!, ...ps.slice(3), ps[0]!] });
+    const t = readWholeTrace(path);
+    expect(t.duplicateChunks).toBe(2);
+    expect(t.totals.chunks).toBe(payloads.length - 2);
+    expect(t.losses).toEqual([]);
+    expect(t.damaged).toEqual([]);
+  });
+});
+
 describe("streaming a large trace", () => {
   it("2M events in constant memory, in blocks", { timeout: 120_000 }, () => {
     const path = tempPath("large");

@@ -13,7 +13,7 @@ import { decodeRecords, decodeChunk, DecodeError, EventBatch, NameTable } from "
 import type { DeviceCounters, InfoRecord, NamesRecord, WireRecord } from "../format/index.js";
 import { LOG_ARG, RECORD_HEADER_SIZE, RECORD_TYPE, RECORD_TYPES, codeName } from "../format/spec.js";
 import { countersProblem, countersRegression, infoProblem, timeProblem, MAX_TIME_NS } from "../format/limits.js";
-import { SeqSet } from "../tracefile/seq-set.js";
+import { SeqSet, readableSeq } from "../tracefile/seq-set.js";
 import type { TraceWriter } from "../tracefile/writer.js";
 import { sessionInfoFromInfo, type ClockAnchor, type EarlierPull, type FooterInfo } from "../tracefile/schema.js";
 import { lossAccount, sentEarlier, type HeldEvents, type LossAccount } from "../tracefile/loss-account.js";
@@ -224,7 +224,7 @@ export class TraceIngest {
       seq = header.seq;
     } catch (e) {
       if (!(e instanceof DecodeError)) throw e;
-      this.damage(`chunk: ${e.message}`, 1);
+      this.damage(`chunk: ${e.message}`, 1, readableSeq(payload));
       return;
     }
     if (s.seen.has(seq)) {
@@ -304,11 +304,14 @@ export class TraceIngest {
     this.stats.pulledEarlier = this.closed.pulledEarlier + a.pulledEarlier;
   }
 
-  /** A record left out; a chunk (`chunks` 1) gets a loss item in the file as well. */
-  private damage(reason: string, chunks: number): void {
+  /** A record left out; a chunk (`chunks` 1) gets a loss item in the file as well, with its seq
+   *  when its header reads (so a reader does not count it again as a seq gap). */
+  private damage(reason: string, chunks: number, seq?: number): void {
     this.stats.damaged++;
     this.problem("damage", reason);
-    if (chunks > 0 && this.session && this.refused === undefined) this.writer.loss(this.session.index, { kind: "decode", chunks, reason });
+    if (chunks > 0 && this.session && this.refused === undefined) {
+      this.writer.loss(this.session.index, { kind: "decode", chunks, reason, ...(seq === undefined ? {} : { fromSeq: seq, toSeq: seq }) });
+    }
   }
 }
 

@@ -1,6 +1,17 @@
 // Which chunk sequence numbers of a session have been seen: the reader and the ingest drop a
 // chunk seen before (a duplicate) and count it.
 
+import { decodeChunkHeader } from "../format/chunk.js";
+
+/** The seq of a chunk whose events do not decode, if its header does. */
+export function readableSeq(payload: Uint8Array): number | undefined {
+  try {
+    return decodeChunkHeader(payload).seq;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * A set of u32 chunk sequence numbers as sorted runs: constant memory for a file in order (one
  * run per gap), at most one run per chunk for a hostile one.

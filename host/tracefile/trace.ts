@@ -3,14 +3,14 @@
 // device counters, every loss (stored, plus seq gaps seen between chunks) and totals.
 
 import { EventBatch, type DecodedEvent } from "../format/batch.js";
-import { decodeChunk, decodeChunkHeader } from "../format/chunk.js";
+import { decodeChunk } from "../format/chunk.js";
 import { DecodeError } from "../format/errors.js";
 import { NameTable } from "../format/names.js";
 import type { DeviceCounters } from "../format/records.js";
 import { WIRE_FORMAT_VERSION } from "../format/spec.js";
 import { TraceFileError } from "./errors.js";
 import { sentEarlier } from "./loss-account.js";
-import { SeqSet } from "./seq-set.js";
+import { SeqSet, readableSeq } from "./seq-set.js";
 import { TraceFileReader, type Damage, type ReaderOptions, type ReaderStats, type Truncation } from "./reader.js";
 import { MAX_SEQ_JUMP, MAX_TIME_NS, countersProblem, countersRegression, timeProblem } from "../format/limits.js";
 import type { FooterInfo, LossInfo, SessionInfo, TraceHeader, TraceItem } from "./schema.js";
@@ -260,7 +260,7 @@ export class Trace {
       const payload = item.chunks[i]!;
       const offset = item.chunkOffsets[i]!;
       const rowsBefore = batch.length;
-      const known = safeSeq(payload);
+      const known = readableSeq(payload);
       if (known !== undefined && seqs.seen.has(known)) {
         this.duplicateChunks++;
         continue;
@@ -326,7 +326,8 @@ export class Trace {
     if (p) this.outOfSequence(session, p, last, seq);
     st.pending = undefined;
     if (step <= MAX_SEQ_JUMP) {
-      this.gap(session, last, seq, offset, damageMark);
+      // A chunk with a damaged number between two that leave one seq free was most likely it.
+      if (!(p && step === 2)) this.gap(session, last, seq, offset, damageMark);
       session.lastSeq = seq;
     } else {
       st.pending = { seq, offset };
@@ -366,13 +367,6 @@ export class Trace {
   }
 }
 
-function safeSeq(payload: Uint8Array): number | undefined {
-  try {
-    return decodeChunkHeader(payload).seq;
-  } catch {
-    return undefined;
-  }
-}
 
 // ---- whole-trace convenience for tests and small tools --------------------------------------
 
