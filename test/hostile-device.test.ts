@@ -13,14 +13,11 @@ import { SerialPort } from "serialport";
 import { ROOT } from "./support/core-harness.js";
 import { startPtyPair, type PtyPair } from "./support/pty.js";
 import { ScriptedDevice, STATE_AT, chunkOffsets, countersAt, type RawFrame } from "./support/scripted-device.js";
-import { pullFromScriptedDevice } from "./fuzz/target-link.js";
+import { pullFromScriptedDevice, virtualPull } from "./fuzz/target-link.js";
 import { readWholeTrace } from "../host/tracefile/trace.js";
 import { LinkProtocolError } from "../host/link/session.js";
 import { DEVICE_FRAME } from "../host/link/protocol.js";
-import { LinkSession } from "../host/link/session.js";
-import { FrameSplitter } from "../host/link/frame-decoder.js";
 import { TraceIngest } from "../host/pull/ingest.js";
-import { LinkIngest } from "../host/pull/link-ingest.js";
 import { TraceWriter } from "../host/tracefile/writer.js";
 import { chunkRecord, concatBytes, countersRecord, encodeChunks, infoRecord, namesRecord, syntheticWorkload, type InfoFields } from "./support/wire-encoder.js";
 
@@ -81,43 +78,13 @@ const HOSTILE = {
   },
 };
 
-/** A dump from a scripted device on virtual time (10 ms steps, no wall clock). */
-async function virtualPull(misbehave: (f: RawFrame, d: ScriptedDevice) => RawFrame[], file: string) {
-  const device = new ScriptedDevice({ events: 2000, misbehave });
-  const writer = new TraceWriter(file);
-  writer.header({ tool: "test", source: "scripted" });
-  const ingest = new TraceIngest(writer);
-  let vt = 0;
-  let tick: (() => void) | undefined;
-  const pending: Uint8Array[] = [];
-  device.onOutput = (b) => pending.push(b);
-  let session!: LinkSession;
-  const splitter = new FrameSplitter((f) => session.frame(f), () => session.damaged());
-  session = new LinkSession((b) => device.receive(b), new LinkIngest(ingest), {
-    now: () => vt,
-    timer: (fn) => {
-      tick = fn;
-      return () => (tick = undefined);
-    },
-  });
-  let error: Error | undefined;
-  const done = session.dump().catch((e: Error) => (error = e));
-  while (session.running && vt < 600_000) {
-    for (const b of pending.splice(0)) splitter.push(b);
-    vt += 10;
-    tick?.();
-    await Promise.resolve();
-  }
-  await done;
-  ingest.finish(error ? `failed: ${error.message}` : "dump complete");
-  writer.close();
-  return { device, session, ingest, error, virtualMs: vt, ended: !session.running };
-}
+/** A dump from a scripted device bent by `misbehave`, on virtual time (no wall clock). */
+const dumpFrom = (misbehave: (f: RawFrame, d: ScriptedDevice) => RawFrame[], file: string) => virtualPull(new ScriptedDevice({ events: 2000, misbehave }), file);
 
 describe("a hostile device on virtual time: the pull ends, and says what the device did", () => {
   it("a chunk seq + 2^31: left out and counted, the real chunk asked for again; no 2^31-chunk gap", async () => {
     const file = join(dir, "seq.trace.cbor");
-    const r = await virtualPull(HOSTILE.seqJump(), file);
+    const r = await dumpFrom(HOSTILE.seqJump(), file);
     expect(r.ended).toBe(true);
     expect(r.error).toBeUndefined();
     expect(r.session.stats.chunksRejected).toBe(1);
@@ -131,7 +98,7 @@ describe("a hostile device on virtual time: the pull ends, and says what the dev
 
   it("a new session on every answer: ends after a few, saying so, with a small file", async () => {
     const file = join(dir, "sessions.trace.cbor");
-    const r = await virtualPull(HOSTILE.newSessionEachAnswer(), file);
+    const r = await dumpFrom(HOSTILE.newSessionEachAnswer(), file);
     expect(r.ended).toBe(true);
     expect(r.error).toBeInstanceOf(LinkProtocolError);
     expect(r.error!.message).toMatch(/started 8 sessions in a row without sending anything/);
@@ -141,7 +108,7 @@ describe("a hostile device on virtual time: the pull ends, and says what the dev
 
   it("link state claiming more names than it sends: given up after a few requests, every event kept", async () => {
     const file = join(dir, "names.trace.cbor");
-    const r = await virtualPull(HOSTILE.namesClaim(), file);
+    const r = await dumpFrom(HOSTILE.namesClaim(), file);
     expect(r.ended).toBe(true);
     expect(r.error).toBeUndefined();
     expect(r.session.stats.faultNotes.join("\n")).toMatch(/handed over names up to id 62, but sends none from id 13/);
@@ -152,7 +119,7 @@ describe("a hostile device on virtual time: the pull ends, and says what the dev
 
   it("INFO with tick rate 0: no session is recorded, the pull ends saying why", async () => {
     const file = join(dir, "hz.trace.cbor");
-    const r = await virtualPull(HOSTILE.tickHzZero(), file);
+    const r = await dumpFrom(HOSTILE.tickHzZero(), file);
     expect(r.error).toBeInstanceOf(LinkProtocolError);
     expect(r.error!.message).toMatch(/the device answered, but not usably: .*tick_hz is 0/);
     const trace = readWholeTrace(file);
@@ -162,7 +129,7 @@ describe("a hostile device on virtual time: the pull ends, and says what the dev
 
   it("counters of 2^64 - 1: never believed, never printed; the pull ends saying what", async () => {
     const file = join(dir, "counters.trace.cbor");
-    const r = await virtualPull(HOSTILE.garbageCounters(), file);
+    const r = await dumpFrom(HOSTILE.garbageCounters(), file);
     expect(r.error).toBeInstanceOf(LinkProtocolError);
     expect(r.error!.message).toMatch(/counter droppedOverwritten = ~2\^64\.0 is out of range/);
     const trace = readWholeTrace(file);

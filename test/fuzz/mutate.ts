@@ -4,6 +4,8 @@
 // another input). A seed's `marks` (item or frame boundaries) let a mutation repeat, drop or swap
 // whole items, which is how duplicated chunks and reordered records are made.
 
+import { concatBytes } from "../support/wire-encoder.js";
+
 /** An input to start from, with optional boundaries of its items (offsets, ascending) and hot
  *  spots: where fields start that damage hurts most (CBOR heads, chunk seq and base time, ...). */
 export interface Seed {
@@ -219,15 +221,7 @@ export class Mutator {
 }
 
 export function concat(...parts: Uint8Array[]): Uint8Array {
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
+  return concatBytes(parts);
 }
 
 function readU32(b: Uint8Array, at: number): number {

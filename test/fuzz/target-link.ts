@@ -5,7 +5,6 @@
 // is virtual, so a pull that would take minutes runs in milliseconds. A pull must end within
 // MAX_VIRTUAL_MS; the file it wrote must read back without damage (it stores only what it checked).
 
-import { join } from "node:path";
 import { LinkSession, LinkTimeoutError } from "../../host/link/session.js";
 import { FrameSplitter } from "../../host/link/frame-decoder.js";
 import { DEVICE_FRAME } from "../../host/link/protocol.js";
@@ -16,7 +15,7 @@ import { openTrace } from "../../host/tracefile/trace.js";
 import { TraceFileError } from "../../host/tracefile/errors.js";
 import { ScriptedDevice, STATE_AT, chunkOffsets, countersAt, type RawFrame } from "../support/scripted-device.js";
 import { Rng, Tape } from "./mutate.js";
-import type { FuzzTarget, Outcome, Seed } from "./target.js";
+import { scratchFile, type FuzzTarget, type Outcome, type Seed } from "./target.js";
 
 /** A pull that has not ended after this much virtual time never will. */
 export const MAX_VIRTUAL_MS = 300_000;
@@ -126,13 +125,19 @@ export interface PullResult {
   device: ScriptedDevice;
 }
 
-/** Runs one pull against a device bent by `tape` (virtual time); `file`: the trace file. */
-export async function pullFromScriptedDevice(tapeBytes: Uint8Array, file: string, events = 600): Promise<PullResult> {
+/** Runs one pull against a device bent by `tape` (virtual time); `file`: the trace file. The
+ *  tape's first byte picks a dump (even) or a stream stopped after 2 s (odd). */
+export function pullFromScriptedDevice(tapeBytes: Uint8Array, file: string, events = 600): Promise<PullResult> {
   const tape = new Tape(tapeBytes);
   const stream = tapeBytes.length > 0 && (tapeBytes[0]! & 1) === 1;
-  const device = new ScriptedDevice({ events, misbehave: (f, d) => bend(tape, f, d) });
+  return virtualPull(new ScriptedDevice({ events, misbehave: (f, d) => bend(tape, f, d) }), file, stream ? "stream" : "dump");
+}
+
+/** A pull (link session, ingest, writer into `file`) from `device`, on virtual time in 10 ms
+ *  steps, until it ends or MAX_VIRTUAL_MS pass. */
+export async function virtualPull(device: ScriptedDevice, file: string, mode: "dump" | "stream" = "dump"): Promise<PullResult> {
   const writer = new TraceWriter(file);
-  writer.header({ tool: "taskscope fuzz", source: "scripted" });
+  writer.header({ tool: "taskscope test", source: "scripted" });
   const ingest = new TraceIngest(writer);
   let vt = 0;
   let tick: (() => void) | undefined;
@@ -153,7 +158,7 @@ export async function pullFromScriptedDevice(tapeBytes: Uint8Array, file: string
     latencyMs: 20,
   });
   let error: Error | undefined;
-  const done = (stream ? session.stream() : session.dump()).catch((e: Error) => {
+  const done = (mode === "stream" ? session.stream() : session.dump()).catch((e: Error) => {
     error = e;
   });
   let stopped = false;
@@ -161,7 +166,7 @@ export async function pullFromScriptedDevice(tapeBytes: Uint8Array, file: string
     for (const b of pending.splice(0)) splitter.push(b);
     vt += STEP_MS;
     tick?.();
-    if (stream && !stopped && vt >= 2000) {
+    if (mode === "stream" && !stopped && vt >= 2000) {
       stopped = true;
       session.stop();
     }
@@ -184,7 +189,7 @@ export class LinkTarget implements FuzzTarget {
     readonly seeds: Seed[],
     dir: string,
   ) {
-    this.file = join(dir, `link-${process.pid}-${Math.random().toString(36).slice(2)}.trace.cbor`);
+    this.file = scratchFile(dir, "link");
   }
 
   async run(input: Uint8Array): Promise<Outcome> {

@@ -14,7 +14,7 @@ import { TraceFileError } from "../../host/tracefile/errors.js";
 import { INCOMPLETE, scanCborItem } from "../../host/tracefile/cbor-scan.js";
 import { writeSyntheticTrace, ev } from "../support/otlp-traces.js";
 import { EVENT } from "../../host/format/spec.js";
-import type { FuzzTarget, Outcome, Seed } from "./target.js";
+import { scratchFile, type FuzzTarget, type Outcome, type Seed } from "./target.js";
 
 /** Item boundaries of a trace file (for item-level mutations). */
 export function itemMarks(bytes: Uint8Array): number[] {
@@ -120,7 +120,7 @@ export class TraceFileTarget implements FuzzTarget {
     readonly seeds: Seed[],
     dir: string,
   ) {
-    this.path = join(dir, `fuzz-${process.pid}-${Math.random().toString(36).slice(2)}.trace.cbor`);
+    this.path = scratchFile(dir, "fuzz");
   }
 
   run(input: Uint8Array, seed?: Seed, inPlace = false): Outcome {

@@ -3,7 +3,6 @@
 // and COBS frames through the frame splitter and the frame payload decoders. A DecodeError is a
 // handled error and must name its offset; a damaged frame must never come out as a frame.
 
-import { join } from "node:path";
 import { decodeChunk, decodeRecords, DecodeError, EventBatch } from "../../host/format/index.js";
 import { timeProblem } from "../../host/format/limits.js";
 import { TraceIngest } from "../../host/pull/ingest.js";
@@ -11,11 +10,10 @@ import { TraceWriter } from "../../host/tracefile/writer.js";
 import { openTrace } from "../../host/tracefile/trace.js";
 import { TraceFileError } from "../../host/tracefile/errors.js";
 import { FrameSplitter } from "../../host/link/frame-decoder.js";
-import { DEVICE_FRAME, decodeHello, decodeStatus, encodeFrame, type Frame } from "../../host/link/protocol.js";
+import { COMMAND, DEVICE_FRAME, decodeHello, decodeStatus, encodeFrame, type Frame } from "../../host/link/protocol.js";
 import { ScriptedDevice } from "../support/scripted-device.js";
-import { COMMAND } from "../../host/link/protocol.js";
 import { concat, Rng, type Seed } from "./mutate.js";
-import type { FuzzTarget, Outcome } from "./target.js";
+import { scratchFile, type FuzzTarget, type Outcome } from "./target.js";
 
 function decodeError(e: unknown, outcome: Outcome): void {
   if (!(e instanceof DecodeError)) throw e;
@@ -33,7 +31,7 @@ export class RecordsTarget implements FuzzTarget {
     readonly seeds: Seed[],
     dir: string,
   ) {
-    this.file = join(dir, `records-${process.pid}-${Math.random().toString(36).slice(2)}.trace.cbor`);
+    this.file = scratchFile(dir, "records");
   }
 
   run(input: Uint8Array): Outcome {
