@@ -160,6 +160,18 @@ function uint(map: CborMap, key: string, what: string): number {
   throw new SchemaError(`${what}: "${key}" must be an unsigned integer`);
 }
 
+/** A uint of at most `max` (u32 fields, counts): larger is a damaged value, not a number to show. */
+function bounded(map: CborMap, key: string, what: string, max: number): number {
+  const v = uint(map, key, what);
+  if (v > max) throw new SchemaError(`${what}: "${key}" = ${v} is above ${max === U32_MAX ? "2^32 - 1" : max === COUNT_MAX ? "2^53" : max}`);
+  return v;
+}
+
+const U32_MAX = 0xffffffff;
+const COUNT_MAX = Number.MAX_SAFE_INTEGER;
+const u32 = (map: CborMap, key: string, what: string) => bounded(map, key, what, U32_MAX);
+const count = (map: CborMap, key: string, what: string) => bounded(map, key, what, COUNT_MAX);
+
 /** A CBOR uint kept exact as a bigint (Unix nanoseconds). */
 function bigUint(map: CborMap, key: string, what: string): bigint {
   const v = own(map, key);
@@ -182,7 +194,7 @@ function nested(map: CborMap, key: string, what: string): CborMap {
 
 function earlierPull(e: CborMap): EarlierPull {
   checkKeys(e, "session earlier", ITEM_KEYS.earlier);
-  return { firstUnsent: uint(e, "first_unsent", "session earlier"), drained: uint(e, "drained", "session earlier") };
+  return { firstUnsent: u32(e, "first_unsent", "session earlier"), drained: count(e, "drained", "session earlier") };
 }
 
 /** Which item a decoded value is, from its keys; undefined if none. */
@@ -230,19 +242,19 @@ function itemBody(value: Value, offset: number, byteStrings: readonly number[]):
       if (!RING_MODES.some((r) => r.name === mode)) throw new SchemaError(`session: unknown mode "${mode}"`);
       const w = "session";
       return {
-        type, session: uint(m, "session", w),
+        type, session: u32(m, "session", w),
         info: {
-          deviceSession: uint(m, "device_session", w),
-          format: uint(m, "format", w),
+          deviceSession: u32(m, "device_session", w),
+          format: u32(m, "format", w),
           tickHz: tickHz(uint(m, "tick_hz", w)),
           device: text(m, "device", w),
           firmware: text(m, "firmware", w),
           mode: mode as RingModeName,
-          chunkSize: uint(m, "chunk_size", w),
-          chunkCount: uint(m, "chunk_count", w),
-          namesCapacity: uint(m, "names_capacity", w),
-          maxTasks: uint(m, "max_tasks", w),
-          filter: uint(m, "filter", w),
+          chunkSize: u32(m, "chunk_size", w),
+          chunkCount: u32(m, "chunk_count", w),
+          namesCapacity: u32(m, "names_capacity", w),
+          maxTasks: u32(m, "max_tasks", w),
+          filter: u32(m, "filter", w),
           anchor: { ticks: uint(a, "ticks", "session anchor"), unixNs: bigUint(a, "unix_ns", "session anchor") },
           ...(Object.hasOwn(m, "earlier") ? { earlier: earlierPull(nested(m, "earlier", w)) } : {}),
         },
@@ -258,9 +270,9 @@ function itemBody(value: Value, offset: number, byteStrings: readonly number[]):
         const asMap = { id, kind, text: name };
         const kindCode = uint(asMap, "kind", `names entry ${i}`);
         if (!NAME_KINDS.some((k) => k.code === kindCode)) throw new SchemaError(`names: entry ${i} has unknown kind ${kindCode}`);
-        return { id: uint(asMap, "id", `names entry ${i}`), kind: kindCode, text: text(asMap, "text", `names entry ${i}`) };
+        return { id: u32(asMap, "id", `names entry ${i}`), kind: kindCode, text: text(asMap, "text", `names entry ${i}`) };
       });
-      return { type, session: uint(m, "session", "names"), names };
+      return { type, session: u32(m, "session", "names"), names };
     }
     case "chunks": {
       checkKeys(m, "chunks", ITEM_KEYS.chunks);
@@ -272,7 +284,7 @@ function itemBody(value: Value, offset: number, byteStrings: readonly number[]):
       });
       // One byte string per chunk is the writer's layout; otherwise point at the item.
       const chunkOffsets = byteStrings.length === chunks.length ? [...byteStrings] : chunks.map(() => offset);
-      return { type, session: uint(m, "session", "chunks"), chunks, chunkOffsets };
+      return { type, session: u32(m, "session", "chunks"), chunks, chunkOffsets };
     }
     case "counters": {
       checkKeys(m, "counters", ITEM_KEYS.counters);
@@ -282,7 +294,7 @@ function itemBody(value: Value, offset: number, byteStrings: readonly number[]):
       for (const [field, key] of Object.entries(COUNTER_KEYS) as [CounterField, string][]) {
         counters[field] = uint(c, key, "device counters");
       }
-      return { type, session: uint(m, "session", "counters"), counters };
+      return { type, session: u32(m, "session", "counters"), counters };
     }
     case "loss": {
       checkKeys(m, "loss", ITEM_KEYS.loss);
@@ -290,11 +302,11 @@ function itemBody(value: Value, offset: number, byteStrings: readonly number[]):
       checkKeys(l, "loss", ["kind", "chunks"], ["from_seq", "to_seq", "reason"]);
       const kind = text(l, "kind", "loss");
       if (kind !== "link" && kind !== "decode") throw new SchemaError(`loss: unknown kind "${kind}"`);
-      const loss: LossInfo = { kind, chunks: uint(l, "chunks", "loss") };
-      if (Object.hasOwn(l, "from_seq")) loss.fromSeq = uint(l, "from_seq", "loss");
-      if (Object.hasOwn(l, "to_seq")) loss.toSeq = uint(l, "to_seq", "loss");
+      const loss: LossInfo = { kind, chunks: bounded(l, "chunks", "loss", 2 ** 32) };
+      if (Object.hasOwn(l, "from_seq")) loss.fromSeq = u32(l, "from_seq", "loss");
+      if (Object.hasOwn(l, "to_seq")) loss.toSeq = u32(l, "to_seq", "loss");
       if (Object.hasOwn(l, "reason")) loss.reason = text(l, "reason", "loss");
-      return { type, session: uint(m, "session", "loss"), loss };
+      return { type, session: u32(m, "session", "loss"), loss };
     }
     case "footer": {
       checkKeys(m, "footer", ITEM_KEYS.footer);
@@ -305,9 +317,9 @@ function itemBody(value: Value, offset: number, byteStrings: readonly number[]):
         footer: {
           ended: bigUint(f, "ended", "footer"),
           reason: text(f, "reason", "footer"),
-          sessions: uint(f, "sessions", "footer"),
-          chunks: uint(f, "chunks", "footer"),
-          events: uint(f, "events", "footer"),
+          sessions: count(f, "sessions", "footer"),
+          chunks: count(f, "chunks", "footer"),
+          events: count(f, "events", "footer"),
         },
       };
     }
