@@ -260,14 +260,15 @@ export class Trace {
       const payload = item.chunks[i]!;
       const offset = item.chunkOffsets[i]!;
       const rowsBefore = batch.length;
-      const known = readableSeq(payload);
-      if (known !== undefined && seqs.seen.has(known)) {
-        this.duplicateChunks++;
-        continue;
-      }
       let seq: number;
       try {
         const header = decodeChunk(payload, tickHz, batch, offset);
+        if (seqs.seen.has(header.seq)) {
+          // Stored before (same session, same seq): counted once.
+          batch.length = rowsBefore;
+          this.duplicateChunks++;
+          continue;
+        }
         // Well-formed, but at a time no device reaches (a flipped high bit): damaged.
         const late = timeProblem(header.baseTicks, tickHz) ?? (batch.length > rowsBefore && !(batch.t[batch.length - 1]! < MAX_TIME_NS) ? "an event time is more than 146 years" : undefined);
         if (late) {
@@ -283,6 +284,11 @@ export class Trace {
         if (!(error instanceof DecodeError)) throw error;
         if (!this.skipBadChunks) {
           throw new TraceFileError(offset, `chunk ${i} of the chunks item at byte ${item.offset} (session ${session.index}) does not decode: ${error.message}`, { cause: error });
+        }
+        const known = readableSeq(payload);
+        if (known !== undefined && seqs.seen.has(known)) {
+          this.duplicateChunks++; // a damaged copy of a chunk already read
+          continue;
         }
         this.storedLosses.push({
           session: session.index, kind: "decode", chunks: 1, offset, reason: error.message,

@@ -3,7 +3,6 @@
 // hostile device sending valid-CRC frames).
 
 import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { FuzzTarget } from "./target.js";
 import { TraceFileTarget } from "./target-tracefile.js";
@@ -15,7 +14,8 @@ export const TARGET_NAMES = ["tracefile", "records", "chunk", "frames", "link"];
 
 /** Builds the targets named (all by default) from the seed material in `seedDir`. */
 export async function createTargets(seedDir: string, names: readonly string[] = TARGET_NAMES): Promise<FuzzTarget[]> {
-  const scratch = mkdtempSync(join(seedDir.startsWith("/dev/shm") ? "/dev/shm" : tmpdir(), "taskscope-fuzz-run-"));
+  // Inside the seed directory, so that removing it removes what the targets wrote.
+  const scratch = mkdtempSync(join(seedDir, "run-"));
   const drains = drainSeeds(seedDir);
   const out: FuzzTarget[] = [];
   for (const name of names) {
