@@ -29,6 +29,7 @@ export {
   CAT_MEM,
   CAT_IDLE,
   CAT_ISR,
+  CAT_TIMER,
   CAT_ALL,
 } from "./wire";
 
@@ -58,6 +59,8 @@ export {
   flowEnter,
   flowEnterTask,
   currentFlow,
+  timerArm,
+  timerFire,
   log0,
   log1,
   log2,

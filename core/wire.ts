@@ -50,6 +50,8 @@ export const TAG_IDLE_BEGIN: u8 = 0x18;
 export const TAG_IDLE_END: u8 = 0x19;
 export const TAG_ISR_ENTER: u8 = 0x1a;
 export const TAG_ISR_EXIT: u8 = 0x1b;
+export const TAG_TIMER_ARM: u8 = 0x1c;
+export const TAG_TIMER_FIRE: u8 = 0x1d;
 
 // Resource kinds, ops, outcomes
 export const RES_CHANNEL: u8 = 0;
@@ -76,7 +78,8 @@ export const CAT_MARK: u32 = 1 << 7;
 export const CAT_MEM: u32 = 1 << 8;
 export const CAT_IDLE: u32 = 1 << 9;
 export const CAT_ISR: u32 = 1 << 10;
-export const CAT_ALL: u32 = (1 << 11) - 1;
+export const CAT_TIMER: u32 = 1 << 11;
+export const CAT_ALL: u32 = (1 << 12) - 1;
 
 // Ring modes
 export const MODE_OVERWRITE: u8 = 0;

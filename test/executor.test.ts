@@ -89,6 +89,8 @@ function analyse(d: DecodedTrace): TraceModel {
   let prevKind = 0;
   let prevTask = 0;
   let dueDrop: number | null = null; // a consuming wake must be followed by its WAKER_DROP
+  let dueTimerWake: number | null = null; // a TIMER_FIRE must be followed by the wake it causes
+  const deadlines = new Map<number, number>(); // task id -> armed deadline (ns)
 
   const bad = (i: number, msg: string) => {
     if (violations.length < 50) violations.push(`#${i} ${spec.kindName(ev.kind[i]!)} task ${ev.task[i]}: ${msg}`);
@@ -109,6 +111,10 @@ function analyse(d: DecodedTrace): TraceModel {
       bad(i, `a consuming wake of task ${dueDrop} was not followed by its WAKER_DROP`);
     }
     dueDrop = null;
+    if (dueTimerWake !== null && !(kind === E.WAKE_EXT && task === dueTimerWake)) {
+      bad(i, `TIMER_FIRE of task ${dueTimerWake} was not followed by its wake`);
+    }
+    dueTimerWake = null;
     const due = mustEnd as Incarnation | null; // (TS narrows loop-carried state to never)
     if (due && kind !== E.TASK_DONE) bad(i, `POLL_READY of task ${due.id} not followed by TASK_DONE`);
     if (kind !== E.WAKE_TASK && kind !== E.WAKER_DROP && kind !== E.TASK_DONE && kind !== E.TASK_CANCEL) justEnded = null;
@@ -291,6 +297,23 @@ function analyse(d: DecodedTrace): TraceModel {
         if (!f) bad(i, `unknown flow ${a}`);
         if (inc) inc.flow = a;
         if (inc && f) f.entered.push(inc);
+        break;
+      }
+      case E.TIMER_ARM: {
+        if (!current) bad(i, "timer armed outside a poll");
+        const r = resources.get(a);
+        if (!r || r.kind !== RES.timer) bad(i, `timer armed on ${a}, not a timer resource`);
+        deadlines.set(task, v);
+        break;
+      }
+      case E.TIMER_FIRE: {
+        if (current) bad(i, "timer fired inside a poll");
+        if (!alive.has(task)) bad(i, "timer fired for a task that does not exist");
+        const deadline = deadlines.get(task);
+        if (deadline === undefined) bad(i, "timer fired that was never armed");
+        else if (deadline > ev.t[i]!) bad(i, "timer fired before its deadline");
+        deadlines.delete(task);
+        dueTimerWake = task;
         break;
       }
       case E.LOG:

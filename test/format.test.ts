@@ -74,6 +74,7 @@ function oneOfEach(): WireEvent[] {
       if (!f.repeated) fields[f.name] = 100 + i * 10 + k;
     });
     if (spec.tag === EVENT.RES_CREATE) fields.kind = 2;
+    if (spec.tag === EVENT.TIMER_ARM) fields.due = -250; // a deadline already past
     if (spec.tag === EVENT.RES_OP) fields.opcode = opcode(3, 2);
     if (spec.tag === EVENT.LOG) fields.meta = logMeta(4, 3);
     if (spec.tag === EVENT.COUNTER) fields.value = -123456789012n;
@@ -450,6 +451,12 @@ function eventArb(): fc.Arbitrary<Omit<WireEvent, "ticks">> {
       fields[f.name] = f.type === "zigzag" ? i64 : u32;
     }
     if (spec.tag === EVENT.RES_CREATE) fields.kind = fc.integer({ min: 0, max: 3 });
+    // A timer deadline within ±2^40 ticks of its event keeps the deadline below 2^53, where
+    // times are exact (the wire carries any i64; the property is about exactness).
+    if (spec.tag === EVENT.TIMER_ARM) fields.due = fc.bigInt({ min: -(2n ** 40n), max: 2n ** 40n });
+    // A timer deadline within ±2^40 ticks of its event keeps the deadline below 2^53, where
+    // times are exact (the wire carries any i64; the property is about exactness).
+    if (spec.tag === EVENT.TIMER_ARM) fields.due = fc.bigInt({ min: -(2n ** 40n), max: 2n ** 40n });
     if (spec.tag === EVENT.RES_OP) fields.opcode = fc.tuple(fc.integer({ min: 0, max: 3 }), fc.integer({ min: 0, max: 2 })).map(([o, r]) => opcode(o, r));
     const args = spec.tag === EVENT.LOG ? fc.array(i64, { maxLength: 8 }) : fc.constant(undefined);
     return fc.tuple(fc.record(fields), args, fc.integer({ min: 0, max: 7 })).map(([values, list, level]) => {
@@ -533,10 +540,15 @@ describe("property: valid encodings round-trip", () => {
         expect(headers.reduce((n, h) => n + h.events, 0)).toBe(events.length);
         const expected = expectedRows(events, hz, { contextTask: context });
         // Times: within 1 ns, or a few units in the last place where a double cannot hold 1 ns.
-        expect(rows.map(({ t: _t, ...rest }) => rest)).toEqual(expected.map(({ t: _t, ...rest }) => rest));
+        // TIMER_ARM's v is a time too (its deadline), held to the same rule.
+        const isTime = (r: { kind: number }) => r.kind === EVENT.TIMER_ARM;
+        const rest = ({ t: _t, v, ...others }: (typeof rows)[number]) => ({ ...others, v: isTime(others) ? 0 : v });
+        expect(rows.map(rest)).toEqual(expected.map(rest));
+        const close = (got: number, want: number) =>
+          expect(Math.abs(got - want)).toBeLessThanOrEqual(Math.max(1, Math.abs(want) * 4e-16));
         rows.forEach((r, i) => {
-          const want = expected[i]!.t;
-          expect(Math.abs(r.t - want)).toBeLessThanOrEqual(Math.max(1, Math.abs(want) * 4e-16));
+          close(r.t, expected[i]!.t);
+          if (isTime(r)) close(r.v, expected[i]!.v);
         });
       }),
       { numRuns: 400 },

@@ -155,6 +155,7 @@ describe("FORMAT.md named tables match host/format/spec.ts", () => {
       const fields = new Set(spec.parseFields(e.fields).map((f) => f.name));
       if (fields.has("opcode")) fields.add("op").add("outcome");
       if (fields.has("meta")) fields.add("level").add("argc");
+      if (fields.has("due")) fields.add("deadline"); // TIMER_ARM: the event's time + due
       for (const column of [e.task, e.a, e.b, e.c, e.v]) {
         if (column !== null && column !== "current") expect(fields.has(column), `${e.name}: ${column}`).toBe(true);
       }
@@ -234,7 +235,7 @@ describe("FORMAT.md constants in prose", () => {
 describe("FORMAT.md section 6 cddl matches the trace file schema", () => {
   const rules = cddlMapKeys(markdown);
   it("has the rules the reader checks", () => {
-    expect([...rules.keys()].sort()).toEqual(["counters", "device-counters", "footer", "header", "loss", "names", "chunks", "session"].sort());
+    expect([...rules.keys()].sort()).toEqual(["counters", "device-counters", "footer", "header", "loss", "names", "chunks", "session", "stalls"].sort());
   });
 
   it("header, session (with anchor), names, chunks, counters", () => {
@@ -248,8 +249,9 @@ describe("FORMAT.md section 6 cddl matches the trace file schema", () => {
     expect(rules.get("device-counters")).toEqual([...ITEM_KEYS["device-counters"]]);
   });
 
-  it("loss and footer bodies", () => {
+  it("loss, stalls and footer bodies", () => {
     expect(rules.get("loss")).toEqual([...ITEM_KEYS.loss, ...ITEM_KEYS["loss-body"]]);
+    expect(rules.get("stalls")).toEqual([...ITEM_KEYS.stalls, ...ITEM_KEYS["stalls-body"]]);
     expect(rules.get("footer")).toEqual([...ITEM_KEYS.footer, ...ITEM_KEYS["footer-body"]]);
   });
 });

@@ -542,12 +542,14 @@ export class Executor {
       unchecked((this.timerSeq[id] = this.nextSeq++));
       this.heapInsert(id);
       ts.wakerClone(id);
+      ts.timerArm(this.timerResource, deadline);
     } else if (unchecked(this.timerAt[id]) != deadline) {
       // Re-armed for another deadline: same stored waker, new position.
       this.heapRemove(id);
       unchecked((this.timerAt[id] = deadline));
       unchecked((this.timerSeq[id] = this.nextSeq++));
       this.heapInsert(id);
+      ts.timerArm(this.timerResource, deadline);
     }
     cx.park(site, this.timerResource);
     return false;
@@ -558,6 +560,7 @@ export class Executor {
       const id = <u32>unchecked(this.heap[0]);
       if (unchecked(this.timerAt[id]) > now) return;
       this.heapRemove(id);
+      ts.timerFire(id, this.timerResource); // how late it fired: this time minus its deadline
       ts.wake(id); // outside any poll: recorded as an external wake
       this.schedule(id);
       ts.wakerDrop(id);

@@ -258,6 +258,18 @@ function decodeEvents(payload: Uint8Array, tickHz: number, out: EventBatch, base
       case 0x19 satisfies Tag<"IDLE_END">:
         task = current;
         break;
+      case 0x1c satisfies Tag<"TIMER_ARM">: {
+        task = current;
+        a = readVarU32(payload, cur, end, base);
+        // The deadline travels as a signed distance from the event's own time.
+        const due = ticks + readZigzag64(payload, cur, end, base);
+        v = integerRate ? due * perTick : ticksToNs(due, tickHz);
+        break;
+      }
+      case 0x1d satisfies Tag<"TIMER_FIRE">:
+        task = readVarU32(payload, cur, end, base);
+        a = readVarU32(payload, cur, end, base);
+        break;
       default:
         throw new DecodeError(base + at, `unknown event tag ${hexByte(tag)}`);
     }

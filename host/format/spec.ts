@@ -4,8 +4,10 @@
 
 /** Wire format version carried in INFO (FORMAT.md, "Version"). */
 export const WIRE_FORMAT_VERSION = 1;
-/** Trace file version, the value of the header's "taskscope" key (FORMAT.md section 6). */
-export const TRACE_FILE_VERSION = 1;
+/** Trace file version, the value of the header's "taskscope" key (FORMAT.md section 6). Readers
+ *  accept every version from 1 up to it. */
+export const TRACE_FILE_VERSION = 2;
+export const OLDEST_TRACE_FILE_VERSION = 1;
 
 /** INFO magic `TSCP` (section 2.1). */
 export const INFO_MAGIC = [0x54, 0x53, 0x43, 0x50] as const;
@@ -111,6 +113,7 @@ export const CATEGORIES = [
   { bit: 8, name: "mem" },
   { bit: 9, name: "idle" },
   { bit: 10, name: "isr" },
+  { bit: 11, name: "timer" },
 ] as const;
 export type CategoryName = (typeof CATEGORIES)[number]["name"];
 
@@ -148,6 +151,8 @@ export const EVENTS = [
   ev(0x19, "IDLE_END", "idle", "", "current", null, null, null, null),
   ev(0x1a, "ISR_ENTER", "isr", "irq", "current", "irq", null, null, null),
   ev(0x1b, "ISR_EXIT", "isr", "irq", "current", "irq", null, null, null),
+  ev(0x1c, "TIMER_ARM", "timer", "res due:zigzag", "current", "res", null, null, "deadline"),
+  ev(0x1d, "TIMER_FIRE", "timer", "task res", "task", "res", null, null, null),
 ] as const;
 
 export type EventSpec = (typeof EVENTS)[number];

@@ -10,6 +10,7 @@
 // silently. Chunks received twice are stored once.
 
 import { decodeRecords, decodeChunk, DecodeError, EventBatch, NameTable } from "../format/index.js";
+import type { StallInfo } from "../tracefile/schema.js";
 import type { DeviceCounters, InfoRecord, NamesRecord, WireRecord } from "../format/index.js";
 import { LOG_ARG, RECORD_HEADER_SIZE, RECORD_TYPE, RECORD_TYPES, codeName } from "../format/spec.js";
 import { countersProblem, countersRegression, infoProblem, timeProblem, MAX_TIME_NS } from "../format/limits.js";
@@ -152,6 +153,12 @@ export class TraceIngest {
     const chunks = ((toSeq - fromSeq) >>> 0) + 1;
     this.stats.linkLost += chunks;
     this.writer.loss(s.index, { kind: "link", chunks, fromSeq, toSeq, reason });
+  }
+
+  /** Stores the time the recorder's clock skipped for the current session (an in-process
+   *  puller's own work and the OS's run-queue waits, host/sources/stall-clock.ts). */
+  stalls(stalls: StallInfo): void {
+    if (this.session && this.refused === undefined) this.writer.stalls(this.session.index, stalls);
   }
 
   /** Writes the last counters and the footer; returns what the footer says. */

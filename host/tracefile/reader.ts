@@ -61,7 +61,7 @@ const RESYNC_WORK_PER_BYTE = 8;
 const MAJOR_MAP = 5;
 
 /** First keys an item can have (FORMAT.md 6.1): the text-string bytes a resync looks for. */
-const RESYNC_KEYS = ["session", "footer", "device_session", "names", "chunks", "counters", "loss", "taskscope"].map((k) => {
+const RESYNC_KEYS = ["session", "footer", "device_session", "names", "chunks", "counters", "loss", "stalls", "taskscope"].map((k) => {
   const text = new TextEncoder().encode(k);
   return Uint8Array.from([0x60 + text.length, ...text]);
 });

@@ -3,7 +3,7 @@
 
 import type { DeviceCounters, InfoRecord, NameEntry } from "../format/records.js";
 import { tickHzProblem } from "../format/limits.js";
-import { COUNTER_KEYS, NAME_KINDS, RING_MODES, TRACE_FILE_VERSION, type CounterField, type RingModeName } from "../format/spec.js";
+import { COUNTER_KEYS, NAME_KINDS, OLDEST_TRACE_FILE_VERSION, RING_MODES, TRACE_FILE_VERSION, type CounterField, type RingModeName } from "../format/spec.js";
 
 export interface TraceHeader {
   /** Trace file version ("taskscope" key). */
@@ -57,6 +57,20 @@ export interface LossInfo {
   reason?: string;
 }
 
+/** Time the recorder's clock skipped because it was not the program's (trace file 2): the
+ *  puller's own work inside the program's clock calls, and the OS running other processes. */
+export interface StallInfo {
+  observerNs: number;
+  runQueueNs: number;
+  /** Readings at which run-queue wait was skipped, and the largest single skip. */
+  count: number;
+  largestNs: number;
+  /** Time the host's sleeps (WASI poll_oneoff) took beyond what the program asked for. */
+  sleepOverNs: number;
+  /** False when the OS gave no run-queue counter (only the observer's time was skipped). */
+  runQueueKnown: boolean;
+}
+
 export interface FooterInfo {
   ended: bigint;
   reason: string;
@@ -80,6 +94,7 @@ type ItemBody =
     }
   | { type: "counters"; session: number; counters: DeviceCounters }
   | { type: "loss"; session: number; loss: LossInfo }
+  | { type: "stalls"; session: number; stalls: StallInfo }
   | { type: "footer"; footer: FooterInfo };
 
 /** `offset`: file offset of the item's first byte; `size`: its length in bytes. */
@@ -103,6 +118,8 @@ export const ITEM_KEYS = {
   "device-counters": Object.values(COUNTER_KEYS),
   loss: ["session", "loss"],
   "loss-body": ["kind", "chunks", "from_seq", "to_seq", "reason"],
+  stalls: ["session", "stalls"],
+  "stalls-body": ["observer_ns", "run_queue_ns", "count", "largest_ns", "sleep_over_ns", "run_queue_known"],
   footer: ["footer"],
   "footer-body": ["ended", "reason", "sessions", "chunks", "events"],
 } as const;
@@ -205,7 +222,7 @@ export function itemTypeOf(value: Value): TraceItemType | undefined {
   if (has("taskscope")) return "header";
   if (has("footer")) return "footer";
   if (has("device_session")) return "session";
-  for (const t of ["names", "chunks", "counters", "loss"] as const) if (has(t)) return t;
+  for (const t of ["names", "chunks", "counters", "loss", "stalls"] as const) if (has(t)) return t;
   return undefined;
 }
 
@@ -228,7 +245,9 @@ function itemBody(value: Value, offset: number, byteStrings: readonly number[]):
     case "header": {
       checkKeys(m, "header", ITEM_KEYS.header);
       const version = uint(m, "taskscope", "header");
-      if (version !== TRACE_FILE_VERSION) throw new SchemaError(`unsupported trace file version ${version}`);
+      if (version < OLDEST_TRACE_FILE_VERSION || version > TRACE_FILE_VERSION) {
+        throw new SchemaError(`unsupported trace file version ${version} (this reader knows ${OLDEST_TRACE_FILE_VERSION} to ${TRACE_FILE_VERSION})`);
+      }
       return {
         type,
         header: { version, created: bigUint(m, "created", "header"), tool: text(m, "tool", "header"), source: text(m, "source", "header") },
@@ -307,6 +326,21 @@ function itemBody(value: Value, offset: number, byteStrings: readonly number[]):
       if (Object.hasOwn(l, "to_seq")) loss.toSeq = u32(l, "to_seq", "loss");
       if (Object.hasOwn(l, "reason")) loss.reason = text(l, "reason", "loss");
       return { type, session: u32(m, "session", "loss"), loss };
+    }
+    case "stalls": {
+      checkKeys(m, "stalls", ITEM_KEYS.stalls);
+      const b = nested(m, "stalls", "stalls");
+      checkKeys(b, "stalls", ITEM_KEYS["stalls-body"]);
+      const known = own(b, "run_queue_known");
+      if (typeof known !== "boolean") throw new SchemaError("stalls: run_queue_known must be a boolean");
+      return {
+        type, session: u32(m, "session", "stalls"),
+        stalls: {
+          observerNs: count(b, "observer_ns", "stalls"), runQueueNs: count(b, "run_queue_ns", "stalls"),
+          count: count(b, "count", "stalls"), largestNs: count(b, "largest_ns", "stalls"),
+          sleepOverNs: count(b, "sleep_over_ns", "stalls"), runQueueKnown: known,
+        },
+      };
     }
     case "footer": {
       checkKeys(m, "footer", ITEM_KEYS.footer);

@@ -13,7 +13,7 @@ import { sentEarlier } from "./loss-account.js";
 import { SeqSet, readableSeq } from "./seq-set.js";
 import { TraceFileReader, type Damage, type ReaderOptions, type ReaderStats, type Truncation } from "./reader.js";
 import { MAX_SEQ_JUMP, MAX_TIME_NS, countersProblem, countersRegression, timeProblem } from "../format/limits.js";
-import type { FooterInfo, LossInfo, SessionInfo, TraceHeader, TraceItem } from "./schema.js";
+import type { FooterInfo, LossInfo, SessionInfo, StallInfo, TraceHeader, TraceItem } from "./schema.js";
 
 export interface TraceSession {
   index: number;
@@ -21,6 +21,8 @@ export interface TraceSession {
   names: NameTable;
   /** The latest COUNTERS the device sent, if any. */
   counters: DeviceCounters | undefined;
+  /** Time the recorder's clock skipped (trace file 2; undefined when not recorded). */
+  stalls: StallInfo | undefined;
   chunks: number;
   /** Wire events decoded (a LOG and its arguments count once). */
   events: number;
@@ -214,7 +216,7 @@ export class Trace {
           });
         }
         const session: TraceSession = {
-          index, info, names: new NameTable(), counters: undefined,
+          index, info, names: new NameTable(), counters: undefined, stalls: undefined,
           chunks: 0, events: 0, resentEvents: 0, damagedEvents: 0, lastSeq: undefined,
         };
         this.sessions.push(session);
@@ -240,6 +242,9 @@ export class Trace {
         session.counters = item.counters;
         return;
       }
+      case "stalls":
+        this.byFileIndex.get(item.session)!.stalls = item.stalls;
+        return;
       case "loss":
         this.storedLosses.push({ ...item.loss, session: this.byFileIndex.get(item.session)!.index, offset: item.offset });
         return;

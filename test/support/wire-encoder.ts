@@ -385,6 +385,8 @@ export function expectedRows(
     const column = (name: string | null): number => {
       if (name === null) return 0;
       if (name === "current") return current;
+      // TIMER_ARM's deadline: the event's own time plus its signed `due`.
+      if (name === "deadline") return exactNs(BigInt(event.ticks) + BigInt(event.fields?.due ?? 0), tickHz);
       return values.get(name) ?? 0;
     };
     const task = column(spec.task);
