@@ -14,7 +14,7 @@ import { pathToFileURL } from "node:url";
 import { chromium } from "playwright-core";
 import { ROOT } from "./support/core-harness.js";
 import { readWholeTrace } from "../host/tracefile/trace.js";
-import { writeWorkload } from "../bench/analysis.js";
+import { writeWorkload } from "../bench/workloads.js";
 import { cliPath, cleanEnv, expectOneLineError, onTerminal, run, type Command } from "./support/cli.js";
 
 const DEMO = join(ROOT, "build/demo.wasm");
@@ -24,6 +24,7 @@ const VERSION = (JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as
 let dir: string;
 let demo: string;
 let big: string;
+let server: string;
 let hostile: string;
 
 beforeAll(() => {
@@ -37,6 +38,9 @@ beforeAll(() => {
   expect(r.code, r.stderr).toBe(0);
   big = join(dir, "big.trace.cbor");
   writeWorkload(big, 1_500_000);
+  // A server trace whose reports are larger than a pipe holds (the demo's are not).
+  server = join(dir, "server.trace.cbor");
+  writeWorkload(server, 200_000);
 }, 120_000);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -123,11 +127,11 @@ describe("a reader that leaves early ends the command quietly", () => {
 
   it("trace-report --json | head -3, trace-export -o - | head -c 100: no EPIPE, no stack, status 0", () => {
     // More than a pipe holds (64 KiB) plus what head reads before it leaves.
-    expect(run("trace-report", [demo, "--json"], opts()).stdout.length).toBeGreaterThan(80 * 1024);
-    expect(run("trace-report", [demo, "--html", "-"], opts()).stdout.length).toBeGreaterThan(256 * 1024);
+    expect(run("trace-report", [server, "--json"], opts()).stdout.length).toBeGreaterThan(80 * 1024);
+    expect(run("trace-report", [server, "--html", "-"], opts()).stdout.length).toBeGreaterThan(256 * 1024);
     for (const [command, args, head] of [
-      ["trace-report", [demo, "--json"], "head -3"],
-      ["trace-report", [demo, "--html", "-"], "head -3"],
+      ["trace-report", [server, "--json"], "head -3"],
+      ["trace-report", [server, "--html", "-"], "head -3"],
       ["trace-export", ["--perfetto", big, "--no-lints", "-o", "-"], "head -c 100"],
       ["trace-export", ["--otlp", demo, "--no-lints", "-o", "-"], "head -c 100"],
     ] as [Command, string[], string][]) {
