@@ -9,7 +9,8 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadHarness } from "./support/core-harness.js";
-import { decodeJsonRequest } from "./support/otlp-decode.js";
+import { decodeOtlpFile } from "./support/otlp-decode.js";
+import { readPerfetto } from "./support/perfetto-decode.js";
 import { TraceWriter } from "../host/tracefile/writer.js";
 import { readWholeTrace } from "../host/tracefile/trace.js";
 import { TraceIngest } from "../host/pull/ingest.js";
@@ -150,36 +151,37 @@ describe("the device clock held exactly over many 32-bit wraps", () => {
   });
 
   it("OTLP export: every poll span starts and ends at its Unix time to the nanosecond", async () => {
-    const out = join(dir, "wrap.otlp.json");
+    const out = join(dir, "wrap.otlp.jsonl");
     await exportOtlp(file, { toolVersion: "test", file: { path: out, format: "json" } });
-    const spans = decodeJsonRequest(readFileSync(out, "utf8")).filter((s) => s.name === "poll");
+    // JSON Lines: one request per line, all of them read.
+    const spans = decodeOtlpFile(new Uint8Array(readFileSync(out)), "json").filter((s) => s.name === "poll");
     const got = spans.map((s): [bigint, bigint] => [s.startTimeUnixNano, s.endTimeUnixNano]).sort(byPair);
     const want = polls().map(([, b, e]): [bigint, bigint] => [unix(b), unix(e)]).sort(byPair);
     expect(got).toEqual(want);
   });
 
-  it("Perfetto export: every poll slice at its time to the microsecond tick", () => {
+  it("Perfetto export (protobuf): every poll slice at its Unix time to the nanosecond", async () => {
+    const out = join(dir, "wrap.pftrace");
+    await exportPerfetto(file, { out });
+    const p = readPerfetto(new Uint8Array(readFileSync(out)));
+    const got = p.slices.filter((s) => s.name === "poll").map((s): [bigint, bigint] => [s.begin, s.end]).sort(byPair);
+    const want = polls().map(([, b, e]): [bigint, bigint] => [unix(b), unix(e)]).sort(byPair);
+    expect(got).toEqual(want);
+  });
+
+  it("Perfetto export (JSON): every poll slice at its time to the microsecond tick", async () => {
     const out = join(dir, "wrap.perfetto.json");
-    exportPerfetto(file, { out });
+    await exportPerfetto(file, { out, format: "json" });
     const doc = JSON.parse(readFileSync(out, "utf8")) as {
-      traceEvents: { ph: string; ts?: number; pid: number; tid?: number; name?: string }[];
+      traceEvents: { ph: string; ts?: number; dur?: number; name?: string }[];
       otherData: { taskscope: { time_base_unix_ns: string } };
     };
     const base = BigInt(doc.otherData.taskscope.time_base_unix_ns);
-    // Slices nest per track: pair each E with the B it closes.
-    const stacks = new Map<string, { name: string | undefined; ts: number }[]>();
-    const got: [bigint, bigint][] = [];
-    const at = (ts: number) => base + BigInt(Math.round(ts * 1000));
-    for (const ev of doc.traceEvents) {
-      const track = `${ev.pid}/${ev.tid}`;
-      const stack = stacks.get(track) ?? [];
-      stacks.set(track, stack);
-      if (ev.ph === "B") stack.push({ name: ev.name, ts: ev.ts! });
-      if (ev.ph === "E") {
-        const begin = stack.pop()!;
-        if (begin.name === "poll") got.push([at(begin.ts), at(ev.ts!)]);
-      }
-    }
+    // Polls are complete ("X") slices: ts and dur in microseconds after the time base.
+    const us = (v: number) => BigInt(Math.round(v * 1000));
+    const got = doc.traceEvents
+      .filter((ev) => ev.ph === "X" && ev.name === "poll")
+      .map((ev): [bigint, bigint] => [base + us(ev.ts!), base + us(ev.ts!) + us(ev.dur!)]);
     const want = polls().map(([, b, e]): [bigint, bigint] => [unix(b), unix(e)]).sort(byPair);
     expect(got.sort(byPair)).toEqual(want);
   });
