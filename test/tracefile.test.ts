@@ -347,6 +347,30 @@ describe("corruption and foreign files", () => {
     expect(cut.damaged).toEqual([]);
   });
 
+  it("a length running past the end with a damaged item after it is damage, not truncation (fuzz: misread-aeb46564e317)", () => {
+    const path = tempPath();
+    writeSample(path);
+    const { items } = itemsOf(path);
+    const bytes = new Uint8Array(readFileSync(path));
+    const chunks = items.filter((i): i is Extract<TraceItem, { type: "chunks" }> => i.type === "chunks");
+    const item = chunks.at(-1)!;
+    const footer = items.at(-1)!;
+    expect(footer.type).toBe("footer");
+    // The last chunks item, then the footer (the counters and stalls between them left out).
+    const broken = Buffer.concat([bytes.subarray(0, items[items.indexOf(item) + 1]!.offset), bytes.subarray(footer.offset)]);
+    const footerAt = broken.length - (bytes.length - footer.offset);
+    expect(broken[item.chunkOffsets[0]! - 2]).toBe(0x58);
+    broken[item.chunkOffsets[0]! - 2] = 0x59; // its first payload's length now read from 2 bytes: past the end
+    broken[footerAt + 8] = 0xfe; // the footer's inner map head: reserved, so no valid item follows
+    const trace = damageReading(broken);
+    expect(trace.truncated).toBeUndefined();
+    expect(trace.damaged).toEqual([{ offset: item.offset, bytes: broken.length - item.offset, reason: expect.stringMatching(new RegExp(`^item runs past the end .*; an item starts again at byte ${footerAt}, so the file was not cut off$`)) }]);
+    // Cut inside the footer instead, with nothing after it: a truncation, as before.
+    const cut = damageReading(bytes.subarray(0, footer.offset + 10));
+    expect(cut.truncated).toEqual({ offset: footer.offset, bytes: 10 });
+    expect(cut.damaged).toEqual([]);
+  });
+
   it("wrong keys or types: the item is damaged, and a lost session item costs only its own session", () => {
     const { bytes, items } = sampleBytes();
     const session = items[1]!;

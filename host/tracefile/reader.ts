@@ -148,7 +148,13 @@ export class TraceFileReader implements Iterable<TraceItem> {
         }
         if (a.kind === "bad") {
           if (!order.started) throw this.notATrace(a, bufferOffset + pos, buffer.length - pos);
-          damaged ??= { offset: bufferOffset + pos, reason: a.reason, incomplete: a.incomplete };
+          if (!damaged) damaged = { offset: bufferOffset + pos, reason: a.reason, incomplete: a.incomplete };
+          else if (damaged.incomplete) {
+            // An item start after an item cut off by the end of the file: no writer stops there
+            // (no item holds another's start), so the length that ran past the end was damaged.
+            damaged.incomplete = false;
+            damaged.reason += `; an item starts again at byte ${bufferOffset + pos}, so the file was not cut off`;
+          }
           if (budget <= 0) {
             damaged.reason += "; nothing after it was searched for a valid item (resynchronisation limit)";
             damaged.incomplete = false;
