@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { EVENT, NAME_KIND, RESOURCE_KIND, RESOURCE_OP, RESOURCE_OUTCOME } from "../host/format/spec.js";
+import { EVENT, NAME_KIND, RESOURCE_KIND, RESOURCE_OP, RESOURCE_OUTCOME, WIRE_FORMAT_VERSION } from "../host/format/spec.js";
 import { openTrace } from "../host/tracefile/trace.js";
 import { TraceWriter } from "../host/tracefile/writer.js";
 import { Analyzer } from "../host/model/analyze.js";
@@ -196,7 +196,7 @@ export function writeWorkload(path: string, count: number): void {
   const writer = new TraceWriter(path);
   writer.header({ tool: "bench/analysis", source: "synthetic" });
   const session = writer.session({
-    deviceSession: 1, format: 1, tickHz: 1_000_000, device: "bench", firmware: "server workload", mode: "overwrite",
+    deviceSession: 1, format: WIRE_FORMAT_VERSION, tickHz: 1_000_000, device: "bench", firmware: "server workload", mode: "overwrite",
     chunkSize: CHUNK_SIZE, chunkCount: 64, namesCapacity: 4096, maxTasks: 256, filter: 0x7ff,
     anchor: { ticks: 0, unixNs: 0n },
   });

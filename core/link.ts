@@ -21,7 +21,6 @@ import * as W from "./wire";
 import * as ring from "./ring";
 import * as names from "./names";
 import * as session from "./session";
-import { nowTicks } from "./ring";
 import { tickHz } from "./clock";
 import { CHUNK_COUNT } from "./config";
 import { setFilter } from "./events";
@@ -527,8 +526,16 @@ function streamStep(now: u64): bool {
  *  true while there is more to do right away. */
 export function linkService(): bool {
   if (!session.initialized) return false;
+  // The link's own time (encoding, waiting for the UART) is hidden from device time: the
+  // device's clock stands still from here to the end of this call (COUNTERS `hidden`).
+  const now = ring.pauseTime();
+  const more = linkStep(now);
+  ring.resumeTime();
+  return more;
+}
+
+function linkStep(now: u64): bool {
   followSession();
-  const now = nowTicks();
   if (job == JOB_NONE && qRead != qWrite) startCommand();
   if (job == JOB_HELLO) {
     sendHello(now);

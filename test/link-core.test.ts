@@ -32,7 +32,8 @@ const SESSION = 0x1234; // test/wasm/core-harness.ts setup()
 
 /** The link harness with a scriptable clock, its written bytes captured. */
 function loadDevice(file = "build/test/link-harness.wasm") {
-  const clock = { raw: 1000, step: 1 };
+  // `writeTicks`: how far the clock moves during each link_write (a slow UART).
+  const clock = { raw: 1000, step: 1, writeTicks: 0 };
   const written: Uint8Array[] = [];
   let e!: Exports;
   const module = new WebAssembly.Module(readFileSync(resolve(ROOT, file)));
@@ -43,7 +44,10 @@ function loadDevice(file = "build/test/link-harness.wasm") {
         clock.raw += clock.step;
         return v;
       },
-      link_write: (ptr: number, len: number) => written.push(new Uint8Array(e.memory.buffer, ptr, len).slice()),
+      link_write: (ptr: number, len: number) => {
+        written.push(new Uint8Array(e.memory.buffer, ptr, len).slice());
+        clock.raw += clock.writeTicks;
+      },
     },
   });
   e = instance.exports as unknown as Exports;
@@ -158,6 +162,42 @@ describe("link frames on the wire", () => {
       expect(Buffer.from(raw.subarray(raw.length - 4)).readUInt32LE(0)).toBe(zlib.crc32(body));
     }
     expect(Number(d.e.taskscope_link_bytes_sent!())).toBe(wire.length);
+  });
+});
+
+describe("link: the observer's own time", () => {
+  it("device time stands still while the link works; the gap is counted in COUNTERS hidden", () => {
+    const d = loadDevice();
+    d.e.setup!(0, 1_000_000);
+    d.clock.writeTicks = 5000; // every write to the UART takes 5 ms
+    d.e.pollBegin!(3);
+    const before = d.clock.raw;
+    const status = lastStatus(d.command(COMMAND.STATUS).frames);
+    const writes = (d.clock.raw - before) / 5000 | 0;
+    expect(writes).toBeGreaterThan(0);
+    // STATUS carries the time the link began at: its own work is not in it.
+    expect(status.countersRecord.now).toBeLessThan(before + 10);
+    d.e.pollEnd!(0);
+    const dump = d.command(COMMAND.DUMP, dumpAll()).frames;
+    const { records } = contents(dump);
+    const batch = new EventBatch();
+    for (const r of records) if (r.type === "CHUNK") decodeChunk(r.payload, 1_000_000, batch);
+    const rows = batch.toEvents();
+    expect(rows.map((r) => r.name)).toEqual(["POLL_BEGIN", "POLL_PENDING"]);
+    // Without hiding, the poll would span the 5 ms writes; with it, a few clock reads.
+    expect(rows[1]!.t - rows[0]!.t).toBeLessThan(20_000);
+    expect(lastStatus(dump).countersRecord.hiddenTicks!).toBeGreaterThanOrEqual(writes * 5000);
+    // Every tick is accounted for: an event's device time + what was hidden before it (reported
+    // by the next call, which cannot count itself yet) = the raw clock at the event.
+    const raw = d.clock.raw;
+    d.e.pollBegin!(4);
+    const hidden = lastStatus(d.command(COMMAND.STATUS).frames).countersRecord.hiddenTicks!;
+    const again = new EventBatch();
+    for (const r of contents(d.command(COMMAND.DUMP, dumpAll(1, 0)).frames).records) {
+      if (r.type === "CHUNK") decodeChunk(r.payload, 1_000_000, again);
+    }
+    const begin = again.toEvents().find((r) => r.name === "POLL_BEGIN" && r.task === 4)!;
+    expect(begin.t / 1000 + hidden).toBe(raw);
   });
 });
 

@@ -162,7 +162,7 @@ export class TraceIngest {
     batch.clear();
     let seq: number;
     try {
-      seq = decodeChunk(payload, s.info.tickHz, batch).seq;
+      seq = decodeChunk(payload, s.info.tickHz, batch, 0, s.info.version).seq;
     } catch (e) {
       if (!(e instanceof DecodeError)) throw e;
       this.damage(`chunk: ${e.message}`);

@@ -2,7 +2,7 @@
 // a decoded CBOR value into one of them. Keys are snake_case in the file, camelCase here.
 
 import type { DeviceCounters, InfoRecord, NameEntry } from "../format/records.js";
-import { COUNTER_KEYS, NAME_KINDS, RING_MODES, TRACE_FILE_VERSION, type CounterField, type RingModeName } from "../format/spec.js";
+import { COUNTER_KEYS, NAME_KINDS, OPTIONAL_COUNTERS, RING_MODES, TRACE_FILE_VERSIONS, type CounterField, type RingModeName } from "../format/spec.js";
 
 export interface TraceHeader {
   /** Trace file version ("taskscope" key). */
@@ -97,7 +97,8 @@ export const ITEM_KEYS = {
   names: ["session", "names"],
   chunks: ["session", "chunks"],
   counters: ["session", "counters"],
-  "device-counters": Object.values(COUNTER_KEYS),
+  "device-counters": (Object.entries(COUNTER_KEYS) as [CounterField, string][]).filter(([f]) => !OPTIONAL_COUNTERS.includes(f)).map(([, k]) => k),
+  "device-counters-optional": OPTIONAL_COUNTERS.map((f) => COUNTER_KEYS[f]),
   loss: ["session", "loss"],
   "loss-body": ["kind", "chunks", "from_seq", "to_seq", "reason"],
   footer: ["footer"],
@@ -208,7 +209,7 @@ export function toTraceItem(value: Value, offset: number, byteStrings: readonly 
     case "header": {
       checkKeys(m, "header", ITEM_KEYS.header);
       const version = uint(m, "taskscope", "header");
-      if (version !== TRACE_FILE_VERSION) throw new SchemaError(`unsupported trace file version ${version}`);
+      if (!TRACE_FILE_VERSIONS.includes(version)) throw new SchemaError(`unsupported trace file version ${version}`);
       return {
         type, offset,
         header: { version, created: bigUint(m, "created", "header"), tool: text(m, "tool", "header"), source: text(m, "source", "header") },
@@ -269,10 +270,10 @@ export function toTraceItem(value: Value, offset: number, byteStrings: readonly 
     case "counters": {
       checkKeys(m, "counters", ITEM_KEYS.counters);
       const c = nested(m, "counters", "counters");
-      checkKeys(c, "device counters", ITEM_KEYS["device-counters"]);
+      checkKeys(c, "device counters", ITEM_KEYS["device-counters"], ITEM_KEYS["device-counters-optional"]);
       const counters = {} as Record<CounterField, number>;
       for (const [field, key] of Object.entries(COUNTER_KEYS) as [CounterField, string][]) {
-        counters[field] = uint(c, key, "device counters");
+        if (Object.hasOwn(c, key) || !OPTIONAL_COUNTERS.includes(field)) counters[field] = uint(c, key, "device counters");
       }
       return { type, offset, session: uint(m, "session", "counters"), counters };
     }

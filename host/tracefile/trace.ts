@@ -7,7 +7,7 @@ import { decodeChunk, decodeChunkHeader } from "../format/chunk.js";
 import { DecodeError } from "../format/errors.js";
 import { NameTable } from "../format/names.js";
 import type { DeviceCounters } from "../format/records.js";
-import { WIRE_FORMAT_VERSION } from "../format/spec.js";
+import { WIRE_FORMAT_VERSIONS } from "../format/spec.js";
 import { TraceFileError } from "./errors.js";
 import { sentEarlier } from "./loss-account.js";
 import { TraceFileReader, type ReaderOptions, type ReaderStats, type Truncation } from "./reader.js";
@@ -158,8 +158,8 @@ export class Trace {
   private take(item: Exclude<TraceItem, { type: "chunks" }>): void {
     switch (item.type) {
       case "session":
-        if (item.info.format !== WIRE_FORMAT_VERSION) {
-          throw new TraceFileError(item.offset, `session ${item.session} uses wire format ${item.info.format}, this reader knows ${WIRE_FORMAT_VERSION}`);
+        if (!WIRE_FORMAT_VERSIONS.includes(item.info.format)) {
+          throw new TraceFileError(item.offset, `session ${item.session} uses wire format ${item.info.format}, this reader knows ${WIRE_FORMAT_VERSIONS.join(" and ")}`);
         }
         this.sessions.push({
           index: item.session, info: item.info, names: new NameTable(), counters: undefined,
@@ -198,7 +198,7 @@ export class Trace {
       const rowsBefore = batch.length;
       let seq: number;
       try {
-        const header = decodeChunk(payload, tickHz, batch, offset);
+        const header = decodeChunk(payload, tickHz, batch, offset, session.info.format);
         seq = header.seq;
         session.events += header.events;
         if (sentEarlier(seq, session.info.earlier)) session.resentEvents += header.events;
@@ -208,7 +208,7 @@ export class Trace {
         if (!this.skipBadChunks) {
           throw new TraceFileError(offset, `chunk ${i} of the chunks item at byte ${item.offset} (session ${session.index}) does not decode: ${error.message}`, { cause: error });
         }
-        const known = safeSeq(payload);
+        const known = safeSeq(payload, session.info.format);
         this.storedLosses.push({
           session: session.index, kind: "decode", chunks: 1, offset, reason: error.message,
           ...(known === undefined ? {} : { fromSeq: known, toSeq: known }),
@@ -239,9 +239,9 @@ export class Trace {
   }
 }
 
-function safeSeq(payload: Uint8Array): number | undefined {
+function safeSeq(payload: Uint8Array, format: number): number | undefined {
   try {
-    return decodeChunkHeader(payload).seq;
+    return decodeChunkHeader(payload, 0, format).seq;
   } catch {
     return undefined;
   }
