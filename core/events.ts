@@ -90,7 +90,7 @@ function rec2Slow(tag: u8, x: u32, y: u32, raw: u32, events: u32): void {
   const dt = raw - evRaw;
   if ((dt | x) < 0x80 && p + 3 <= wend) {
     store<u16>(p, <u16>tag | (<u16>dt << 8));
-    store<u8>(p + 2, <u8>x);
+    store<u8>(p, <u8>x, 2); // (an immediate offset: one address for the whole event)
     commitFast(p + 3, raw, events);
   } else rec1Slow(tag, x, raw, events);
 }
@@ -102,7 +102,7 @@ function rec2Slow(tag: u8, x: u32, y: u32, raw: u32, events: u32): void {
   const dt = raw - evRaw;
   if ((dt | x | y) < 0x80 && p + 4 <= wend) {
     store<u16>(p, <u16>tag | (<u16>dt << 8));
-    store<u16>(p + 2, <u16>x | (<u16>y << 8));
+    store<u16>(p, <u16>x | (<u16>y << 8), 2);
     commitFast(p + 4, raw, events);
   } else rec2Slow(tag, x, y, raw, events);
 }
@@ -234,7 +234,7 @@ function awaitSlow(tag: u8, site: u32, resource: u32, raw: u32): void {
   if (resource == lastResource) {
     if ((dt | site) < 0x80 && p + 3 <= wend) {
       store<u16>(p, <u16>W.TAG_AWAIT_SAME | (<u16>dt << 8));
-      store<u8>(p + 2, <u8>site);
+      store<u8>(p, <u8>site, 2);
       commitFast(p + 3, raw);
       noteAwait(p, p + 3);
     } else awaitSlow(W.TAG_AWAIT_SAME, site, resource, raw);
@@ -242,7 +242,7 @@ function awaitSlow(tag: u8, site: u32, resource: u32, raw: u32): void {
     setLastResource(resource);
     if ((dt | site | resource) < 0x80 && p + 4 <= wend) {
       store<u16>(p, <u16>W.TAG_AWAIT | (<u16>dt << 8));
-      store<u16>(p + 2, <u16>site | (<u16>resource << 8));
+      store<u16>(p, <u16>site | (<u16>resource << 8), 2);
       commitFast(p + 4, raw);
       noteAwait(p, p + 4);
     } else awaitSlow(W.TAG_AWAIT, site, resource, raw);

@@ -289,7 +289,8 @@ let ackSeq: u32 = 0;
 let window: u32 = 0; // 0: no limit
 // The seqs the stream sent, newest last: the window counts chunks sent past the ACK, not chunks
 // the ring overwrote before they could be sent (those moved the send cursor without a send).
-const SENT_LOG: u32 = 64;
+// (64, or for a small ring the largest power of two it holds: a window never needs more.)
+const SENT_LOG: u32 = CHUNK_COUNT >= 64 ? 64 : CHUNK_COUNT >= 32 ? 32 : CHUNK_COUNT >= 16 ? 16 : CHUNK_COUNT >= 8 ? 8 : CHUNK_COUNT >= 4 ? 4 : 2;
 const SENT: usize = memory.data(<i32>SENT_LOG * 4, 4);
 let sentHead: u32 = 0;
 let sentLogged: u32 = 0;

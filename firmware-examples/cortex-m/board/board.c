@@ -127,6 +127,32 @@ take:
 
 void board_mask_interrupts(void) { irq_mask(); }
 
+/* ---- periodic interrupt: the dual timer (SP804) at 0x40002000, timer 1 ---- */
+
+#define DUAL 0x40002000u
+#define D_LOAD 0x00u
+#define D_CTRL 0x08u
+#define D_INTCLR 0x0Cu
+#define D_ENABLE 0x80u
+#define D_PERIODIC 0x40u
+#define D_IRQ_ENABLE 0x20u
+#define D_32BIT 0x02u
+
+__attribute__((weak)) void board_periodic_handler(void) {}
+
+void DUALTIMER_Handler(void) {
+  REG32(DUAL + D_INTCLR) = 1;
+  board_periodic_handler();
+}
+
+void board_start_periodic(uint32_t ticks) {
+  REG32(DUAL + D_CTRL) = 0;
+  if (ticks == 0) return;
+  REG32(DUAL + D_LOAD) = ticks;
+  REG32(DUAL + D_CTRL) = D_ENABLE | D_PERIODIC | D_IRQ_ENABLE | D_32BIT;
+  REG32(NVIC_ISER0) = 1u << BOARD_IRQ_DUALTIMER;
+}
+
 /* ---- console ---- */
 
 void board_console(const char* text) {

@@ -49,6 +49,12 @@ void board_link_write(const uint8_t* bytes, uint32_t n);
 void board_sleep_until(uint32_t raw, int armed);
 void board_mask_interrupts(void);
 
+/** A periodic interrupt every `ticks` clock ticks (the dual timer, IRQ 10): calls
+ *  board_periodic_handler() (weak: define it). 0 stops it. */
+#define BOARD_IRQ_DUALTIMER 10u
+void board_start_periodic(uint32_t ticks);
+void board_periodic_handler(void);
+
 /** A line on the console UART (UART1). */
 void board_console(const char* text);
 void board_console_u32(const char* label, uint32_t value);

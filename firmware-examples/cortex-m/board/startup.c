@@ -38,6 +38,7 @@ WEAK_IRQ(UART0RX_Handler);
 WEAK_IRQ(UART1RX_Handler);
 WEAK_IRQ(TIMER0_Handler);
 WEAK_IRQ(TIMER1_Handler);
+WEAK_IRQ(DUALTIMER_Handler);
 
 typedef void (*vector_t)(void);
 
@@ -66,7 +67,7 @@ __attribute__((section(".vectors"), used)) static const vector_t vectors[16 + 16
     [16 + 7] = Default_Handler,
     [16 + 8] = TIMER0_Handler,
     [16 + 9] = TIMER1_Handler,
-    [16 + 10] = Default_Handler,
+    [16 + 10] = DUALTIMER_Handler,
     [16 + 11] = Default_Handler,
     [16 + 12] = Default_Handler,
     [16 + 13] = Default_Handler,
