@@ -495,7 +495,9 @@ function streamStep(now: u64): bool {
       latencyTicks == 0 ||
       unsentBytes(streamBudget) >= streamBudget ||
       now - ring.chunkLastTicks(ring.firstUnsentSeq()) >= latencyTicks ||
-      waiting >= <u32>(CHUNK_COUNT / 2); // half the ring waiting: do not risk overwriting
+      // Half the ring unsent: do not risk overwriting (counted over the ring, not the window: a
+      // small ring fills before a frame's worth or the latency has gathered).
+      ring.sealedChunks() >= <u32>(CHUNK_COUNT / 2);
   }
   if (due) {
     txBegin(FRAME_RECORDS);

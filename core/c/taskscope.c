@@ -169,6 +169,7 @@ uint64_t taskscope_hidden_ticks(void) {
 /* ---- link ---- */
 
 void taskscope_link_receive(const uint8_t* bytes, uint32_t n) {
+  if (!instantiated) return; /* before taskscope_init: nobody to answer (the host asks again) */
   uint32_t lock = TASKSCOPE_PORT_LOCK();
   uint32_t at = Z_tscoreZ_taskscope_link_rx_buffer(&core);
   uint32_t room = Z_tscoreZ_taskscope_link_rx_buffer_size(&core);

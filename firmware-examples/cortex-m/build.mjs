@@ -220,7 +220,8 @@ function firmwares() {
       // the link fails if it does not fit.
       out: "c-superloop-small.elf",
       sources: [...BOARD, RUNTIME, "core/c/taskscope.c", `${HERE}/c-superloop/main.c`],
-      flags: [...core("core-small"), "-Wl,--defsym=RAM_SIZE=0x2000", "-Wl,--defsym=STACK_SIZE=0x800"],
+      // It samples for 2 s, so a host that connects late still streams most of the run.
+      flags: [...core("core-small"), "-DSAMPLES=1000", "-Wl,--defsym=RAM_SIZE=0x2000", "-Wl,--defsym=STACK_SIZE=0x800"],
     },
     // bench/mcu: the same loops over the core and over a hand-written C ring (bench/mcu.ts).
     {
