@@ -9,6 +9,7 @@ import { benchDecode } from "./decode.js";
 import { benchAnalysis } from "./analysis.js";
 import { benchExport } from "./export.js";
 import { benchLink } from "./link.js";
+import { benchMcu } from "./mcu.js";
 
 interface Figure {
   id: string;
@@ -52,6 +53,7 @@ async function main(): Promise<void> {
   const ana = await benchAnalysis();
   log("measuring: export...");
   const exp = await benchExport();
+  const mcu = await benchMcu(log);
 
   const figures: Figure[] = [
     figure({
@@ -199,11 +201,13 @@ async function main(): Promise<void> {
         target: { op: "<=", value: 0.5 },
       });
     }),
+    // The core on a Cortex-M3 and x86-64 beside a C ring, sizes, bytes per event (bench/mcu.ts).
+    ...mcu.figures.map(figure),
   ];
 
   const machine = { node: process.version, cpu: os.cpus()[0]?.model ?? "unknown", cores: os.cpus().length };
   if (json) {
-    console.log(JSON.stringify({ machine, figures }, null, 2));
+    console.log(JSON.stringify({ machine, figures, skipped: mcu.skipped }, null, 2));
     return;
   }
   console.log(`taskscope bench — node ${machine.node}, ${machine.cpu}, ${machine.cores} cores; baselines measured in this run`);
@@ -219,6 +223,7 @@ async function main(): Promise<void> {
   const header = ["figure", "value", "baseline", "ratio", "target", ""];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   for (const r of [header, ...rows]) console.log(r.map((c, i) => c.padEnd(widths[i]!)).join("  ").trimEnd());
+  for (const line of mcu.skipped) console.log(line);
 }
 
 await main();
