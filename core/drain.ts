@@ -103,7 +103,7 @@ export const MIN_DRAIN_BYTES: i32 =
   (LONGEST_CHUNK_RECORD > LONGEST_NAMES_RECORD ? LONGEST_CHUNK_RECORD : LONGEST_NAMES_RECORD) + COUNTERS_RECORD;
 
 // @ts-ignore: compile-time error (not assert: --noAssert would remove it)
-if (TRANSFER_BYTES != 0 && TRANSFER_BYTES < MIN_DRAIN_BYTES) ERROR("TASKSCOPE_TRANSFER_BYTES must be 0 or at least max(TASKSCOPE_CHUNK_SIZE + 3, 266) + 83");
+if (TRANSFER_BYTES != 0 && TRANSFER_BYTES < MIN_DRAIN_BYTES) ERROR("TASKSCOPE_TRANSFER_BYTES must be at least max(TASKSCOPE_CHUNK_SIZE + 3, 266) + 83, or 0 (no transfer buffer)");
 
 /** Drains into [dst, dst + cap): INFO if due, new names, whole sealed chunks, COUNTERS.
  *  Returns the bytes written, or 0 before `init` and if `cap` is below MIN_DRAIN_BYTES (nothing is

@@ -17,6 +17,9 @@
 // rest of the build does not need them); the x86-64 bench binaries need a host `cc`.
 //
 // Usage: node firmware-examples/cortex-m/build.mjs [--quiet]
+//        node firmware-examples/cortex-m/build.mjs --library DIR [--use NAME=VALUE]...
+// The second form only generates the C library's core with the given sizes (core/config.ts) into
+// DIR: tscore.c, tscore.h and taskscope-lm.h, for a firmware's own build (core/c/README.md).
 
 import { spawn, spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync, existsSync, statSync, readdirSync } from "node:fs";
@@ -182,7 +185,7 @@ function internalExports(h, module, file) {
 }
 
 async function toC(m) {
-  const dir = join(OUT, m.dir);
+  const dir = m.path ?? join(OUT, m.dir);
   mkdirSync(resolve(ROOT, dir), { recursive: true });
   const wasm = join(dir, `${m.module}.wasm`);
   const end = await staticEnd(wasm);
@@ -325,7 +328,25 @@ function upToDate(file, since) {
 
 // ---- main ----
 
+/** --library DIR [--use X=Y]...: the core's C for a firmware's own sizes, nothing else. */
+async function library(args) {
+  const dir = args[args.indexOf("--library") + 1];
+  if (!dir || dir.startsWith("--")) throw new Error("--library takes a directory");
+  const use = [];
+  for (let i = 0; i < args.length; i++) if (args[i] === "--use") use.push(args[++i]);
+  const path = relative(ROOT, resolve(process.cwd(), dir));
+  const m = { dir, path, module: "tscore", entry: "core/c/core.ts", use, internal: true };
+  const error = await compileWasm({ entry: m.entry, out: join(path, "tscore.wasm"), target: "device", use, args: MEMORY_BASE });
+  if (error) throw new Error(`asc failed:\n${error}`);
+  const done = await toC(m);
+  log(`build:mcu: ${resolve(ROOT, path, "tscore.c")}: static memory ${done.staticEnd} B, linear memory ${done.lm} B (${use.join(" ") || "default sizes"})`);
+}
+
 async function main() {
+  if (!have("wasm2c") || !existsSync(join(WASM2C_RUNTIME, "wasm-rt.h"))) {
+    if (process.argv.includes("--library")) throw new Error("wasm2c and its runtime headers are needed (apt-get install --no-install-recommends wabt)");
+  }
+  if (process.argv.includes("--library")) return library(process.argv);
   const missing = [["wasm2c", "wabt"], ["arm-none-eabi-gcc", "gcc-arm-none-eabi libnewlib-arm-none-eabi"]].filter(([t]) => !have(t));
   if (missing.length > 0 || !existsSync(join(WASM2C_RUNTIME, "wasm-rt.h"))) {
     const pkgs = missing.length ? missing.map(([, p]) => p).join(" ") : "wabt";
