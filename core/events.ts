@@ -2,6 +2,47 @@
 // the category is off), one clock read, then a handful of stores into the open chunk.
 // Not reentrant: an interrupt handler that records must run with interrupts masked (or the
 // embedding must serialise calls), as with any single-producer ring.
+//
+// The executor contract. The analysis (docs/REPORT.md) reads these calls as the executor's
+// story; an executor of your own must tell it in this shape, or the report shows lost wake-ups,
+// leaks or deadlocks that did not happen and misses ones that did. firmware-examples/executor
+// (`taskscope/core/executor`) follows all of it.
+//
+// - Task ids are small integers from 1 (0 = no task). Ids below TASKSCOPE_MAX_TASKS get request
+//   (flow) tracking. An id may be reused once its taskEnd is recorded.
+// - taskSpawn before the task's first poll, naming the task being polled as the parent (0 outside
+//   polls). Each poll is pollBegin(task) .. pollEnd(ready), with nothing of another task's poll in
+//   between; a poll that returns Pending records awaitAt(site, resource) just before pollEnd.
+// - Wakers are counted per task, not identified: wakerClone(task) each time a waker for it is
+//   stored (a wait list, a timer, a join, a field of a future), wakerDrop(task) each time a stored
+//   one is released. Re-polling a task whose waker is still stored records nothing: clone again
+//   only after the old one was dropped. A task parked with no stored waker and no wake pending
+//   (for --stuck) is a lost wake-up; a drop with no clone before it stops that check for the task.
+// - Clone the waker when storing it, not when waking: the count must be above zero for as long as
+//   something can wake the task.
+// - Wake before drop: waking through a stored waker is wake(task), then wakerDrop(task). In the
+//   other order the task is parked with no waker in between, which is what a lost wake-up looks
+//   like ("waker dropped without wake", blamed on the task that dropped it).
+// - No clone for a self-yield: a task that reschedules itself calls wake(itself) during its own
+//   poll (recorded as a self-wake, by reference) and parks; nothing is stored, so nothing is
+//   cloned or dropped.
+// - Timers and sleeps: one RES_TIMER resource per executor (resourceCreate at start-up, not per
+//   sleep: the await site tells sleeps apart). Arming a task's timer is wakerClone(task), and the
+//   task parks with awaitAt(site, timer); re-arming an armed timer records nothing. The executor
+//   fires it outside any poll: wake(task) (recorded as external), then wakerDrop(task). A timer
+//   disarmed unfired (the task was polled at its deadline for another reason, or ended) records
+//   wakerDrop only. Deadlines are not recorded. A task left parked on a timer is never called
+//   unwakeable (a leak there is info, not a warning).
+// - Resources: resourceOp inside the polling task's poll. OUTCOME_BLOCKED when the task parks on
+//   the resource (then awaitAt(site, res)), OUTCOME_UNBLOCKED when its retry succeeds,
+//   OUTCOME_OK otherwise; `level` is the fill afterwards (items in a channel, holders of a mutex).
+//   These make the waits-for graph that deadlocks and backpressure are found in.
+// - Ending a task: release the wakers your own resources and timers hold for it (wakerDrop each,
+//   as dropping a future would), then taskEnd, never inside the task's own poll (a task that
+//   cancels itself ends once that poll has returned).
+// - idleBegin/idleEnd around the executor's wait for work, outside any poll (a host draining
+//   in-process does it then). isrEnter/isrExit around an interrupt handler that records; a wake
+//   inside one is recorded as by that interrupt.
 
 import * as W from "./wire";
 import { MAX_TASKS } from "./config";
@@ -109,7 +150,8 @@ function rec2Slow(tag: u8, x: u32, y: u32, raw: u32, events: u32): void {
 
 // ---- tasks ----
 
-/** A task was created by `parent` (0 = outside any task). It inherits the parent's flow. */
+/** A task was created by `parent` (0 = outside any task). It inherits the parent's flow. Record
+ *  it before the task's first poll; `parent` is the task being polled. */
 export function taskSpawn(task: u32, parent: u32, name: u32): void {
   const flow = flowOf(parent);
   setFlowOf(task, flow);
@@ -122,15 +164,16 @@ export function taskSpawn(task: u32, parent: u32, name: u32): void {
   endEvent(putU32(p, flow));
 }
 
-/** The executor starts polling `task`. */
+/** The executor starts polling `task`. Until pollEnd, nothing of another task's poll. */
 // @ts-ignore: decorator
 @inline export function pollBegin(task: u32): void {
   setCurrentTask(task);
   if (on(W.CAT_POLL)) rec1(W.TAG_POLL_BEGIN, task);
 }
 
-/** The current poll returned: Ready (`ready`) or Pending. A Pending right after the task's AWAIT
- *  (nothing recorded between) is merged into it (AWAIT_PENDING: no bytes, no clock read). */
+/** The current poll returned: Ready (`ready`) or Pending (after awaitAt, so the task's await
+ *  site and resource are known). A Pending right after the task's AWAIT (nothing recorded
+ *  between) is merged into it (AWAIT_PENDING: no bytes, no clock read). */
 // @ts-ignore: decorator
 @inline export function pollEnd(ready: bool): void {
   if (on(W.CAT_POLL)) {
@@ -144,7 +187,8 @@ export function taskSpawn(task: u32, parent: u32, name: u32): void {
   setCurrentTask(0);
 }
 
-/** The task ended: completed, or cancelled (dropped before it was Ready). */
+/** The task ended: completed, or cancelled (dropped before it was Ready). Release the wakers
+ *  your resources and timers hold for it first (wakerDrop each); its id is free after this. */
 export function taskEnd(task: u32, cancelled: bool): void {
   setFlowOf(task, 0);
   if (on(W.CAT_TASK)) rec1(cancelled ? W.TAG_TASK_CANCEL : W.TAG_TASK_DONE, task);
@@ -153,7 +197,8 @@ export function taskEnd(task: u32, cancelled: bool): void {
 // ---- wakes ----
 
 /** `target` was woken; the source is inferred: an interrupt handler if inside one, the polled
- *  task if inside a poll (a self-wake if it is the target), otherwise external. */
+ *  task if inside a poll (a self-wake if it is the target), otherwise external. Through a stored
+ *  waker: wake, then wakerDrop. A self-yield (wake(itself) in its own poll) clones no waker. */
 // @ts-ignore: decorator
 @inline export function wake(target: u32): void {
   if (!on(W.CAT_WAKE)) return;
@@ -163,6 +208,8 @@ export function taskEnd(task: u32, cancelled: bool): void {
   else rec2(W.TAG_WAKE_TASK, target, currentTask);
 }
 
+/** `target` was woken on behalf of task `by` while `by` is not being polled (e.g. a joiner woken
+ *  when `by` ends, after its last poll). */
 export function wakeByTask(target: u32, by: u32): void {
   if (!on(W.CAT_WAKE)) return;
   if (target == by) rec1(W.TAG_WAKE_SELF, target);
@@ -188,16 +235,20 @@ export function wakeByTaskAndDrop(target: u32, by: u32): void {
   else rec2(W.TAG_WAKE_TASK + d, target, by, 2);
 }
 
+/** `target` was woken by interrupt `irq` (outside isrEnter/isrExit; inside them, wake() says so). */
 export function wakeByIrq(target: u32, irq: u32): void {
   if (on(W.CAT_WAKE)) rec2(W.TAG_WAKE_IRQ, target, irq);
 }
 
+/** `target` was woken from outside the executor's tasks (a fired timer, I/O), even inside a poll. */
 export function wakeExternal(target: u32): void {
   if (on(W.CAT_WAKE)) rec1(W.TAG_WAKE_EXT, target);
 }
 
-/** A waker for `task` was stored somewhere (a future registered interest). The polled task
- *  storing its own waker, the usual case, is written without the id (WAKER_CLONE_CURRENT). */
+/** A waker for `task` was stored somewhere (a future registered interest): once per waker stored,
+ *  when it is stored. Storing again one still held records nothing; a self-yield stores none. The
+ *  polled task storing its own waker, the usual case, is written without the id
+ *  (WAKER_CLONE_CURRENT). */
 // @ts-ignore: decorator
 @inline export function wakerClone(task: u32): void {
   if (!on(W.CAT_WAKE)) return;
@@ -205,7 +256,8 @@ export function wakeExternal(target: u32): void {
   else rec1(W.TAG_WAKER_CLONE, task);
 }
 
-/** A stored waker for `task` was released (after waking, or discarded). */
+/** A stored waker for `task` was released: after the wake when waking through it (wake, then
+ *  drop), alone when it is discarded unused. */
 // @ts-ignore: decorator
 @inline export function wakerDrop(task: u32): void {
   if (on(W.CAT_WAKE)) rec1(W.TAG_WAKER_DROP, task);
@@ -222,8 +274,9 @@ function awaitSlow(tag: u8, site: u32, resource: u32, raw: u32): void {
   noteAwait(eventTagAt, p);
 }
 
-/** The current task parks at await point `site` (a name id), waiting on `resource` (0 = none).
- *  Call just before the poll returns Pending: the POLL_PENDING is then merged into this event.
+/** The current task parks at await point `site` (a name id), waiting on `resource` (0 = none;
+ *  the executor's timer resource for a sleep). Call just before the poll returns Pending: the
+ *  POLL_PENDING is then merged into this event.
  *  The resource is left out when it is the one the last resource event named (AWAIT_SAME). */
 // @ts-ignore: decorator
 @inline export function awaitAt(site: u32, resource: u32): void {
@@ -249,7 +302,8 @@ function awaitSlow(tag: u8, site: u32, resource: u32, raw: u32): void {
   }
 }
 
-/** Creates a resource id for a channel, mutex, timer or io object (wire.ts RES_*). */
+/** Creates a resource id for a channel, mutex, timer or io object (wire.ts RES_*). Timers: one
+ *  RES_TIMER per executor, which every sleeping task awaits. */
 export function resourceCreate(kind: u8, name: u32, capacity: u32): u32 {
   const res = nextResource++;
   if (!on(W.CAT_RESOURCE)) return res;
@@ -264,7 +318,8 @@ export function resourceCreate(kind: u8, name: u32, capacity: u32): u32 {
 }
 
 /** The current task did `op` (OP_*) on `res` with `outcome` (OUTCOME_*); `level` is the fill
- *  afterwards (items in a channel, holders of a mutex). */
+ *  afterwards (items in a channel, holders of a mutex). Inside the task's poll: BLOCKED when it
+ *  parks on `res`, UNBLOCKED when its retry succeeds, OK otherwise. */
 // @ts-ignore: decorator
 @inline export function resourceOp(res: u32, op: u8, outcome: u8, level: u32): void {
   if (!on(W.CAT_RESOURCE)) return;
@@ -397,6 +452,7 @@ export function memSample(task: u32, bytes: u32): void {
  *  lands in idle time instead of inside a poll (see taskscope_drain_hint). */
 export let executorIdle = false;
 
+/** The executor waits for work (nothing ready): call outside any poll, idleEnd when it resumes. */
 // @ts-ignore: decorator
 @inline export function idleBegin(): void {
   if (on(W.CAT_IDLE)) rec0(W.TAG_IDLE_BEGIN);

@@ -34,6 +34,8 @@ export const ENTRIES = [
   { entry: "firmware-examples/demo/main.ts", out: "build/demo.wasm", target: "wasi" },
   // Executor test fixtures (test/executor*.test.ts): small programs with one behaviour each.
   { entry: "firmware-examples/fixtures/executor-basic.ts", out: "build/test/executor-basic.wasm", target: "wasi" },
+  // Programs in which a naive analysis blames the wrong task (test/diagnosis.test.ts).
+  { entry: "firmware-examples/fixtures/diagnosis.ts", out: "build/test/diagnosis.wasm", target: "wasi" },
   {
     entry: "firmware-examples/fixtures/executor-stuck.ts",
     out: "build/test/executor-stuck.wasm",
@@ -60,6 +62,10 @@ export const ENTRIES = [
   // (device target with a _start export: it needs no WASI imports, and tiny programs trip an
   // AssemblyScript shadow-stack bug under the wasi target's incremental runtime.)
   { entry: "test/wasm/trap-app.ts", out: "build/test/trap-app.wasm", target: "device", args: ["--exportStart", "_start"] },
+  // A WASI program that records until trace-pull is stopped by a signal (test/cli-signals.test.ts).
+  { entry: "test/wasm/forever-app.ts", out: "build/test/forever-app.wasm", target: "device", args: ["--exportStart", "_start"] },
+  // A WASI program whose names carry escape sequences and HTML (test/cli-manners.test.ts).
+  { entry: "test/wasm/hostile-names-app.ts", out: "build/test/hostile-names-app.wasm", target: "device", args: ["--exportStart", "_start"] },
   // Benchmark builds (bench/): the harness with the in-module counter clock, and that clock alone.
   {
     entry: "test/wasm/core-harness.ts",

@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ROOT } from "./support/core-harness.js";
 import { readWholeTrace } from "../host/tracefile/trace.js";
+import { cliPath, expectOneLineError, run as runCommand, type Command } from "./support/cli.js";
 
 let dir: string;
 beforeAll(() => {
@@ -15,17 +16,8 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function run(cli: "trace-pull" | "trace-report", args: string[]) {
-  const r = spawnSync(process.execPath, [join(ROOT, "dist/host/cli", `${cli}.js`), ...args], { cwd: dir, encoding: "utf8" });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-/** One line, no stack trace: what a user sees for bad input. */
-function expectOneLineError(stderr: string, ...fragments: string[]): void {
-  const lines = stderr.trim().split("\n").filter((l) => !l.startsWith("Try '"));
-  expect(lines, stderr).toHaveLength(1);
-  expect(stderr).not.toMatch(/^\s+at /m);
-  for (const f of fragments) expect(lines[0]).toContain(f);
+function run(cli: Command, args: string[]) {
+  return runCommand(cli, args, { cwd: dir });
 }
 
 describe("trace-pull --wasi and trace-report on the demo", () => {
@@ -39,7 +31,7 @@ describe("trace-pull --wasi and trace-report on the demo", () => {
   it("pulls the whole run into a trace file, quietly when not on a terminal", () => {
     expect(pull.code, pull.stderr).toBe(0);
     expect(pull.stdout).toBe("demo: 32 requests served\n"); // the application's own output
-    expect(pull.stderr).toMatch(/^trace-pull: wrote .*demo\.trace\.cbor: [\d,]+ events, \d+ chunks, .*; nothing lost\n$/);
+    expect(pull.stderr).toMatch(/^trace-pull: wrote .*demo\.trace\.cbor: [\d,]+ events, [\d,]+ chunks, .*; nothing lost\n$/);
     expect(pull.stderr).not.toContain("\r"); // no progress line off a terminal
     expect(pull.stderr).not.toContain("ExperimentalWarning");
   });
@@ -64,18 +56,29 @@ describe("trace-pull --wasi and trace-report on the demo", () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain("device wasi-demo, firmware taskscope-demo 0.1, 1 MHz clock");
     expect(r.stdout).toContain("lost: nothing");
+    expect(r.stdout).toMatch(/^tasks \(78, \d+ kept in detail/m);
+    // The workers the analysis kept, one row each, and one row of averages for the rest.
     const rows = r.stdout.split("\n").filter((l) => /^worker\s+\d+\s+http-server\s+done/.test(l));
-    expect(rows.length).toBe(72);
+    const others = /^worker x(\d+) \(others, avg\)\s+7\.\.\d+\s+http-server\s+done/m.exec(r.stdout);
+    expect(rows.length).toBeGreaterThanOrEqual(4);
+    expect(rows.length + Number(others![1])).toBe(72);
     expect(r.stdout).toMatch(/^main\s+1\s+-\s+done/m);
   });
 
-  it("reports the same facts as JSON, every task listed", () => {
+  it("reports the same facts as JSON, every task accounted for", () => {
     const r = run("trace-report", [file, "--json"]);
     expect(r.code, r.stderr).toBe(0);
     const report = JSON.parse(r.stdout);
-    expect(report.schema).toBe("taskscope.report/1");
+    expect(report.schema).toBe("taskscope.report/2");
     expect(report.complete).toBe(true);
-    expect(report.tasks).toHaveLength(78);
+    // All 78 tasks ended: each is in exactly one group; a few of each group are kept in detail.
+    const groups = report.taskGroups as { name: string; count: number; exemplars: number[] }[];
+    expect(groups.reduce((n, g) => n + g.count, 0)).toBe(78);
+    expect(report.analysis.tasksSeen).toBe(78);
+    expect(report.tasks.map((t: { index: number }) => t.index).sort((a: number, b: number) => a - b)).toEqual(
+      groups.flatMap((g) => g.exemplars).sort((a, b) => a - b),
+    );
+    expect(groups.find((g) => g.name === "worker")!.count).toBe(72);
     const session = report.sessions[0];
     expect(session.loss).toMatchObject({ droppedOnDevice: 0, lostInTransfer: 0, exact: true });
     const trace = readWholeTrace(file);
@@ -116,12 +119,12 @@ describe("trace-pull on a terminal", () => {
   it("shows a progress line that rewrites itself, then the summary", () => {
     // util-linux `script` gives the command a real pty as its terminal.
     const file = join(dir, "tty.trace.cbor");
-    const cmd = `${process.execPath} ${join(ROOT, "dist/host/cli/trace-pull.js")} --wasi ${join(ROOT, "build/demo.wasm")} -o ${file}`;
+    const cmd = `${process.execPath} ${cliPath("trace-pull")} --wasi ${join(ROOT, "build/demo.wasm")} -o ${file}`;
     const r = spawnSync("script", ["-qfec", cmd, "/dev/null"], { cwd: dir, encoding: "utf8" });
     expect(r.status, r.stderr).toBe(0);
     const updates = r.stdout.split("\r").filter((s) => s.startsWith("pulling: "));
     expect(updates.length).toBeGreaterThan(1);
-    expect(updates.at(-1)).toMatch(/^pulling: [\d,]+ events, [\d.]+ [KM]?i?B, \d+ chunks, [\d,]+ ev\/s/);
+    expect(updates.at(-1)).toMatch(/^pulling: [\d,]+ events, [\d.]+ [KM]?i?B, [\d,]+ chunks, [\d,]+ ev\/s/);
     expect(r.stdout).toMatch(/trace-pull: wrote .*: [\d,]+ events/);
   });
 });
@@ -178,6 +181,6 @@ describe("bad input gets one clear line", () => {
     r = run("trace-pull", ["--wasi", "empty.wasm", "-o", "empty.trace.cbor"]);
     expect(r.code).toBe(1);
     expectOneLineError(r.stderr, "does not export the taskscope host interface", "taskscope_drain");
-    expect(existsSync(join(dir, "empty.trace.cbor"))).toBe(true); // header + footer naming the failure
+    expect(existsSync(join(dir, "empty.trace.cbor"))).toBe(false); // nothing was pulled: no file
   });
 });

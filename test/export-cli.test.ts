@@ -228,7 +228,7 @@ describe.skipIf(!hasScript)("trace-export on a terminal", () => {
         child.on("close", (code) => resolve({ code, text }));
       });
       expect(out.code, out.text).toBe(0);
-      expect(out.text).toMatch(/\rexporting: \d+% of [\d.]+ KiB, [\d,]+ spans, [\d,]+ sent\x1b\[K/);
+      expect(out.text).toMatch(/\rexporting: \d+% of [\d.]+ KiB, [\d,]+ spans, [\d,]+ sent(, [\d.]+ [KMG]?i?B\/s(, ETA \w+)?)?\x1b\[K/);
       expect(out.text).toContain("\r\x1b[Ktrace-export: wrote"); // the line is cleared before the summary
       expect(out.text).toContain(`sent `);
       expect(out.text).not.toContain("zz-secret-token-42");

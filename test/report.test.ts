@@ -60,7 +60,9 @@ function richTrace(): string {
     s.poll(t0 + 1000 * i + 200, 103, 20, { site: "ticker: tick", res: timer });
   }
   s.mark(t0 + 300_000, "end");
-  return s.write(join(dir, `rich-${Math.random().toString(36).slice(2)}.trace.cbor`));
+  return s.write(join(dir, `rich-${Math.random().toString(36).slice(2)}.trace.cbor`), {
+    stalls: { observerNs: 4_000_000, runQueueNs: 12_000_000, count: 5, largestNs: 6_000_000, sleepOverNs: 3_000_000, runQueueKnown: true },
+  });
 }
 
 /** Every object of each documented type in a report, by table name. */
@@ -71,8 +73,16 @@ function objectsByTable(r: ReportData): Map<string, object[]> {
   add("session", ...r.sessions);
   add("loss", ...r.sessions.map((s) => s.loss));
   add("executor", r.executor);
+  add("stalls", ...r.sessions.flatMap((s) => (s.stalls ? [s.stalls] : [])));
   add("task", ...r.tasks);
-  add("histogram", ...r.tasks.flatMap((t) => [t.pollNs, t.wakeToPollNs]), ...r.flows.flatMap((f) => [f.latencyNs, f.busyNs]));
+  add("task-group", ...r.taskGroups);
+  add("analysis", r.analysis);
+  add(
+    "histogram",
+    ...r.tasks.flatMap((t) => [t.pollNs, t.wakeToPollNs]),
+    ...r.taskGroups.flatMap((g) => [g.pollNs, g.wakeToPollNs, g.lifetimeNs]),
+    ...r.flows.flatMap((f) => [f.latencyNs, f.busyNs]),
+  );
   add("resource", ...r.resources);
   add("wait-edge", ...r.waitsFor);
   add("flow-kind", ...r.flows);
@@ -99,7 +109,7 @@ describe("docs/REPORT.md matches the code", () => {
       for (const key of seen) expect(documented, `${name}.${key} is not documented`).toContain(key);
       for (const key of documented) expect([...seen], `${name}.${key} is documented but never produced`).toContain(key);
     }
-    expect(data.schema).toBe("taskscope.report/1");
+    expect(data.schema).toBe("taskscope.report/2");
     expect(Object.keys(data.thresholds).sort()).toEqual(THRESHOLD_SPECS.map((s) => s.key).sort());
   });
 
@@ -205,7 +215,7 @@ describe("options", () => {
   it("an HTML file that cannot be written is one line and exit 1", () => {
     const r = report([richTrace(), "--html", join(dir, "no-such-dir", "x.html")]);
     expect(r.code).toBe(1);
-    expect(r.stderr.trim()).toMatch(/^trace-report: cannot write .*x\.html: ENOENT$/);
+    expect(r.stderr.trim()).toMatch(/^trace-report: cannot write .*x\.html: no such file or directory \(ENOENT\)$/);
   });
 
   it("parses durations", () => {

@@ -218,9 +218,9 @@ describe("FORMAT.md layouts match host/format/spec.ts", () => {
 describe("FORMAT.md constants in prose", () => {
   it("versions", () => {
     expect(prose).toContain(`**wire format ${spec.WIRE_FORMAT_VERSION}**`);
-    expect(prose).toContain("Readers also take wire format 1 and trace file 1");
+    expect(prose).toContain("Readers also take wire format 1 and trace files of version 1 and 2");
     expect(spec.WIRE_FORMAT_VERSIONS).toEqual([1, 2]);
-    expect(spec.TRACE_FILE_VERSIONS).toEqual([1, 2]);
+    expect([spec.OLDEST_TRACE_FILE_VERSION, spec.TRACE_FILE_VERSION]).toEqual([1, 3]);
     expect(spec.COUNTERS_SIZE_V1).toBe(spec.COUNTERS_LAYOUT.find((l) => l.doc === "hidden")!.offset);
     expect(prose).toContain("A wire format 1 device sends the first 72 bytes (no `hidden`)");
     expect(prose).toContain(`**trace file ${spec.TRACE_FILE_VERSION}**`);
@@ -261,7 +261,7 @@ describe("FORMAT.md constants in prose", () => {
 describe("FORMAT.md section 6 cddl matches the trace file schema", () => {
   const rules = cddlMapKeys(markdown);
   it("has the rules the reader checks", () => {
-    expect([...rules.keys()].sort()).toEqual(["counters", "device-counters", "footer", "header", "loss", "names", "chunks", "session"].sort());
+    expect([...rules.keys()].sort()).toEqual(["counters", "device-counters", "footer", "header", "loss", "names", "chunks", "session", "stalls"].sort());
   });
 
   it("header, session (with anchor), names, chunks, counters", () => {
@@ -276,8 +276,9 @@ describe("FORMAT.md section 6 cddl matches the trace file schema", () => {
     expect(markdown).toMatch(/\? "hidden": uint/); // optional: format 1 devices do not send it
   });
 
-  it("loss and footer bodies", () => {
+  it("loss, stalls and footer bodies", () => {
     expect(rules.get("loss")).toEqual([...ITEM_KEYS.loss, ...ITEM_KEYS["loss-body"]]);
+    expect(rules.get("stalls")).toEqual([...ITEM_KEYS.stalls, ...ITEM_KEYS["stalls-body"]]);
     expect(rules.get("footer")).toEqual([...ITEM_KEYS.footer, ...ITEM_KEYS["footer-body"]]);
   });
 });

@@ -51,6 +51,8 @@ function pollEvents(start: number, task: number, count: number): WireEvent[] {
   return events;
 }
 
+const STALLS = { observerNs: 12_345_678, runQueueNs: 2_000_000_000, count: 17, largestNs: 40_000_000, sleepOverNs: 5_000_000, runQueueKnown: true };
+
 /** A small trace: session 0 with a seq gap (chunk 3 missing), a stored loss, session 1. */
 function writeSample(path: string) {
   const events0 = pollEvents(100, 2, 40);
@@ -71,6 +73,7 @@ function writeSample(path: string) {
   w.names(s1, [{ id: 1, kind: 1, text: "other" }]);
   w.chunks(s1, chunks1);
   w.counters(s1, { ...COUNTERS, nextSeq: 43 });
+  w.stalls(s1, STALLS);
   w.footer({ reason: "exit 0", events: 999, ended: ENDED });
   w.close();
 
@@ -107,9 +110,9 @@ describe("write and read back", () => {
     const { items, truncated } = itemsOf(path);
     expect(truncated).toBeUndefined();
     expect(items.map((i) => i.type)).toEqual([
-      "header", "session", "names", "chunks", "counters", "chunks", "loss", "session", "names", "chunks", "counters", "footer",
+      "header", "session", "names", "chunks", "counters", "chunks", "loss", "session", "names", "chunks", "counters", "stalls", "footer",
     ]);
-    expect(items[0]).toMatchObject({ offset: 0, header: { version: 2, created: CREATED, tool: "tracefile.test 1.0", source: "test:sample" } });
+    expect(items[0]).toMatchObject({ offset: 0, header: { version: 3, created: CREATED, tool: "tracefile.test 1.0", source: "test:sample" } });
     expect(items[1]).toMatchObject({ session: 0, info: SESSION });
     const chunks = items.filter((i): i is Extract<TraceItem, { type: "chunks" }> => i.type === "chunks");
     expect(chunks.flatMap((c) => c.chunks.map((p) => [...p]))).toEqual([...sample.kept0, ...sample.chunks1].map((p) => [...p]));
@@ -120,6 +123,7 @@ describe("write and read back", () => {
     }
     expect(items[4]).toMatchObject({ type: "counters", session: 0, counters: COUNTERS });
     expect(items[6]).toMatchObject({ type: "loss", loss: { kind: "link", chunks: 2, fromSeq: 100, toSeq: 101, reason: "crc" } });
+    expect(items.at(-2)).toMatchObject({ type: "stalls", session: 1, stalls: STALLS });
     expect(items.at(-1)).toMatchObject({ footer: { ended: ENDED, reason: "exit 0", sessions: 2, chunks: sample.kept0.length + sample.chunks1.length, events: 999 } });
   });
 
@@ -213,8 +217,8 @@ describe("an independent CBOR decoder (the cbor package) reads the file", () => 
     const sample = writeSample(path);
     const file = readFileSync(path);
     const items = cbor.decodeAllSync(file) as Record<string, unknown>[];
-    expect(items).toHaveLength(12);
-    expect(items[0]).toEqual({ taskscope: 2, created: CREATED, tool: "tracefile.test 1.0", source: "test:sample" });
+    expect(items).toHaveLength(13);
+    expect(items[0]).toEqual({ taskscope: 3, created: CREATED, tool: "tracefile.test 1.0", source: "test:sample" });
     expect(items[1]).toEqual({
       session: 0, device_session: 0xc0ffee, format: 2, tick_hz: 1_000_000, device: "sim", firmware: "demo 0.1",
       mode: "overwrite", chunk_size: 128, chunk_count: 16, names_capacity: 4096, max_tasks: 64, filter: 0x7ff,
@@ -231,7 +235,10 @@ describe("an independent CBOR decoder (the cbor package) reads the file", () => 
       },
     });
     expect(items[6]).toEqual({ session: 0, loss: { kind: "link", chunks: 2, from_seq: 100, to_seq: 101, reason: "crc" } });
-    expect(items[11]).toEqual({ footer: { ended: ENDED, reason: "exit 0", sessions: 2, chunks: sample.kept0.length + sample.chunks1.length, events: 999 } });
+    expect(items[11]).toEqual({
+      session: 1, stalls: { observer_ns: 12_345_678, run_queue_ns: 2_000_000_000, count: 17, largest_ns: 40_000_000, sleep_over_ns: 5_000_000, run_queue_known: true },
+    });
+    expect(items[12]).toEqual({ footer: { ended: ENDED, reason: "exit 0", sessions: 2, chunks: sample.kept0.length + sample.chunks1.length, events: 999 } });
 
     // Diagnostic notation shows the encoding: no tags, no floats, byte strings as h'..'.
     const diagnostic = await cbor.diagnose(file);
@@ -405,7 +412,7 @@ describe("corruption and foreign files", () => {
     expect(errorReading(new Uint8Array(0))).toMatchObject({ offset: 0, detail: "empty file: not a taskscope trace file" });
     expect(errorReading("hello, world\n").detail).toMatch(/^not a taskscope trace file/);
     expect(errorReading(Buffer.from(plainCborEncoder().encode({ a: 1 }))).detail).toMatch(/^not a taskscope trace file/);
-    expect(errorReading(Buffer.from(plainCborEncoder().encode({ taskscope: 3, created: 0, tool: "t", source: "s" }))).detail).toMatch(/version 3/);
+    expect(errorReading(Buffer.from(plainCborEncoder().encode({ taskscope: 4, created: 0, tool: "t", source: "s" }))).detail).toMatch(/version 4/);
     expect(errorReading(new Uint8Array(100_000).fill(0xbf)).detail).toMatch(/^not a taskscope trace file/);
     const zeros = errorReading(new Uint8Array(10).fill(0));
     expect(zeros.detail).toMatch(/^not a taskscope trace file/);

@@ -1,5 +1,7 @@
 // taskscope example executor: `import { Executor, Task, Context, Channel, Mutex, Sleep } from
-// "../executor"`. See executor.ts for the model and the demo (../demo) for a complete program.
+// "taskscope/core/executor"` in a firmware of your own (the package's core/executor.ts re-exports this
+// file), "../executor" inside this repository. See executor.ts (here) for the model and the demo
+// (../demo) for a complete program.
 
 export {
   Executor,

@@ -1,11 +1,13 @@
 // trace-pull --live: a task table that follows the stream, so a stuck task shows while it is
-// stuck. Records are decoded as they are stored and fed to the same task model trace-report uses;
-// the table is redrawn in place on a terminal, and printed as successive snapshots otherwise.
+// stuck. Records are decoded as they are stored and fed to the same task model trace-report uses,
+// and the verdicts are the model's: "STUCK" only for a task whose whole history the stream holds
+// (an attach mid-run misses waker clones made before it: such a task shows "waker unknown").
+// The table's "now" is the newest event decoded, never the device's clock ahead of its events.
+// The table is redrawn in place on a terminal, and printed as successive snapshots otherwise.
 
 import { decodeRecords, decodeChunk, EventBatch, NameTable, DecodeError } from "../format/index.js";
-import { ticksToNs } from "../format/chunk.js";
 import { TraceModel } from "../model/trace-model.js";
-import { isLive, type TaskRecord } from "../model/tasks.js";
+import { noWakerVerdict, type TaskRecord } from "../model/tasks.js";
 import type { ClockAnchor } from "../tracefile/schema.js";
 import { renderTable, type Column } from "../report/text-table.js";
 import { formatDuration } from "../report/units.js";
@@ -18,7 +20,7 @@ interface LiveSession {
   format: number;
   device: string;
   names: NameTable;
-  /** Latest device time known (ns): the newest event, or the device clock in COUNTERS. */
+  /** Newest event decoded (ns): the table's "now". */
   nowNs: number;
 }
 
@@ -91,8 +93,6 @@ export class LiveView {
           this.model.consume(this.batch, { index: s.index, name: (id) => s.names.get(id) });
           s.nowNs = Math.max(s.nowNs, this.batch.t[this.batch.length - 1]!);
         }
-      } else if (r.type === "COUNTERS") {
-        s.nowNs = Math.max(s.nowNs, ticksToNs(r.now, s.tickHz));
       }
     }
   }
@@ -113,9 +113,8 @@ export class LiveView {
     const s = this.session;
     if (!s) return "live: waiting for the device...";
     const now = s.nowNs;
-    const tasks = this.model.tasks.filter((t) => t.session === s.index);
-    const live = tasks.filter(isLive);
-    const ended = tasks.length - live.length;
+    const live = [...this.model.liveTasks()].filter((t) => t.session === s.index && t.end === undefined && t.state !== "done" && t.state !== "cancelled");
+    const ended = this.model.taskCount - live.length;
     // Longest-parked first: a stuck task rises to the top and stays there.
     live.sort((a, b) => stuckRank(b) - stuckRank(a) || a.since - b.since);
     const rows = live.slice(0, this.opts.maxRows ?? 30).map((t) => row(t, now, s.names));
@@ -137,13 +136,16 @@ export class LiveView {
   }
 }
 
-/** Parked with no waker stored: nothing can wake it. */
-function noWaker(t: TaskRecord): boolean {
-  return t.state === "parked" && t.liveWakers <= 0;
+function stuckRank(t: TaskRecord): number {
+  const verdict = noWakerVerdict(t);
+  return verdict === "stuck" ? 2 : t.state === "parked" ? 1 : 0;
 }
 
-function stuckRank(t: TaskRecord): number {
-  return noWaker(t) ? 2 : t.state === "parked" ? 1 : 0;
+function stateText(t: TaskRecord): string {
+  const verdict = noWakerVerdict(t);
+  if (verdict === "stuck") return "STUCK (no waker)";
+  if (verdict === "unknown") return "parked (waker unknown)";
+  return t.state;
 }
 
 function row(t: TaskRecord, now: number, names: NameTable): string[] {
@@ -153,7 +155,7 @@ function row(t: TaskRecord, now: number, names: NameTable): string[] {
   return [
     t.name,
     String(t.id),
-    noWaker(t) ? "STUCK (no waker)" : t.state,
+    stateText(t),
     formatDuration(Math.max(0, now - t.since)),
     String(t.polls),
     busy,

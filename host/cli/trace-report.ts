@@ -1,25 +1,18 @@
 #!/usr/bin/env node
 // trace-report: explains a trace file: lints first (the failures found, most important first),
 // then executor load, tasks, spawn tree, resources and request flows. Text, JSON or HTML.
+// The reading and analysis run in a worker thread (report-job.ts), so Ctrl-C is always heard.
 
-import { parseArgs } from "node:util";
-import { existsSync, writeFileSync } from "node:fs";
-import { runCli, UsageError, CliError } from "./run-cli.js";
-import { TraceFileError } from "../tracefile/errors.js";
-import { analyzeTrace, type AnalysisOptions } from "../model/analyze.js";
-import { buildReport } from "../report/report-data.js";
-import { renderTextReport } from "../report/text-report.js";
-import { renderHtmlReport } from "../report/html-report.js";
-import { buildTimelines } from "../report/timeline.js";
-import { parseTaskFilter } from "../report/task-filter.js";
-import {
-  DEFAULT_THRESHOLDS,
-  THRESHOLD_SPECS,
-  formatThreshold,
-  parseDuration,
-  parseThreshold,
-  type Thresholds,
-} from "../model/thresholds.js";
+import { runCli, UsageError, versionLine } from "./run-cli.js";
+import { parseArgs, parseWholeNumber } from "./args.js";
+import { openInput } from "./input.js";
+import { runJob } from "./job.js";
+import { useColour } from "./colour.js";
+import { writeStdout, note } from "./stdio.js";
+import { planOutput } from "../export/output.js";
+import { formatCount } from "../report/units.js";
+import type { ReportJobInput, ReportJobResult } from "./report-job.js";
+import { DEFAULT_THRESHOLDS, THRESHOLD_SPECS, formatThreshold, parseDuration, parseThreshold, type Thresholds } from "../model/thresholds.js";
 
 const thresholdHelp = THRESHOLD_SPECS.map((s) => {
   const flag = `  --${s.flag} ${s.unit === "duration" ? "DUR" : "N"}`;
@@ -34,16 +27,24 @@ loops, leaks, backpressure, slow requests, lost events), most important first, e
 task, await site and time it concerns and a hint; then executor load, the task table, the spawn
 tree, resources and request flows with the slow-request analysis.
 
+FILE "-" reads the trace from standard input.
+
 Options:
   --json                       print the report as JSON (schema "taskscope.report/1", docs/REPORT.md)
-  --html OUT.html              also write a self-contained HTML report with a timeline
+  --html OUT.html              also write a self-contained HTML report with a timeline ("-": print
+                               it instead of the text report)
   --all-tasks                  list every task (by default finished look-alikes are folded into one row)
   --since DUR, --until DUR     only this window, measured from each session's first event (e.g. 250ms, 1.5s)
   --task NAME|ID               only tasks whose name (* matches anything) or id matches; repeatable
   -h, --help                   show this help
+  --version                    show the version
 
 Lint thresholds (DUR is a duration such as 5ms, 250us, 1.5s):
 ${thresholdHelp}
+
+On a terminal a progress line shows how far the reading is, and the text report is coloured
+(NO_COLOR=1 turns colour off, FORCE_COLOR=1 on). Strings from the trace are printed escaped.
+An existing --html file is replaced only when the report succeeded; Ctrl-C leaves it as it was.
 
 A file whose last record is incomplete (the writer was killed) is reported up to that record.
 A corrupt file gives one line naming the byte offset, and exit status 1; wrong options exit 2.`;
@@ -60,13 +61,18 @@ async function main(argv: string[]): Promise<number> {
       until: { type: "string" },
       task: { type: "string", multiple: true },
       help: { type: "boolean", short: "h" },
+      version: { type: "boolean" },
       ...thresholdOptions,
     },
     allowPositionals: true,
     strict: true,
   });
   if (values.help) {
-    console.log(HELP);
+    writeStdout(HELP + "\n");
+    return 0;
+  }
+  if (values.version) {
+    writeStdout(versionLine("trace-report") + "\n");
     return 0;
   }
   if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? "no trace file given" : "give one trace file");
@@ -77,6 +83,8 @@ async function main(argv: string[]): Promise<number> {
   for (const spec of THRESHOLD_SPECS) {
     const text = opts[spec.flag];
     if (typeof text !== "string") continue;
+    if (spec.unit === "count") parseWholeNumber(text, `--${spec.flag}`);
+    else if (spec.unit !== "duration" && !/^(\d+(\.\d+)?|\.\d+)$/.test(text)) throw new UsageError(`--${spec.flag} takes a plain number such as 0.9 or 4, not '${text}'`);
     const parsed = parseThreshold(spec, text);
     if (typeof parsed === "string") throw new UsageError(parsed);
     thresholds[spec.key] = parsed;
@@ -85,6 +93,7 @@ async function main(argv: string[]): Promise<number> {
   for (const key of ["since", "until"] as const) {
     const text = values[key];
     if (text === undefined) continue;
+    if (text.trim().startsWith("-")) throw new UsageError(`--${key} counts from each session's first event and cannot be negative: '${text}'`);
     const ns = parseDuration(text);
     if (ns === undefined) throw new UsageError(`--${key} takes a duration such as 250ms or 1.5s, not '${text}'`);
     window[key === "since" ? "sinceNs" : "untilNs"] = ns;
@@ -92,45 +101,30 @@ async function main(argv: string[]): Promise<number> {
   if (window.sinceNs !== undefined && window.untilNs !== undefined && window.untilNs <= window.sinceNs) {
     throw new UsageError(`--until (${values.until}) must be after --since (${values.since})`);
   }
-  const taskFilter = parseTaskFilter(values.task ?? []);
   if (values.json && values.html !== undefined) throw new UsageError("--json and --html go to different places: give one (the HTML file also embeds the data)");
-  if (!existsSync(file)) throw new CliError(`${file}: no such file`);
 
-  const options: AnalysisOptions = {
-    thresholds,
-    ...(window.sinceNs !== undefined || window.untilNs !== undefined ? { window } : {}),
-  };
-  let report;
-  let html: string | undefined;
+  const input = await openInput(file);
+  let result: ReportJobResult;
   try {
-    const analysis = analyzeTrace(file, options);
-    report = buildReport(file, analysis.summary, analysis.model, {
-      lints: analysis.lints,
-      slow: analysis.slow,
-      ...(taskFilter ? { taskFilter } : {}),
+    const htmlPlan = values.html !== undefined ? planOutput(values.html, [input.path]) : undefined;
+    const job: ReportJobInput = {
+      name: file,
+      path: input.path,
+      analysis: { thresholds, ...(window.sinceNs !== undefined || window.untilNs !== undefined ? { window } : {}) },
       window,
-    });
-    if (values.html !== undefined) {
-      const timelines = buildTimelines(file, analysis, options, taskFilter ? { taskFilter } : {});
-      html = renderHtmlReport(report, timelines);
-    }
-  } catch (e) {
-    if (e instanceof TraceFileError) throw new CliError(`${file}: ${e.message}`);
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === "EISDIR" || code === "EACCES") throw new CliError(`${file}: cannot read (${code})`);
-    throw e;
+      taskPatterns: values.task ?? [],
+      json: values.json === true,
+      allTasks: values["all-tasks"] === true,
+      color: values.json !== true && useColour(1),
+      html: values.html,
+    };
+    result = await runJob<ReportJobResult>(new URL("./report-job.js", import.meta.url), job, { outputs: htmlPlan ? [htmlPlan] : [] });
+  } finally {
+    input.release(); // before printing: nothing is left to clean up, so Ctrl-C ends a stalled print at once
   }
-  if (html !== undefined) {
-    try {
-      writeFileSync(values.html!, html);
-    } catch (e) {
-      throw new CliError(`cannot write ${values.html}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-    }
-  }
-  process.stdout.write(
-    values.json ? JSON.stringify(report, null, 2) + "\n" : renderTextReport(report, { allTasks: values["all-tasks"] === true }),
-  );
-  if (html !== undefined) console.error(`trace-report: wrote ${values.html} (${(html.length / 1024).toFixed(0)} KiB)`);
+  writeStdout(result.stdout);
+  for (const w of result.warnings) note("trace-report", w);
+  if (result.htmlBytes !== undefined) note("trace-report", `wrote ${values.html} (${formatCount(Math.round(result.htmlBytes / 1024))} KiB)`);
   return 0;
 }
 

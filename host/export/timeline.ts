@@ -1,20 +1,26 @@
-// One streaming pass over decoded events that both exporters share: it follows every task from
-// spawn (or first sight) to its end, every poll, wake, flow change, log line, counter and resource
-// operation, and tells a sink in plain terms ("this poll began", "that task woke this one").
-// Memory is bounded by what is live (tasks, flows, resources) plus the batch being read: a task
-// is handed to the sink and forgotten when it ends, and nothing is kept per event.
+// What both exporters see of a trace: the analysis model's one pass over the events
+// (host/model/trace-model.ts), told in exporters' terms ("this poll began", "that task woke this
+// one") through a TimelineSink. The model follows the tasks and applies every guard (a task first
+// seen mid-run, an id reused without an end, a poll cut short, a stale wake); this adapter only
+// keeps, per live task, the sink's state and the names it prints. Memory is bounded by what is
+// live plus the batch being read: a task is handed to the sink and forgotten when it ends.
 //
 // A task that ends is held back until the executor moves on (the next poll, spawn or idle): an
 // ending task still wakes the tasks joining it, and those wakes must find it.
 
 import type { EventBatch } from "../format/batch.js";
 import type { NameTable } from "../format/names.js";
-import { EVENT, LOG_ARG, RESOURCE_KINDS, RESOURCE_OPS, RESOURCE_OUTCOMES, codeName } from "../format/spec.js";
-import { closeAt, newTask, onEnd, onPollBegin, onPollEnd, onWake, type TaskRecord } from "../model/tasks.js";
+import { RESOURCE_OPS, RESOURCE_OUTCOMES, codeName } from "../format/spec.js";
+import { TraceModel, type ModelOptions } from "../model/trace-model.js";
+import type { ModelObserver, ObservedSession, PollResult, WakeKind } from "../model/observer.js";
+import type { ResourceRecord } from "../model/resources.js";
+import type { TaskEnd as ModelTaskEnd, TaskRecord } from "../model/tasks.js";
 import type { SessionInfo } from "../tracefile/schema.js";
 import type { LossEntry, TraceSession, TraceSummary } from "../tracefile/trace.js";
 import { SessionClock } from "./clock.js";
 import { formatLog } from "./log-text.js";
+
+export type { WakeKind, PollResult } from "../model/observer.js";
 
 export interface TimelineSession {
   index: number;
@@ -34,13 +40,9 @@ export interface TimelineSession {
   truncatedAt: number | undefined;
 }
 
-export type WakeKind = "task" | "self" | "irq" | "external";
-
 /** How a task ended; "alive" means it was still running when the trace ended, "lost" that its id
  *  was spawned again without an end event (the end was not recorded). */
 export type TaskEnd = "done" | "cancelled" | "alive" | "lost";
-
-export type PollResult = "ready" | "pending" | "cut";
 
 export interface ResourceInfo {
   id: number;
@@ -141,11 +143,9 @@ export interface TimelineStats {
 
 interface SessionState<X> {
   s: TimelineSession;
-  live: Map<number, TaskState<X>>;
   /** Tasks that ended and are held back until the executor moves on. */
-  ending: Map<number, TaskState<X>>;
-  incarnations: Map<number, number>;
-  resources: Map<number, ResourceInfo>;
+  ending: Map<TaskRecord, TaskState<X>>;
+  closed: boolean;
 }
 
 const LEVEL_NAMES = ["trace", "debug", "info", "warn", "error"];
@@ -157,154 +157,35 @@ export function logLevelName(level: number): string {
 
 export class Timeline<X> {
   readonly stats: TimelineStats = { sessions: 0, tasks: 0, polls: 0, wakes: 0, pollEndsWithoutBegin: 0, staleWakes: 0 };
+  /** The analysis model driving this timeline (its lints' thresholds, its guards). */
+  readonly model: TraceModel;
   private readonly sessions = new Map<number, SessionState<X>>();
-  private seq = 0;
+  private readonly states = new Map<TaskRecord, TaskState<X>>();
+  private current: SessionState<X> | undefined;
   private finished = false;
-  private readonly args: number[] = [];
 
-  constructor(private readonly sink: TimelineSink<X>) {}
+  constructor(
+    private readonly sink: TimelineSink<X>,
+    options: Omit<ModelOptions, "observer" | "observers"> = {},
+  ) {
+    this.model = new TraceModel({ ...options, observer: new SinkObserver<X>(this) });
+  }
 
   /** Feeds one decoded batch of a session (batches of a session in file order). */
   consume(batch: EventBatch, session: TraceSession): void {
     if (batch.length === 0) return;
-    const st = this.sessionState(session, batch.t[0]!);
-    const s = st.s;
-    const sink = this.sink;
-    const { kind, t, task, a, b, c, v } = batch;
-    for (let i = 0; i < batch.length; i++) {
-      const ti = t[i]!;
-      if (ti > s.lastT) s.lastT = ti;
-      s.rows++;
-      sink.advance?.(s, ti);
-      switch (kind[i]) {
-        case EVENT.SPAWN:
-          this.flushEnding(st);
-          this.spawn(st, task[i]!, a[i]!, b[i]!, c[i]!, ti);
-          break;
-        case EVENT.POLL_BEGIN:
-          this.flushEnding(st);
-          this.pollBegin(st, task[i]!, ti);
-          break;
-        case EVENT.POLL_READY:
-        case EVENT.POLL_PENDING:
-          this.pollEnd(st, task[i]!, kind[i] === EVENT.POLL_READY, ti);
-          break;
-        case EVENT.WAKE_TASK:
-          this.wake(st, task[i]!, "task", a[i]!, 0, ti);
-          break;
-        case EVENT.WAKE_SELF:
-          this.wake(st, task[i]!, "self", task[i]!, 0, ti);
-          break;
-        case EVENT.WAKE_IRQ:
-          this.wake(st, task[i]!, "irq", 0, a[i]!, ti);
-          break;
-        case EVENT.WAKE_EXT:
-          this.wake(st, task[i]!, "external", 0, 0, ti);
-          break;
-        case EVENT.WAKER_CLONE:
-        case EVENT.WAKER_DROP: {
-          const rec = this.existing(st, task[i]!, ti);
-          if (rec) rec.stats.liveWakers += kind[i] === EVENT.WAKER_CLONE ? 1 : -1;
-          break;
-        }
-        case EVENT.TASK_DONE:
-        case EVENT.TASK_CANCEL:
-          this.taskEnd(st, task[i]!, kind[i] === EVENT.TASK_CANCEL, ti);
-          break;
-        case EVENT.AWAIT: {
-          const rec = task[i]! === 0 ? undefined : this.active(st, task[i]!, ti);
-          if (rec) {
-            rec.awaitSite = this.name(s, a[i]!, "site");
-            rec.awaitResource = b[i]! === 0 ? undefined : this.resource(st, b[i]!);
-            rec.stats.awaitSite = a[i]!;
-            rec.stats.awaitResource = b[i]!;
-          }
-          break;
-        }
-        case EVENT.RES_CREATE:
-          st.resources.set(a[i]!, {
-            id: a[i]!,
-            name: this.name(s, b[i]!, "resource"),
-            kind: codeName(RESOURCE_KINDS, c[i]!) ?? `kind ${c[i]}`,
-            capacity: v[i]!,
-          });
-          break;
-        case EVENT.RES_OP:
-          sink.resourceOp(
-            s, this.current(st, task[i]!, ti), ti, this.resource(st, a[i]!),
-            codeName(RESOURCE_OPS, b[i]!) ?? `op ${b[i]}`, codeName(RESOURCE_OUTCOMES, c[i]!) ?? `outcome ${c[i]}`, v[i]!,
-          );
-          break;
-        case EVENT.RES_DROP:
-          st.resources.delete(a[i]!);
-          break;
-        case EVENT.FLOW_BEGIN: {
-          const rec = this.current(st, task[i]!, ti);
-          if (rec) rec.flow = a[i]!;
-          sink.flowBegin(s, rec, a[i]!, this.name(s, b[i]!, "flow"), ti);
-          break;
-        }
-        case EVENT.FLOW_END: {
-          const rec = this.current(st, task[i]!, ti);
-          // The core clears the current task's flow only if it is the one ending.
-          if (rec && rec.flow === a[i]!) rec.flow = 0;
-          sink.flowEnd(s, rec, a[i]!, ti);
-          break;
-        }
-        case EVENT.FLOW_ENTER: {
-          const rec = this.active(st, task[i]!, ti);
-          if (rec && rec.flow !== a[i]!) {
-            const previous = rec.flow;
-            rec.flow = a[i]!;
-            sink.flowEnter(rec, previous, ti);
-          }
-          break;
-        }
-        case EVENT.LOG: {
-          // The arguments follow as LOG_ARG rows of the same chunk, hence of the same batch.
-          const at = i;
-          const argc = c[at]!;
-          const args = this.args;
-          args.length = 0;
-          while (args.length < argc && i + 1 < batch.length && kind[i + 1] === LOG_ARG) args.push(v[++i]!);
-          s.rows += args.length;
-          const format = this.name(s, a[at]!, "format");
-          sink.log(s, this.current(st, task[at]!, ti), ti, b[at]!, formatLog(format, args), format, args);
-          break;
-        }
-        case EVENT.MARK:
-          sink.mark(s, this.current(st, task[i]!, ti), ti, this.name(s, a[i]!, "mark"));
-          break;
-        case EVENT.COUNTER:
-          sink.counter(s, this.current(st, task[i]!, ti), ti, this.name(s, a[i]!, "counter"), v[i]!);
-          break;
-        case EVENT.MEM: {
-          const rec = this.active(st, task[i]!, ti);
-          if (rec) {
-            rec.maxMemory = Math.max(rec.maxMemory ?? 0, v[i]!);
-            sink.memory(rec, ti, v[i]!);
-          }
-          break;
-        }
-        case EVENT.IDLE_BEGIN:
-        case EVENT.IDLE_END:
-          this.flushEnding(st);
-          sink.idle(s, kind[i] === EVENT.IDLE_BEGIN, ti);
-          break;
-        case EVENT.ISR_ENTER:
-        case EVENT.ISR_EXIT:
-          sink.interrupt(s, kind[i] === EVENT.ISR_ENTER, a[i]!, ti);
-          break;
-        default:
-          break; // LOG_ARG rows are read with their LOG
-      }
-    }
+    this.current = this.sessionState(session, batch.t[0]!);
+    const s = this.current.s;
+    s.rows += batch.length;
+    this.model.consume(batch, { index: session.index, name: (id) => session.names.get(id) });
+    if (batch.t[batch.length - 1]! > s.lastT) s.lastT = batch.t[batch.length - 1]!;
   }
 
   /** Ends every session: tasks still alive end with the trace, then the sink closes the session. */
   finish(summary: TraceSummary): void {
     if (this.finished) return;
     this.finished = true;
+    this.model.finish();
     for (const session of summary.sessions) {
       // A session with no events still exists (it carries its loss figures).
       if (!this.sessions.has(session.index)) this.sessionState(session, undefined);
@@ -315,16 +196,77 @@ export class Timeline<X> {
       s.losses = summary.losses.filter((l) => l.session === s.index);
       s.truncatedAt = summary.truncated?.offset;
       this.flushEnding(st);
-      // Whatever is due at the very end (lints timed there) comes before the last tasks close.
-      this.sink.advance?.(s, Number.POSITIVE_INFINITY);
-      for (const rec of st.live.values()) {
-        if (rec.polling) this.closePoll(rec, s.lastT, "cut");
-        closeAt(rec.stats, s.lastT);
-        this.finalize(rec, s.lastT, "alive");
-      }
-      st.live.clear();
+      if (!st.closed) this.sink.advance?.(s, Number.POSITIVE_INFINITY);
       this.sink.sessionEnd(s);
     }
+    const m = this.model.stats;
+    this.stats.pollEndsWithoutBegin = m.pollEndsWithoutBegin;
+    this.stats.staleWakes = m.staleWakes;
+  }
+
+  // ---- called by SinkObserver (the model's view, turned into the sink's) ----
+
+  /** @internal */ sinkOf(): TimelineSink<X> {
+    return this.sink;
+  }
+
+  /** @internal */ sessionFor(index: number): SessionState<X> {
+    return this.sessions.get(index) ?? this.current!;
+  }
+
+  /** @internal */ state(task: TaskRecord | undefined): TaskState<X> | undefined {
+    return task ? this.states.get(task) : undefined;
+  }
+
+  /** @internal */ start(task: TaskRecord, parent: TaskRecord | undefined, t: number): void {
+    const st = this.sessionFor(task.session);
+    this.flushEnding(st);
+    const spawned = task.spawnedAt !== undefined;
+    const parentState = this.state(parent);
+    const rec: TaskState<X> = {
+      session: st.s, id: task.id, incarnation: task.incarnation, seq: task.index, name: task.name,
+      parentId: task.parent, parentName: parentState?.name ?? task.parentName, spawned,
+      spawnFlow: spawned ? task.flow : 0, flow: spawned ? task.flow : 0,
+      startT: t, endT: undefined, end: undefined, lastT: t,
+      polling: false, polls: 0, pollStartT: t,
+      awaitSite: undefined, awaitResource: undefined, lastWake: undefined, maxMemory: undefined,
+      stats: task, x: undefined as X,
+    };
+    this.states.set(task, rec);
+    this.stats.tasks++;
+    rec.x = this.sink.taskStart(rec, parentState);
+  }
+
+  /** @internal */ flushFor(session: number): void {
+    this.flushEnding(this.sessionFor(session));
+  }
+
+  /** @internal */ ended(task: TaskRecord, how: ModelTaskEnd, t: number): void {
+    const rec = this.states.get(task);
+    if (!rec) return;
+    this.states.delete(task);
+    rec.endT = t;
+    rec.lastT = Math.max(rec.lastT, t);
+    if (how === "done" || how === "cancelled") {
+      rec.end = how;
+      this.sessionFor(task.session).ending.set(task, rec);
+      return;
+    }
+    rec.end = how;
+    this.sink.taskEnd(rec);
+  }
+
+  /** @internal */ closing(session: number): void {
+    const st = this.sessionFor(session);
+    this.flushEnding(st);
+    // Whatever is due at the very end (lints timed there) comes before the last tasks close.
+    this.sink.advance?.(st.s, Number.POSITIVE_INFINITY);
+    st.closed = true;
+  }
+
+  /** @internal */ endingState(task: TaskRecord | undefined): TaskState<X> | undefined {
+    if (!task) return undefined;
+    return this.states.get(task) ?? this.sessionFor(task.session).ending.get(task);
   }
 
   private sessionState(session: TraceSession, firstT: number | undefined): SessionState<X> {
@@ -337,146 +279,11 @@ export class Timeline<X> {
       index: session.index, info, names: session.names, clock, source: session,
       firstT: t0, lastT: t0, rows: 0, losses: [], truncatedAt: undefined,
     };
-    st = { s, live: new Map(), ending: new Map(), incarnations: new Map(), resources: new Map() };
+    st = { s, ending: new Map(), closed: false };
     this.sessions.set(session.index, st);
     this.stats.sessions++;
     this.sink.sessionStart(s);
     return st;
-  }
-
-  private name(s: TimelineSession, id: number, kind: string): string {
-    if (id === 0) return "";
-    return s.names.get(id) ?? `${kind}#${id}`;
-  }
-
-  private resource(st: SessionState<X>, id: number): ResourceInfo {
-    return st.resources.get(id) ?? { id, name: `resource#${id}`, kind: "unknown", capacity: 0 };
-  }
-
-  private create(st: SessionState<X>, id: number, t: number, spawn: { parent: TaskState<X> | undefined; parentId: number; name: string; flow: number } | undefined): TaskState<X> {
-    const incarnation = (st.incarnations.get(id) ?? 0) + 1;
-    st.incarnations.set(id, incarnation);
-    const stats = newTask(st.s.index, this.seq, id, t, incarnation);
-    const rec: TaskState<X> = {
-      session: st.s, id, incarnation, seq: this.seq++,
-      name: spawn?.name ?? `task ${id}`,
-      parentId: spawn?.parentId ?? 0,
-      parentName: spawn?.parent?.name,
-      spawned: spawn !== undefined,
-      spawnFlow: spawn?.flow ?? 0,
-      flow: spawn?.flow ?? 0,
-      startT: t, endT: undefined, end: undefined, lastT: t,
-      polling: false, polls: 0, pollStartT: t,
-      awaitSite: undefined, awaitResource: undefined, lastWake: undefined, maxMemory: undefined,
-      stats,
-      x: undefined as X,
-    };
-    stats.name = rec.name;
-    stats.parent = rec.parentId;
-    stats.flow = rec.flow;
-    if (spawn) stats.spawnedAt = t;
-    // Seen before its spawn: what it was doing is unknown, so it counts as parked from here.
-    else stats.state = "parked";
-    st.live.set(id, rec);
-    this.stats.tasks++;
-    rec.x = this.sink.taskStart(rec, spawn?.parent);
-    return rec;
-  }
-
-  /** A live (or just-ended) task, created on first sight (the trace may start after its spawn). */
-  private active(st: SessionState<X>, id: number, t: number): TaskState<X> | undefined {
-    const rec = st.live.get(id) ?? st.ending.get(id);
-    if (rec) return rec;
-    // An id that ended and shows activity again without a spawn: the spawn was not recorded.
-    this.flushEnding(st);
-    return this.create(st, id, t, undefined);
-  }
-
-  /** The current task of an event (0: none). */
-  private current(st: SessionState<X>, id: number, t: number): TaskState<X> | undefined {
-    return id === 0 ? undefined : this.active(st, id, t);
-  }
-
-  /** A live or just-ended task, or a new one for an id never seen; undefined for an id that ended
-   *  earlier (a stale wake or waker operation). */
-  private existing(st: SessionState<X>, id: number, t: number): TaskState<X> | undefined {
-    const rec = st.live.get(id) ?? st.ending.get(id);
-    if (rec) return rec;
-    if (st.incarnations.has(id)) {
-      this.stats.staleWakes++;
-      return undefined;
-    }
-    return this.create(st, id, t, undefined);
-  }
-
-  private spawn(st: SessionState<X>, id: number, parentId: number, name: number, flow: number, t: number): void {
-    const old = st.live.get(id);
-    if (old) {
-      // The id was reused without an end event: the end was not recorded.
-      if (old.polling) this.closePoll(old, t, "cut");
-      closeAt(old.stats, t);
-      st.live.delete(id);
-      this.finalize(old, t, "lost");
-    }
-    const parent = parentId === 0 ? undefined : st.live.get(parentId);
-    this.create(st, id, t, { parent, parentId, name: this.name(st.s, name, "task") || `task ${id}`, flow });
-  }
-
-  private pollBegin(st: SessionState<X>, id: number, t: number): void {
-    const rec = this.active(st, id, t)!;
-    if (rec.polling) this.closePoll(rec, t, "cut"); // its end was not recorded
-    rec.polling = true;
-    rec.polls++;
-    rec.pollStartT = t;
-    rec.lastT = t;
-    rec.awaitSite = undefined;
-    rec.awaitResource = undefined;
-    onPollBegin(rec.stats, t);
-    this.stats.polls++;
-    this.sink.pollBegin(rec, t);
-  }
-
-  private pollEnd(st: SessionState<X>, id: number, ready: boolean, t: number): void {
-    const rec = id === 0 ? undefined : st.live.get(id);
-    if (!rec || !rec.polling) {
-      // The poll began before the trace did (its chunk's context task carried it over).
-      this.stats.pollEndsWithoutBegin++;
-      return;
-    }
-    onPollEnd(rec.stats, ready, t);
-    this.closePoll(rec, t, ready ? "ready" : "pending");
-  }
-
-  private closePoll(rec: TaskState<X>, t: number, result: PollResult): void {
-    rec.polling = false;
-    rec.lastT = Math.max(rec.lastT, t);
-    this.sink.pollEnd(rec, t, result);
-  }
-
-  private wake(st: SessionState<X>, targetId: number, kind: WakeKind, byId: number, irq: number, t: number): void {
-    const target = this.existing(st, targetId, t);
-    if (!target) return;
-    const by = kind === "self" ? target : kind === "task" && byId !== 0 ? (st.live.get(byId) ?? st.ending.get(byId)) : undefined;
-    if (by) by.lastT = Math.max(by.lastT, t);
-    onWake(target.stats, kind === "self", t);
-    target.lastWake = { t, kind };
-    this.stats.wakes++;
-    this.sink.wake({ t, kind, target, by, byId, irq });
-  }
-
-  private taskEnd(st: SessionState<X>, id: number, cancelled: boolean, t: number): void {
-    const rec = st.live.get(id) ?? (st.incarnations.has(id) ? undefined : this.create(st, id, t, undefined));
-    if (!rec) {
-      this.stats.staleWakes++;
-      return;
-    }
-    if (rec.polling) this.closePoll(rec, t, "cut");
-    onEnd(rec.stats, cancelled, t);
-    rec.endT = t;
-    rec.end = cancelled ? "cancelled" : "done";
-    rec.lastT = Math.max(rec.lastT, t);
-    st.live.delete(id);
-    st.ending.set(id, rec);
   }
 
   private flushEnding(st: SessionState<X>): void {
@@ -484,11 +291,133 @@ export class Timeline<X> {
     for (const rec of st.ending.values()) this.sink.taskEnd(rec);
     st.ending.clear();
   }
+}
 
-  private finalize(rec: TaskState<X>, t: number, end: TaskEnd): void {
-    rec.endT = t;
-    rec.end = end;
-    rec.lastT = Math.max(rec.lastT, t);
-    this.sink.taskEnd(rec);
+/** The model's observations, in the sink's terms. */
+class SinkObserver<X> implements ModelObserver {
+  constructor(private readonly tl: Timeline<X>) {}
+
+  private get sink(): TimelineSink<X> {
+    return this.tl.sinkOf();
   }
+
+  private session(index: number): TimelineSession {
+    return this.tl.sessionFor(index).s;
+  }
+
+  advance(session: number, t: number): void {
+    const s = this.session(session);
+    if (t > s.lastT) s.lastT = t;
+    this.sink.advance?.(s, t);
+  }
+
+  taskStart(task: TaskRecord, parent: TaskRecord | undefined, t: number): void {
+    this.tl.start(task, parent, t);
+  }
+
+  pollBegin(task: TaskRecord, t: number): void {
+    this.tl.flushFor(task.session);
+    const rec = this.tl.state(task);
+    if (!rec) return;
+    rec.polling = true;
+    rec.polls++;
+    rec.pollStartT = t;
+    rec.lastT = Math.max(rec.lastT, t);
+    rec.awaitSite = undefined;
+    rec.awaitResource = undefined;
+    this.tl.stats.polls++;
+    this.sink.pollBegin(rec, t);
+  }
+
+  poll(task: TaskRecord, _start: number, end: number, result: PollResult): void {
+    const rec = this.tl.endingState(task);
+    if (!rec || !rec.polling) return;
+    rec.polling = false;
+    rec.lastT = Math.max(rec.lastT, end);
+    this.sink.pollEnd(rec, end, result);
+  }
+
+  await(task: TaskRecord, site: number, resource: ResourceRecord | undefined): void {
+    const rec = this.tl.state(task);
+    if (!rec) return;
+    const s = this.session(task.session);
+    rec.awaitSite = site === 0 ? "" : (s.names.get(site) ?? `site#${site}`);
+    rec.awaitResource = resource ? resourceInfo(resource) : undefined;
+  }
+
+  wake(task: TaskRecord, by: TaskRecord | undefined, kind: WakeKind, t: number, irq: number): void {
+    const target = this.tl.state(task);
+    if (!target) return;
+    const from = kind === "self" ? target : this.tl.endingState(by);
+    if (from) from.lastT = Math.max(from.lastT, t);
+    target.lastWake = { t, kind };
+    this.tl.stats.wakes++;
+    this.sink.wake({ t, kind, target, by: from, byId: kind === "task" ? (by?.id ?? task.lastWakeBy) : kind === "self" ? task.id : 0, irq });
+  }
+
+  taskEnd(task: TaskRecord, how: ModelTaskEnd, t: number): void {
+    this.tl.ended(task, how, t);
+  }
+
+  flowBegin(session: number, task: TaskRecord | undefined, flow: number, name: string, t: number): void {
+    const rec = this.tl.state(task);
+    if (rec) rec.flow = flow;
+    this.sink.flowBegin(this.session(session), rec, flow, name, t);
+  }
+
+  flowEnd(session: number, task: TaskRecord | undefined, flow: number, t: number): void {
+    const rec = this.tl.state(task);
+    if (rec && rec.flow === flow) rec.flow = 0;
+    this.sink.flowEnd(this.session(session), rec, flow, t);
+  }
+
+  flowEnter(task: TaskRecord, previous: number, t: number): void {
+    const rec = this.tl.state(task);
+    if (!rec) return;
+    rec.flow = task.flow;
+    this.sink.flowEnter(rec, previous, t);
+  }
+
+  log(session: number, task: TaskRecord | undefined, t: number, level: number, format: string, args: readonly number[]): void {
+    this.sink.log(this.session(session), this.tl.state(task), t, level, formatLog(format, args), format, args);
+  }
+
+  mark(session: number, task: TaskRecord | undefined, t: number, name: string): void {
+    this.sink.mark(this.session(session), this.tl.state(task), t, name);
+  }
+
+  counter(session: number, task: TaskRecord | undefined, t: number, name: string, value: number): void {
+    this.sink.counter(this.session(session), this.tl.state(task), t, name, value);
+  }
+
+  memory(task: TaskRecord, t: number, bytes: number): void {
+    const rec = this.tl.state(task);
+    if (!rec) return;
+    rec.maxMemory = Math.max(rec.maxMemory ?? 0, bytes);
+    this.sink.memory(rec, t, bytes);
+  }
+
+  resourceOp(session: number, task: TaskRecord | undefined, t: number, r: ResourceRecord, op: number, outcome: number, level: number): void {
+    this.sink.resourceOp(
+      this.session(session), this.tl.state(task), t, resourceInfo(r),
+      codeName(RESOURCE_OPS, op) ?? `op ${op}`, codeName(RESOURCE_OUTCOMES, outcome) ?? `outcome ${outcome}`, level,
+    );
+  }
+
+  idle(session: number, begin: boolean, t: number): void {
+    this.tl.flushFor(session);
+    this.sink.idle(this.session(session), begin, t);
+  }
+
+  interrupt(session: number, enter: boolean, irq: number, t: number): void {
+    this.sink.interrupt(this.session(session), enter, irq, t);
+  }
+
+  sessionClosing(session: ObservedSession): void {
+    this.tl.closing(session.index);
+  }
+}
+
+function resourceInfo(r: ResourceRecord): ResourceInfo {
+  return { id: r.id, name: r.name, kind: r.kind, capacity: r.capacity };
 }

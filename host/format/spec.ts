@@ -6,10 +6,10 @@
 export const WIRE_FORMAT_VERSION = 2;
 /** Wire format versions the host reads (1: no compact events, no context resource, no `hidden`). */
 export const WIRE_FORMAT_VERSIONS: readonly number[] = [1, 2];
-/** Trace file version, the value of the header's "taskscope" key (FORMAT.md section 6). */
-export const TRACE_FILE_VERSION = 2;
-/** Trace file versions the reader accepts (1: device counters without "hidden"). */
-export const TRACE_FILE_VERSIONS: readonly number[] = [1, 2];
+/** Trace file version, the value of the header's "taskscope" key (FORMAT.md section 6). Readers
+ *  accept every version from 1 up to it (2 added the `stalls` item, 3 the device counter `hidden`). */
+export const TRACE_FILE_VERSION = 3;
+export const OLDEST_TRACE_FILE_VERSION = 1;
 
 /** INFO magic `TSCP` (section 2.1). */
 export const INFO_MAGIC = [0x54, 0x53, 0x43, 0x50] as const;

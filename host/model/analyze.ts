@@ -32,12 +32,26 @@ export interface TraceAnalysis {
   slow: SlowKindReport[];
 }
 
+/** How far analyzeTrace has read: file bytes and events so far. */
+export interface ReadProgress {
+  bytesRead: number;
+  events: number;
+}
+
 /** Reads a whole trace file through the model (streaming: memory does not grow with its
- *  length) and finds the lints. Throws TraceFileError for a file that is not a readable trace. */
-export function analyzeTrace(path: string, options: AnalysisOptions = {}): TraceAnalysis {
+ *  length) and finds the lints. Throws TraceFileError for a file that is not a readable trace.
+ *  `onProgress` is called after each batch (a progress line; it must be cheap). */
+export function analyzeTrace(path: string, options: AnalysisOptions = {}, onProgress?: (progress: ReadProgress) => void): TraceAnalysis {
   const analyzer = new Analyzer(options);
   const trace = openTrace(path, options.badChunks ? { badChunks: options.badChunks } : {});
-  const summary = trace.forEach((batch, session) => analyzer.consume(batch, session));
+  let events = 0;
+  const summary = trace.forEach((batch, session) => {
+    analyzer.consume(batch, session);
+    if (onProgress) {
+      events += batch.length;
+      onProgress({ bytesRead: trace.readerStats.bytesRead, events });
+    }
+  });
   const { lints, slow } = analyzer.finish(summary);
   return { path, summary, model: analyzer.model, lints, slow };
 }

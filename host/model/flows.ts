@@ -5,6 +5,7 @@
 // kind keep their details (the slow-request analysis needs no more).
 
 import { Histogram } from "./histogram.js";
+import { taskRef, type TaskRecord, type TaskRef } from "./tasks.js";
 
 /** Flows kept in detail per kind (flow name), the slowest ones. */
 export const RETAINED_PER_KIND = 100;
@@ -15,7 +16,7 @@ export const MAX_FLOW_TASKS = 32;
 
 /** One wait of a task serving the flow: parked at `site` on `resource` from `atNs` for `waitNs`. */
 export interface FlowStep {
-  task: number; // index in TraceModel.tasks
+  task: TaskRef;
   site: number;
   resource: number;
   atNs: number;
@@ -32,8 +33,8 @@ export interface FlowWait {
   /** Part of waitNs ended by a wake from another task of the same flow. */
   internalNs: number;
   count: number;
-  /** The task that held the resource when the longest wait began (mutexes), -1 if unknown. */
-  blocker: number;
+  /** The task that held the mutex for most of the longest wait, if known. */
+  blocker: TaskRef | undefined;
   longestNs: number;
 }
 
@@ -45,10 +46,10 @@ export interface FlowRecord {
   beganAt: number;
   /** NaN while running. */
   endedAt: number;
-  /** Task that began it (index in TraceModel.tasks), -1 if unknown. */
-  owner: number;
-  /** Tasks that served it, in order of arrival (indices), at most MAX_FLOW_TASKS. */
-  tasks: number[];
+  /** Task that began it, if known. */
+  owner: TaskRef | undefined;
+  /** Tasks that served it, in order of arrival, at most MAX_FLOW_TASKS. */
+  tasks: TaskRef[];
   taskCount: number;
   /** CPU time of its tasks while serving it. */
   busyNs: number;
@@ -103,33 +104,33 @@ export class FlowTracker {
     return f !== undefined && f.session === session ? f : undefined;
   }
 
-  begin(session: number, id: number, nameId: number, name: string, owner: number, t: number): FlowRecord {
+  begin(session: number, id: number, nameId: number, name: string, owner: TaskRecord | undefined, t: number): FlowRecord {
     const old = this.get(session, id);
     if (old) this.end(old, t, true);
     const kind = this.kind(session, nameId, name);
     const f: FlowRecord = {
-      session, id, nameId, name, beganAt: t, endedAt: Number.NaN, owner,
+      session, id, nameId, name, beganAt: t, endedAt: Number.NaN, owner: owner ? taskRef(owner) : undefined,
       tasks: [], taskCount: 0, busyNs: 0, waits: new Map(), steps: [], stepsDropped: 0, kindStats: kind,
     };
     this.active.set(id, f);
     if (Number.isNaN(kind.firstBeganAt)) kind.firstBeganAt = t;
     kind.lastBeganAt = t;
-    if (owner >= 0) this.join(f, owner);
+    if (owner) this.join(f, owner);
     return f;
   }
 
-  /** A task (index) serves the flow from now on. */
-  join(f: FlowRecord, task: number): void {
-    if (f.tasks.includes(task)) return;
+  /** A task serves the flow from now on. */
+  join(f: FlowRecord, task: TaskRecord): void {
+    if (f.tasks.some((t) => t.index === task.index)) return;
     f.taskCount++;
-    if (f.tasks.length < MAX_FLOW_TASKS) f.tasks.push(task);
+    if (f.tasks.length < MAX_FLOW_TASKS) f.tasks.push(taskRef(task));
   }
 
-  addWait(f: FlowRecord, step: FlowStep, blocker: number): void {
+  addWait(f: FlowRecord, step: FlowStep, blocker: TaskRef | undefined): void {
     const key = waitKey(step.site, step.resource);
     let w = f.waits.get(key);
     if (!w) {
-      w = { site: step.site, resource: step.resource, waitNs: 0, internalNs: 0, count: 0, blocker: -1, longestNs: 0 };
+      w = { site: step.site, resource: step.resource, waitNs: 0, internalNs: 0, count: 0, blocker: undefined, longestNs: 0 };
       f.waits.set(key, w);
     }
     w.waitNs += step.waitNs;

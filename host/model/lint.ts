@@ -11,7 +11,8 @@ export type LintKind =
   | "leak" // task never finished by the end of the trace
   | "backpressure" // bounded channel full for long
   | "lost-events" // ring overflow or link loss
-  | "slow-requests"; // the slowest requests of a kind lost their time at one place (added with the insight engine)
+  | "slow-requests" // the slowest requests of a kind lost their time at one place (added with the insight engine)
+  | "late-timer"; // a timer-driven task polled well after its deadline, and the poll that held it
 
 export type LintSeverity = "error" | "warning" | "info";
 
@@ -19,7 +20,7 @@ export interface LintTask {
   session: number;
   id: number;
   name: string;
-  /** Position of the task incarnation in TraceModel.tasks (ids are reused; this is not). */
+  /** The incarnation's number in the model (ids are reused; this is not). */
   index?: number;
 }
 

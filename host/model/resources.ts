@@ -3,15 +3,15 @@
 // on it. One record per resource, updated in place.
 
 import { RESOURCE_KINDS } from "../format/spec.js";
-import type { TaskRecord } from "./tasks.js";
+import { taskRef, type TaskRecord, type TaskRef } from "./tasks.js";
 
 export type ResourceKind = (typeof RESOURCE_KINDS)[number]["name"] | "unknown";
 
 /** Waits on one resource by tasks of one name at one site. */
 export interface ResourceWaiter {
   taskName: string;
-  /** The task of that name that waited longest in one go (index in TraceModel.tasks). */
-  taskIndex: number;
+  /** The task of that name that waited longest in one go. */
+  task: TaskRef;
   site: number;
   waits: number;
   waitNs: number;
@@ -38,13 +38,13 @@ export interface ResourceRecord {
   fullNs: number;
   longestFullNs: number;
   longestFullAt: number;
-  /** Mutexes: the holding task (index in TraceModel.tasks), -1 when free or unknown. */
-  holder: number;
+  /** Mutexes: the holding task, undefined when free or unknown. */
+  holder: TaskRef | undefined;
   holderSince: number;
   /** Mutexes: the last HOLD_RING holds (task, from, to), to blame a wait on who held it longest. */
   holds: HoldRing | null;
   /** Tasks seen on each side (channels: send / recv; mutexes: acquire). Ended ones are pruned
-   *  now and then, so these stay near the number of live users. */
+   *  now and then, so these stay near the number of live users (memory bounded by them). */
   senders: Set<TaskRecord>;
   receivers: Set<TaskRecord>;
   /** Completed waits of tasks parked on this resource. */
@@ -73,7 +73,7 @@ export function newResource(session: number, index: number, id: number): Resourc
     fullNs: 0,
     longestFullNs: 0,
     longestFullAt: 0,
-    holder: -1,
+    holder: undefined,
     holderSince: 0,
     holds: null,
     senders: new Set(),
@@ -129,14 +129,14 @@ export function noteWait(r: ResourceRecord, task: TaskRecord, site: number, wait
   const key = task.nameKey < 0x4000 && site < 0x4000 ? (task.nameKey << 14) | site : 0x1000_0000 + task.nameKey * 0x1_0000_0000 + site;
   let w = r.waiters.get(key);
   if (!w) {
-    w = { taskName: task.name, taskIndex: task.index, site, waits: 0, waitNs: 0, maxWaitNs: 0 };
+    w = { taskName: task.name, task: taskRef(task), site, waits: 0, waitNs: 0, maxWaitNs: 0 };
     r.waiters.set(key, w);
   }
   w.waits++;
   w.waitNs += waitNs;
   if (waitNs > w.maxWaitNs) {
     w.maxWaitNs = waitNs;
-    w.taskIndex = task.index;
+    if (w.task.index !== task.index) w.task = taskRef(task);
   }
 }
 
@@ -144,13 +144,13 @@ export function noteWait(r: ResourceRecord, task: TaskRecord, site: number, wait
 export const HOLD_RING = 64;
 
 export class HoldRing {
-  private task = new Int32Array(HOLD_RING);
+  private task: (TaskRef | undefined)[] = new Array(HOLD_RING);
   private from = new Float64Array(HOLD_RING);
   private to = new Float64Array(HOLD_RING);
   private next = 0;
   private count = 0;
 
-  push(task: number, from: number, to: number): void {
+  push(task: TaskRef, from: number, to: number): void {
     const k = this.next;
     this.task[k] = task;
     this.from[k] = from;
@@ -159,20 +159,21 @@ export class HoldRing {
     if (this.count < HOLD_RING) this.count++;
   }
 
-  /** Adds each remembered hold's overlap with [a, b] to `into` (task index -> ns). */
-  overlaps(a: number, b: number, into: Map<number, number>): void {
+  /** Adds each remembered hold's overlap with [a, b] to `into` (by task index). */
+  overlaps(a: number, b: number, into: Map<number, { ref: TaskRef; ns: number }>): void {
     for (let j = 0; j < this.count; j++) {
       const k = (this.next - 1 - j + HOLD_RING) % HOLD_RING;
       if (this.to[k]! <= a) break; // holds are in time order: older ones ended even earlier
       const o = Math.min(b, this.to[k]!) - Math.max(a, this.from[k]!);
-      if (o > 0) into.set(this.task[k]!, (into.get(this.task[k]!) ?? 0) + o);
+      if (o > 0) addHold(into, this.task[k]!, o);
     }
   }
 }
 
-/** A mutex changes hands at `t`: the current hold (if any) ends, `next` (-1: nobody) holds it. */
-export function changeHolder(r: ResourceRecord, next: number, t: number): void {
-  if (r.holder >= 0) {
+/** A mutex changes hands at `t`: the current hold (if any) ends, `next` (undefined: nobody)
+ *  holds it. */
+export function changeHolder(r: ResourceRecord, next: TaskRef | undefined, t: number): void {
+  if (r.holder) {
     r.holds ??= new HoldRing();
     r.holds.push(r.holder, r.holderSince, t);
   }
@@ -180,21 +181,27 @@ export function changeHolder(r: ResourceRecord, next: number, t: number): void {
   r.holderSince = t;
 }
 
-/** The task that held mutex `r` for most of [a, b] (-1 if nobody known did). */
-export function blameHolder(r: ResourceRecord, a: number, b: number): number {
-  const time = new Map<number, number>();
+/** The task that held mutex `r` for most of [a, b] (undefined if nobody known did). */
+export function blameHolder(r: ResourceRecord, a: number, b: number): TaskRef | undefined {
+  const time = new Map<number, { ref: TaskRef; ns: number }>();
   r.holds?.overlaps(a, b, time);
-  if (r.holder >= 0) {
+  if (r.holder) {
     const o = b - Math.max(a, r.holderSince);
-    if (o > 0) time.set(r.holder, (time.get(r.holder) ?? 0) + o);
+    if (o > 0) addHold(time, r.holder, o);
   }
-  let best = -1;
+  let best: TaskRef | undefined;
   let most = 0;
-  for (const [task, ns] of time) {
+  for (const { ref, ns } of time.values()) {
     if (ns > most) {
       most = ns;
-      best = task;
+      best = ref;
     }
   }
   return best;
+}
+
+function addHold(into: Map<number, { ref: TaskRef; ns: number }>, ref: TaskRef, ns: number): void {
+  const had = into.get(ref.index);
+  if (had) had.ns += ns;
+  else into.set(ref.index, { ref, ns });
 }

@@ -10,6 +10,7 @@ import type { TraceModel } from "./trace-model.js";
 import type { Thresholds } from "./thresholds.js";
 import { latencyOf, waitKey, type FlowKind, type FlowRecord, type FlowStep } from "./flows.js";
 import type { Histogram } from "./histogram.js";
+import type { TaskRef } from "./tasks.js";
 
 export interface SlowCause {
   /** "wait": parked at site on resource; "cpu": the flow's tasks ran longer. */
@@ -46,8 +47,8 @@ export interface SlowFlow {
   latencyNs: number;
   /** CPU time of its tasks while serving it. */
   busyNs: number;
-  /** Task indices that served it. */
-  tasks: number[];
+  /** Tasks that served it. */
+  tasks: TaskRef[];
   /** Its waits in order (at most MAX_STEPS; stepsDropped more were only counted). */
   steps: FlowStep[];
   stepsDropped: number;
@@ -134,8 +135,8 @@ function typicalOf(perFlow: Histogram | undefined, flows: number): number {
   return perFlow.quantile((rank - zeros) / perFlow.count);
 }
 
-function externalWaits(f: FlowRecord): Map<number, { site: number; resource: number; ns: number; blocker: number }> {
-  const out = new Map<number, { site: number; resource: number; ns: number; blocker: number }>();
+function externalWaits(f: FlowRecord): Map<number, { site: number; resource: number; ns: number; blocker: TaskRef | undefined }> {
+  const out = new Map<number, { site: number; resource: number; ns: number; blocker: TaskRef | undefined }>();
   for (const [key, w] of f.waits) {
     const ns = w.waitNs - w.internalNs;
     if (ns > 0) out.set(key, { site: w.site, resource: w.resource, ns, blocker: w.blocker });
@@ -145,7 +146,7 @@ function externalWaits(f: FlowRecord): Map<number, { site: number; resource: num
 
 function causesOf(model: TraceModel, kind: FlowKind, slow: FlowRecord[]): SlowCause[] {
   const n = kind.latency.count;
-  const sums = new Map<number, { site: number; resource: number; ns: number; flows: number; blockers: Map<number, number> }>();
+  const sums = new Map<number, { site: number; resource: number; ns: number; flows: number; blockers: Map<number, { ref: TaskRef; count: number }> }>();
   let busy = 0;
   for (const f of slow) {
     busy += f.busyNs;
@@ -157,7 +158,11 @@ function causesOf(model: TraceModel, kind: FlowKind, slow: FlowRecord[]): SlowCa
       }
       s.ns += w.ns;
       s.flows++;
-      if (w.blocker >= 0) s.blockers.set(w.blocker, (s.blockers.get(w.blocker) ?? 0) + 1);
+      if (w.blocker) {
+        const had = s.blockers.get(w.blocker.index);
+        if (had) had.count++;
+        else s.blockers.set(w.blocker.index, { ref: w.blocker, count: 1 });
+      }
     }
   }
   const causes: SlowCause[] = [];
@@ -166,11 +171,10 @@ function causesOf(model: TraceModel, kind: FlowKind, slow: FlowRecord[]): SlowCa
     const typical = typicalOf(kind.sites.get(waitKey(s.site, s.resource))?.perFlow, n);
     let blocker: SlowCause["blocker"] = null;
     let best = 0;
-    for (const [index, count] of s.blockers) {
+    for (const { ref, count } of s.blockers.values()) {
       if (count > best) {
         best = count;
-        const t = model.tasks[index]!;
-        blocker = { index, id: t.id, name: t.name };
+        blocker = { index: ref.index, id: ref.id, name: ref.name };
       }
     }
     const res = s.resource === 0 ? undefined : model.resource(kind.session, s.resource);

@@ -9,13 +9,27 @@ import { Histogram } from "./histogram.js";
 
 export type TaskState = "scheduled" | "running" | "parked" | "done" | "cancelled";
 
+/** How a task's record was closed: its end event (done, cancelled), its id spawned again with no
+ *  end in between (lost: the end was not recorded), or the trace ended first (alive). */
+export type TaskEnd = "done" | "cancelled" | "lost" | "alive";
+
+/** What outlives a task record: enough to name it (lints, flows, mutex holders keep these). */
+export interface TaskRef {
+  session: number;
+  id: number;
+  /** The incarnation's number in the model (unique, in order of first sight). */
+  index: number;
+  name: string;
+}
+
 /** Why a parked task has no live waker (see TaskRecord.orphanSince). */
 export type OrphanReason = "" | "no-waker-stored" | "waker-dropped";
 
 export interface TaskRecord {
   /** Session index in the trace file; task ids are per session (a reset restarts them). */
   session: number;
-  /** Position in TraceModel.tasks. */
+  /** Unique number of this incarnation in the model, in order of first sight (ids are reused;
+   *  this is not). Ended tasks fold into their TaskGroup; only a few are kept as exemplars. */
   index: number;
   id: number;
   /** 1 for the first task that had this id in the session, 2 after the id was reused, ... */
@@ -27,12 +41,16 @@ export interface TaskRecord {
   parent: number;
   /** The parent's record (the incarnation alive at spawn), -1 if none or not in the trace. */
   parentIndex: number;
+  /** The parent's name when it was alive at spawn. */
+  parentName: string | undefined;
   flow: number;
   /** ns since the device clock's zero; undefined if the spawn was not in the trace. */
   spawnedAt: number | undefined;
   /** First event seen for the task (= spawnedAt when the spawn was recorded). */
   firstSeen: number;
   endedAt: number | undefined;
+  /** Set when the record is closed (TaskEnd). */
+  end: TaskEnd | undefined;
   state: TaskState;
   /** When the current state began. */
   since: number;
@@ -85,8 +103,9 @@ export interface TaskRecord {
   /** Parked with no live waker and no wake pending since (NaN otherwise): the lost wake-up state. */
   orphanSince: number;
   orphanReason: OrphanReason;
-  /** Task that dropped its last waker (its index in TraceModel.tasks), -1 if none / executor. */
+  /** Task that dropped its last waker (its index), -1 if none / executor. */
   orphanedBy: number;
+  orphanedByRef: TaskRef | undefined;
   /** False when the waker count cannot be trusted (spawn not in the trace, count below zero). */
   wakersReliable: boolean;
   /** Resource of the last BLOCKED operation not yet followed by a success on it (0 = none). */
@@ -94,12 +113,28 @@ export interface TaskRecord {
   /** Its op code (resource-ops table), -1 if none. */
   blockedOp: number;
   blockedSince: number;
-  /** Mutex holder when it blocked (index in TraceModel.tasks), -1 if unknown. */
+  /** Mutex holder when it blocked (its index), -1 if unknown. */
   blockedBy: number;
-  /** Wake-to-poll delay not explained by other tasks' long polls (for starvation). */
-  fairDelaySumNs: number;
-  fairDelayCount: number;
-  fairDelayMaxNs: number;
+  /** Starvation: while runnable, the time the executor spent polling tasks that became runnable
+   *  after this one (not counting their long polls or interrupt handlers inside them) or idling.
+   *  passedOverNs is the current runnable interval's; the sums are per completed interval. */
+  passedOverNs: number;
+  passedOverSumNs: number;
+  passedOverCount: number;
+  passedOverMaxNs: number;
+  /** Names of the tasks that passed it over, with the time (bounded by the number of names). */
+  passedOverBy: Map<string, number> | null;
+  /** Runnable queue links (in order of becoming runnable); null when not queued. */
+  rqPrev: TaskRecord | null;
+  rqNext: TaskRecord | null;
+  queued: boolean;
+  /** Armed timer deadline (ns), NaN when none (TIMER_ARM .. TIMER_FIRE). */
+  timerDeadline: number;
+  /** The last timer that fired: its deadline (NaN: the last wake was not a timer's). */
+  firedDeadline: number;
+  /** Memory samples (MEM): the latest and the largest, bytes; undefined when never sampled. */
+  memBytes: number | undefined;
+  memPeak: number | undefined;
   /** Flow served when it parked (time parked is charged to it). */
   waitFlow: number;
   /** The wake that ended the current park came from a task of the same flow. */
@@ -116,10 +151,12 @@ export function newTask(session: number, index: number, id: number, t: number, i
     nameKey: 0,
     parent: 0,
     parentIndex: -1,
+    parentName: undefined,
     flow: 0,
     spawnedAt: undefined,
     firstSeen: t,
     endedAt: undefined,
+    end: undefined,
     state: "scheduled",
     since: t,
     busyNs: 0,
@@ -155,14 +192,24 @@ export function newTask(session: number, index: number, id: number, t: number, i
     orphanSince: Number.NaN,
     orphanReason: "",
     orphanedBy: -1,
+    orphanedByRef: undefined,
     wakersReliable: true,
     blockedRes: 0,
     blockedOp: -1,
     blockedSince: 0,
     blockedBy: -1,
-    fairDelaySumNs: 0,
-    fairDelayCount: 0,
-    fairDelayMaxNs: 0,
+    passedOverNs: 0,
+    passedOverSumNs: 0,
+    passedOverCount: 0,
+    passedOverMaxNs: 0,
+    passedOverBy: null,
+    rqPrev: null,
+    rqNext: null,
+    queued: false,
+    timerDeadline: Number.NaN,
+    firedDeadline: Number.NaN,
+    memBytes: undefined,
+    memPeak: undefined,
     waitFlow: 0,
     wokenWithinFlow: false,
   };
@@ -234,4 +281,22 @@ export function closeAt(task: TaskRecord, t: number): void {
 
 export function lifetimeNs(task: TaskRecord, traceEnd: number): number {
   return (task.endedAt ?? traceEnd) - (task.spawnedAt ?? task.firstSeen);
+}
+
+export function taskRef(t: TaskRecord): TaskRef {
+  return { session: t.session, id: t.id, index: t.index, name: t.name };
+}
+
+/** Whether a parked task with no live waker can be called stuck: only when its whole history is
+ *  in the trace (its spawn, hence every waker clone) and the count never went below zero. An
+ *  attach mid-run misses clones made before it, so "no waker" means "unknown" there. */
+export function wakerCountKnown(t: TaskRecord): boolean {
+  return t.wakersReliable && t.spawnedAt !== undefined;
+}
+
+/** "stuck": parked with no waker and no wake pending, history complete; "unknown": the same
+ *  picture but part of its history is missing; undefined otherwise. */
+export function noWakerVerdict(t: TaskRecord): "stuck" | "unknown" | undefined {
+  if (t.state !== "parked" || t.liveWakers > 0) return undefined;
+  return wakerCountKnown(t) ? "stuck" : "unknown";
 }

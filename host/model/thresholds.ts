@@ -7,10 +7,13 @@ export interface Thresholds {
   longPollNs: number;
   /** lost-wakeup, deadlock: a task stuck at least this long (ns) before the trace ends. */
   stuckNs: number;
-  /** starvation: mean wake-to-poll delay at least this many times the other tasks' median... */
+  /** starvation: mean time passed over (other tasks, woken later, run first) at least this many
+   *  times the other task names' median... */
   starvationFactor: number;
   /** ...and at least this long (ns). */
   starvationMinNs: number;
+  /** late-timer: a timer-driven task polled at least this long (ns) after its deadline. */
+  lateTimerNs: number;
   /** self-wake-loop: at least this share (0..1) of a task's wakes are self-wakes... */
   selfWakeRatio: number;
   /** ...and at least this many self-wakes. */
@@ -34,6 +37,7 @@ export const DEFAULT_THRESHOLDS: Readonly<Thresholds> = Object.freeze({
   stuckNs: 10_000_000,
   starvationFactor: 10,
   starvationMinNs: 1_000_000,
+  lateTimerNs: 5_000_000,
   selfWakeRatio: 0.9,
   selfWakeMin: 100,
   leakNs: 100_000_000,
@@ -58,8 +62,9 @@ export interface ThresholdSpec {
 export const THRESHOLD_SPECS: readonly ThresholdSpec[] = [
   { key: "longPollNs", flag: "long-poll", unit: "duration", what: "a poll at least this long is a long poll (executor hog)" },
   { key: "stuckNs", flag: "stuck", unit: "duration", what: "a lost wake-up or deadlock must last at least this long" },
-  { key: "starvationFactor", flag: "starvation-factor", unit: "factor", what: "starved: mean wake-to-poll delay this many times the other tasks' median" },
-  { key: "starvationMinNs", flag: "starvation-min", unit: "duration", what: "starved: and a mean wake-to-poll delay at least this long" },
+  { key: "starvationFactor", flag: "starvation-factor", unit: "factor", what: "starved: mean time passed over (tasks woken later ran first) this many times the other tasks' median" },
+  { key: "starvationMinNs", flag: "starvation-min", unit: "duration", what: "starved: and a mean time passed over at least this long" },
+  { key: "lateTimerNs", flag: "late-timer", unit: "duration", what: "a timer-driven task polled at least this long after its deadline is a late timer" },
   { key: "selfWakeRatio", flag: "self-wake-ratio", unit: "ratio", what: "self-wake loop: at least this share of the task's wakes are self-wakes" },
   { key: "selfWakeMin", flag: "self-wake-min", unit: "count", what: "self-wake loop: and at least this many self-wakes" },
   { key: "leakNs", flag: "leak", unit: "duration", what: "a task alive at the end of the trace and at least this old is reported" },

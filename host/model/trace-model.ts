@@ -1,13 +1,25 @@
-// Streaming analysis: consumes decoded event batches session by session and keeps one record per
-// task, resource and flow kind (memory grows with those, not with trace length): task lifetimes
-// and states, poll and wake-to-poll histograms, waker counts, where parked tasks wait, resource
-// fill levels and holders, request flows, long polls and the delay they caused, executor load.
-// The lints (lints.ts) and reports read this state; nothing here keeps per-event data.
+// The one streaming pass over decoded events. It follows every task from spawn (or first sight)
+// to its end, every poll, wake, waker, await, resource, flow, timer and interrupt, keeps the
+// figures the lints and reports need, and tells observers (observer.ts) what it sees: the HTML
+// timeline, both exporters and the live view draw from it, so a guard added here reaches all of
+// them. Memory is bounded by what is alive (tasks, resources, flows, kinds of request) plus a few
+// exemplars per group of look-alike tasks: an ended task folds into its TaskGroup.
+//
+// Guards against misreading (docs/REPORT.md, "What can make a lint wrong"):
+//   - a task first seen without its spawn (an attach mid-run, overwritten chunks) has an unknown
+//     waker count and is never judged stuck on it;
+//   - an id spawned again with no end in between closes the old record as "lost", in O(1);
+//   - a poll whose end is missing is "cut" when the next poll begins, not stretched;
+//   - time in recorded interrupt handlers inside a poll is not the poll's;
+//   - a task's wait is charged to who made it wait: the long poll that ran meanwhile, the tasks
+//     woken later that ran first (starvation), or the poll that kept its timer from firing.
 
-import { EVENT, RESOURCE_OP, RESOURCE_OUTCOME } from "../format/spec.js";
+import { EVENT, LOG_ARG, RESOURCE_OP, RESOURCE_OUTCOME } from "../format/spec.js";
 import type { EventBatch } from "../format/batch.js";
 import {
+  type TaskEnd,
   type TaskRecord,
+  type TaskRef,
   newTask,
   onPollBegin,
   onPollEnd,
@@ -15,6 +27,8 @@ import {
   onEnd,
   closeAt,
   isLive,
+  taskRef,
+  transition,
 } from "./tasks.js";
 import {
   type ResourceRecord,
@@ -30,6 +44,10 @@ import {
 import { FlowTracker, type FlowStep } from "./flows.js";
 import { type Thresholds, resolveThresholds } from "./thresholds.js";
 import { Histogram } from "./histogram.js";
+import { TaskGroups } from "./task-groups.js";
+import { fanOut, type ModelObserver, type PollResult, type WakeKind } from "./observer.js";
+
+export type { ModelObserver } from "./observer.js";
 
 /** What the model needs to know about the session a batch belongs to. */
 export interface SessionContext {
@@ -46,6 +64,8 @@ export interface ExecutorStats {
   polls: number;
   /** Longest wake-to-poll delay any task saw (ns). */
   maxWakeDelayNs: number;
+  /** Time in recorded interrupt handlers (ns). */
+  isrNs: number;
 }
 
 export interface SessionSpan {
@@ -69,24 +89,33 @@ export interface LongPollGroup {
   totalNs: number;
   maxNs: number;
   maxAt: number;
-  /** Task of the longest one (index in tasks). */
-  maxTask: number;
+  /** Task of the longest one. */
+  maxTask: TaskRef;
   /** Wake-to-poll delay other tasks spent waiting while these polls ran. */
   delayCausedNs: number;
   delayedPolls: number;
-  delayedTasks: Set<number>;
+  /** Distinct tasks delayed (counted up to DISTINCT_CAP), and the first few of them. */
+  delayedTasks: number;
+  delayedSample: TaskRef[];
+  /** Timers these polls kept from firing on time, and the latest one's lateness. */
+  timersDelayed: number;
+  maxTimerLateNs: number;
 }
 
 /** A task that sat parked with no waker and was then cancelled (the end of the trace is handled
  *  by the lints from live state). */
 export interface LostWakeEpisode {
-  task: number;
+  task: TaskRef;
   since: number;
   until: number;
   site: number;
   resource: number;
   reason: TaskRecord["orphanReason"];
-  droppedBy: number;
+  droppedBy: TaskRef | undefined;
+  polls: number;
+  lastWakeAt: number | undefined;
+  wakersReliable: boolean;
+  spawned: boolean;
 }
 
 /** Chunks missing between two batches, with the time range they fall in. */
@@ -97,17 +126,35 @@ export interface GapRange {
   toNs: number;
 }
 
-/** Sees the intervals the model derives, as they complete (the HTML timeline draws them). */
-export interface ModelObserver {
-  /** A poll of `task` ran over [start, end]. */
-  poll(task: TaskRecord, start: number, end: number, ready: boolean): void;
-  /** `task` is polled at `pollAt`: it was parked from `parkedAt` (NaN: not parked, e.g. just
-   *  spawned) and runnable from `readyAt` (NaN if unknown). */
-  resumed(task: TaskRecord, parkedAt: number, readyAt: number, pollAt: number): void;
-  /** `task` was woken at `t` by `by` (undefined: an interrupt or outside the executor). */
-  wake(task: TaskRecord, by: TaskRecord | undefined, kind: number, t: number): void;
-  /** The session ends at `end` with `task` still alive. */
-  open(task: TaskRecord, end: number): void;
+/** Timers of one task name at one await site that fired late. */
+export interface LateTimerGroup {
+  session: number;
+  taskName: string;
+  site: number;
+  fires: number;
+  late: number;
+  /** Latest lateness: from the deadline to the poll that followed (ns). */
+  maxLateNs: number;
+  /** ...of which the timer fired this late (deadline to TIMER_FIRE). */
+  maxFireLateNs: number;
+  maxAt: number;
+  maxTask: TaskRef;
+  /** The poll that ran over the deadline of the latest one, if any: who delayed it. */
+  blamed: { task: TaskRef; site: number; startNs: number; endNs: number; long: boolean } | undefined;
+  /** Part of the latest lateness the executor spent idle (a late wake-up, not a busy executor). */
+  idleNs: number;
+  sumLateNs: number;
+}
+
+export interface ModelStats {
+  /** Poll ends whose begin was before the trace started (no span can be made of them). */
+  pollEndsWithoutBegin: number;
+  /** Polls whose end is not in the trace (closed when the next poll began, or at the end). */
+  pollsCut: number;
+  /** Wakes or waker operations on a task that had already ended. */
+  staleWakes: number;
+  /** Ids spawned again while their previous task had no end event. */
+  lostEnds: number;
 }
 
 export interface ModelOptions {
@@ -116,24 +163,39 @@ export interface ModelOptions {
    *  before it is still replayed) and the session is closed at untilNs. */
   window?: { sinceNs?: number; untilNs?: number };
   observer?: ModelObserver;
+  observers?: ModelObserver[];
 }
 
-const NO_TASK = -1;
 const DENSE_IDS = 1 << 16;
+/** Recent long polls and polls kept to charge the delay they cause. */
 const RECENT_LONG_POLLS = 32;
+const RECENT_POLLS = 64;
+/** Ended records kept for late events about them (a child's end waking its joiner). */
+const RECENTLY_ENDED = 64;
+/** Caps on per-lint bookkeeping that would otherwise grow with the trace. */
+const DISTINCT_CAP = 4096;
+const SAMPLE = 8;
+const MAX_EPISODES = 256;
+const MAX_GAPS = 256;
+const EXECUTOR_IDLE = "(executor idle)";
 
 export class TraceModel {
-  /** Every task incarnation seen, in order of first appearance. */
-  readonly tasks: TaskRecord[] = [];
-  readonly executor: ExecutorStats = { busyNs: 0, idleNs: 0, polls: 0, maxWakeDelayNs: 0 };
+  readonly executor: ExecutorStats = { busyNs: 0, idleNs: 0, polls: 0, maxWakeDelayNs: 0, isrNs: 0 };
   readonly sessions: SessionSpan[] = [];
-  /** Every resource seen, in order of creation. */
+  /** Every resource seen, in order of creation (bounded by the resources a program has). */
   readonly resources: ResourceRecord[] = [];
   readonly flows = new FlowTracker();
   readonly longPolls = new Map<string, LongPollGroup>();
+  readonly lateTimers = new Map<string, LateTimerGroup>();
   readonly lostWakeEpisodes: LostWakeEpisode[] = [];
+  /** Episodes not kept (beyond MAX_EPISODES). */
+  lostWakeEpisodesDropped = 0;
   readonly gaps: GapRange[] = [];
+  readonly groups = new TaskGroups();
+  readonly stats: ModelStats = { pollEndsWithoutBegin: 0, pollsCut: 0, staleWakes: 0, lostEnds: 0 };
   readonly thresholds: Thresholds;
+  /** Incarnations seen so far (the next task's index). */
+  taskCount = 0;
 
   private readonly observer: ModelObserver | undefined;
   private readonly sinceNs: number | undefined;
@@ -141,10 +203,13 @@ export class TraceModel {
   // Live tasks by id: dense for small ids (the usual case), a map beyond.
   private liveDense: (TaskRecord | undefined)[] = [];
   private liveSparse = new Map<number, TaskRecord>();
-  // The last ended incarnation of each id, for late events about it (a child's end waking its
-  // joiner, a waker of an ended task released).
-  private endedDense: (TaskRecord | undefined)[] = [];
-  private endedSparse = new Map<number, TaskRecord>();
+  private liveCount = 0;
+  /** Tasks alive when their session closed (they stay, for the lints and reports). */
+  private readonly aliveAtEnd: TaskRecord[] = [];
+  // The last ended incarnations, for late events about them.
+  private endedById = new Map<number, TaskRecord>();
+  private endedRing: (TaskRecord | undefined)[] = new Array(RECENTLY_ENDED);
+  private endedNext = 0;
   private incarnations = new Map<number, number>();
   private resourceById = new Map<number, ResourceRecord>();
   private contexts = new Map<number, SessionContext>();
@@ -153,25 +218,61 @@ export class TraceModel {
   private ctx: SessionContext | undefined;
   private running: TaskRecord | undefined;
   private pollStart = 0;
+  private pollIsrStart = 0;
   private resumeSite = 0;
   private selfWokeInPoll = false;
   private idleSince: number | undefined;
+  private idleQueued = false;
   private windowOpen = true;
   private pastWindow = false;
+  // Runnable queue, in order of becoming runnable (= order of readySince).
+  private rqHead: TaskRecord | null = null;
+  private rqTail: TaskRecord | null = null;
+  /** Tasks queued ahead of the running one when its poll began (they are passed over by it). */
+  private readonly ahead: TaskRecord[] = [];
+  // Interrupt handlers: nesting depth, when the outermost began, total time.
+  private isrDepth = 0;
+  private isrSince = 0;
   // Recent long polls (ring): start, end and group, to charge the delay they cause.
   private lpStart = new Float64Array(RECENT_LONG_POLLS);
   private lpEnd = new Float64Array(RECENT_LONG_POLLS);
   private lpGroup: (LongPollGroup | undefined)[] = new Array(RECENT_LONG_POLLS);
-  private lpTask = new Int32Array(RECENT_LONG_POLLS);
+  private lpTask = new Float64Array(RECENT_LONG_POLLS);
   private lpNext = 0;
   private lpCount = 0;
   private lastLongPollEnd = Number.NEGATIVE_INFINITY;
+  private lpDistinct = new Map<LongPollGroup, Set<number>>();
+  // Recent polls (ring), to find the poll that ran over a timer's deadline.
+  private rpStart = new Float64Array(RECENT_POLLS);
+  private rpEnd = new Float64Array(RECENT_POLLS);
+  private rpTask: (TaskRecord | undefined)[] = new Array(RECENT_POLLS);
+  private rpSite = new Int32Array(RECENT_POLLS);
+  private rpNext = 0;
+  private rpCount = 0;
+  // Idle intervals since the last poll (for a late timer: was the executor busy or asleep?).
+  private lastIdleFrom = Number.NaN;
+  private lastIdleTo = Number.NaN;
+  private readonly logArgs: number[] = [];
 
   constructor(options: ModelOptions = {}) {
     this.thresholds = resolveThresholds(options.thresholds);
-    this.observer = options.observer;
+    const observers = [...(options.observers ?? []), ...(options.observer ? [options.observer] : [])];
+    this.observer = observers.length === 0 ? undefined : fanOut(observers);
     this.sinceNs = options.window?.sinceNs;
     this.untilNs = options.window?.untilNs;
+  }
+
+  /** Every task record the model holds: the live ones, those alive when their session ended, and
+   *  the exemplars of ended groups, in order of first sight. Ended tasks that are not exemplars
+   *  are only in `groups`. */
+  get tasks(): TaskRecord[] {
+    const out: TaskRecord[] = [...this.aliveAtEnd, ...this.liveTasks(), ...this.groups.exemplars()];
+    return out.sort((a, b) => a.index - b.index);
+  }
+
+  /** Records held (live, alive at the end, exemplars): what memory grows with. */
+  get heldRecords(): number {
+    return this.aliveAtEnd.length + this.liveCount + this.groups.exemplars().length + this.endedById.size;
   }
 
   /** Feeds one decoded batch. Batches of a session must come in order. */
@@ -182,6 +283,8 @@ export class TraceModel {
     this.contexts.set(ctx.index, ctx);
     if (this.pastWindow) return;
     const span = this.session!;
+    const obs = this.observer;
+    const advance = obs?.advance;
     const { kind, t, task, a, b, c, v } = batch;
     const n = batch.length;
     for (let i = 0; i < n; i++) {
@@ -194,10 +297,13 @@ export class TraceModel {
         span.lastT = span.windowEnd;
         return;
       }
+      const k = kind[i]!;
+      if (k === LOG_ARG) continue; // read with their LOG
       if (span.events === 0) span.firstT = ti;
       span.lastT = ti;
       span.events++;
-      switch (kind[i]) {
+      if (advance) advance.call(obs, span.index, ti);
+      switch (k) {
         case EVENT.SPAWN:
           this.spawn(task[i]!, a[i]!, b[i]!, c[i]!, ti);
           break;
@@ -207,40 +313,49 @@ export class TraceModel {
         case EVENT.POLL_READY:
         case EVENT.POLL_PENDING: {
           const id = task[i]!;
-          if (id === 0) break; // the poll began before the trace did and its context was lost
-          this.pollEnd(this.taskAt(id, ti), kind[i] === EVENT.POLL_READY, ti);
+          // The poll began before the trace did and its context was lost.
+          if (id === 0) this.stats.pollEndsWithoutBegin++;
+          else this.pollEnd(this.taskAt(id, ti), k === EVENT.POLL_READY, ti);
           break;
         }
         case EVENT.WAKE_TASK:
-          this.wake(task[i]!, a[i]!, EVENT.WAKE_TASK, ti);
+          this.wake(task[i]!, a[i]!, "task", 0, ti);
           break;
         case EVENT.WAKE_SELF:
-          this.wake(task[i]!, task[i]!, EVENT.WAKE_SELF, ti);
+          this.wake(task[i]!, task[i]!, "self", 0, ti);
           break;
         case EVENT.WAKE_IRQ:
-          this.wake(task[i]!, 0, EVENT.WAKE_IRQ, ti);
+          this.wake(task[i]!, 0, "irq", a[i]!, ti);
           break;
         case EVENT.WAKE_EXT:
-          this.wake(task[i]!, 0, EVENT.WAKE_EXT, ti);
+          this.wake(task[i]!, 0, "external", 0, ti);
           break;
         case EVENT.WAKER_CLONE: {
           const rec = this.knownTask(task[i]!, ti);
+          if (!rec) break;
           rec.liveWakers++;
           if (rec.liveWakers > 0) rec.orphanSince = Number.NaN;
           break;
         }
-        case EVENT.WAKER_DROP:
-          this.wakerDrop(this.knownTask(task[i]!, ti), ti);
+        case EVENT.WAKER_DROP: {
+          const rec = this.knownTask(task[i]!, ti);
+          if (rec) this.wakerDrop(rec, ti);
           break;
+        }
         case EVENT.TASK_DONE:
-        case EVENT.TASK_CANCEL:
-          this.end(this.knownTask(task[i]!, ti), kind[i] === EVENT.TASK_CANCEL, ti);
+        case EVENT.TASK_CANCEL: {
+          // (After POLL_READY the record is no longer live but has no end yet: TASK_DONE ends it.)
+          const rec = this.knownTask(task[i]!, ti);
+          if (rec && rec.end === undefined) this.end(rec, k === EVENT.TASK_CANCEL, ti);
+          else if (rec) this.stats.staleWakes++;
           break;
+        }
         case EVENT.AWAIT:
           if (task[i]! !== 0) {
             const rec = this.taskAt(task[i]!, ti);
             rec.awaitSite = a[i]!;
             rec.awaitResource = b[i]!;
+            if (obs?.await) obs.await(rec, a[i]!, b[i]! === 0 ? undefined : this.resourceAt(b[i]!), ti);
           }
           break;
         case EVENT.RES_CREATE:
@@ -259,15 +374,67 @@ export class TraceModel {
           this.flowEnd(task[i]!, a[i]!, ti);
           break;
         case EVENT.FLOW_ENTER:
-          this.flowEnter(this.taskAt(task[i]!, ti), a[i]!);
+          this.flowEnter(this.taskAt(task[i]!, ti), a[i]!, ti);
           break;
+        case EVENT.LOG: {
+          // The arguments follow as LOG_ARG rows of the same chunk, hence of the same batch.
+          const args = this.logArgs;
+          args.length = 0;
+          const argc = c[i]!;
+          let j = i;
+          while (args.length < argc && j + 1 < n && kind[j + 1] === LOG_ARG) args.push(v[++j]!);
+          if (obs?.log) {
+            const format = this.name(a[i]!, "format");
+            obs.log(span.index, this.current(task[i]!, ti), ti, b[i]!, format, args);
+          }
+          i = j;
+          break;
+        }
+        case EVENT.MARK:
+          if (obs?.mark) obs.mark(span.index, this.current(task[i]!, ti), ti, this.name(a[i]!, "mark"));
+          break;
+        case EVENT.COUNTER:
+          if (obs?.counter) obs.counter(span.index, this.current(task[i]!, ti), ti, this.name(a[i]!, "counter"), v[i]!);
+          break;
+        case EVENT.MEM: {
+          const rec = this.taskAt(task[i]!, ti);
+          const bytes = v[i]!;
+          rec.memBytes = bytes;
+          if (rec.memPeak === undefined || bytes > rec.memPeak) rec.memPeak = bytes;
+          if (obs?.memory) obs.memory(rec, ti, bytes);
+          break;
+        }
         case EVENT.IDLE_BEGIN:
-          this.idleSince = ti;
+          this.idleBegin(ti);
           break;
         case EVENT.IDLE_END:
-          if (this.idleSince !== undefined) this.executor.idleNs += ti - this.idleSince;
-          this.idleSince = undefined;
+          this.idleEnd(ti);
           break;
+        case EVENT.ISR_ENTER:
+          if (this.isrDepth++ === 0) this.isrSince = ti;
+          if (obs?.interrupt) obs.interrupt(span.index, true, a[i]!, ti);
+          break;
+        case EVENT.ISR_EXIT:
+          if (this.isrDepth > 0 && --this.isrDepth === 0) this.executor.isrNs += ti - this.isrSince;
+          if (obs?.interrupt) obs.interrupt(span.index, false, a[i]!, ti);
+          break;
+        case EVENT.TIMER_ARM: {
+          const rec = task[i]! === 0 ? undefined : this.taskAt(task[i]!, ti);
+          if (rec) {
+            rec.timerDeadline = v[i]!;
+            if (obs?.timerArm) obs.timerArm(rec, ti, v[i]!);
+          }
+          break;
+        }
+        case EVENT.TIMER_FIRE: {
+          const rec = this.knownTask(task[i]!, ti);
+          if (!rec) break;
+          const deadline = rec.timerDeadline;
+          rec.timerDeadline = Number.NaN;
+          rec.firedDeadline = deadline; // the wake that follows carries it to the next poll
+          if (obs?.timerFire) obs.timerFire(rec, ti, deadline);
+          break;
+        }
         default:
           break;
       }
@@ -296,6 +463,12 @@ export class TraceModel {
 
   /** Records chunks missing between batches (found by the reader of the file). */
   noteGap(session: number, chunks: number, fromNs: number, toNs: number): void {
+    const last = this.gaps[this.gaps.length - 1];
+    if (this.gaps.length >= MAX_GAPS && last && last.session === session) {
+      last.chunks += chunks;
+      last.toNs = Math.max(last.toNs, toNs);
+      return;
+    }
     this.gaps.push({ session, chunks, fromNs, toNs });
   }
 
@@ -311,6 +484,12 @@ export class TraceModel {
     return this.sessions.length === 0 ? 0 : this.sessions[this.sessions.length - 1]!.lastT;
   }
 
+  /** Live tasks of the session being read. */
+  *liveTasks(): Generator<TaskRecord> {
+    for (const rec of this.liveDense) if (rec) yield rec;
+    yield* this.liveSparse.values();
+  }
+
   // ---- sessions and the report window ----
 
   private enterSession(ctx: SessionContext, t: number): void {
@@ -322,6 +501,7 @@ export class TraceModel {
     this.sessions.push(span);
     this.windowOpen = this.sinceNs === undefined || this.sinceNs <= 0;
     this.pastWindow = false;
+    this.observer?.sessionStart?.(span);
   }
 
   private closeSession(): void {
@@ -329,12 +509,17 @@ export class TraceModel {
     if (!span) return;
     const end = span.lastT;
     if (!this.windowOpen) this.openWindow(span.windowStart!); // the window begins after the last event
-    for (const rec of this.liveTasks()) {
+    this.observer?.sessionClosing?.(span);
+    if (this.running) this.cutPoll(end);
+    if (this.idleSince !== undefined) this.idleEnd(end, false);
+    for (const rec of [...this.liveTasks()]) {
+      this.dequeue(rec);
       closeAt(rec, end);
       rec.since = end;
-      if (this.observer) this.observer.open(rec, end);
+      rec.end = "alive";
+      this.aliveAtEnd.push(rec);
+      this.observer?.taskEnd?.(rec, "alive", end);
     }
-    if (this.idleSince !== undefined) this.executor.idleNs += end - this.idleSince;
     for (const r of this.resources) {
       if (r.session === span.index && !Number.isNaN(r.fullSince)) {
         closeFull(r, end);
@@ -344,25 +529,27 @@ export class TraceModel {
     this.flows.closeSession(span.index);
     this.liveDense = [];
     this.liveSparse.clear();
-    this.endedDense = [];
-    this.endedSparse.clear();
+    this.liveCount = 0;
+    this.endedById.clear();
+    this.endedRing.fill(undefined);
     this.incarnations.clear();
     this.resourceById.clear();
     this.running = undefined;
     this.idleSince = undefined;
+    this.rqHead = this.rqTail = null;
+    this.isrDepth = 0;
     this.session = undefined;
     this.lpCount = 0;
+    this.rpCount = 0;
     this.lastLongPollEnd = Number.NEGATIVE_INFINITY;
+    this.observer?.sessionEnd?.(span);
   }
 
   /** Everything accounted so far is before the window: forget it, keep the state. */
   private openWindow(t0: number): void {
     this.windowOpen = true;
     const ex = this.executor;
-    ex.busyNs = 0;
-    ex.idleNs = 0;
-    ex.polls = 0;
-    ex.maxWakeDelayNs = 0;
+    ex.busyNs = ex.idleNs = ex.polls = ex.maxWakeDelayNs = ex.isrNs = 0;
     if (this.idleSince !== undefined) this.idleSince = Math.max(this.idleSince, t0);
     if (this.running) this.pollStart = Math.max(this.pollStart, t0);
     for (const rec of this.liveTasks()) {
@@ -374,7 +561,8 @@ export class TraceModel {
       rec.wakeDelay = new Histogram();
       rec.maxPollNs = 0;
       rec.longPolls = rec.longPollNs = 0;
-      rec.fairDelaySumNs = rec.fairDelayCount = rec.fairDelayMaxNs = 0;
+      rec.passedOverNs = rec.passedOverSumNs = rec.passedOverCount = rec.passedOverMaxNs = 0;
+      rec.passedOverBy = null;
     }
     for (const r of this.resources) {
       r.ops = r.blockedOps = r.waits = r.waitNs = r.maxWaitNs = 0;
@@ -383,52 +571,58 @@ export class TraceModel {
       r.waiters.clear();
       if (!Number.isNaN(r.fullSince)) r.fullSince = Math.max(r.fullSince, t0);
     }
+    this.groups.clear();
     this.flows.resetFinished();
     this.longPolls.clear();
+    this.lpDistinct.clear();
+    this.lateTimers.clear();
     this.lostWakeEpisodes.length = 0;
+    this.lostWakeEpisodesDropped = 0;
     this.lpCount = 0;
     this.lastLongPollEnd = Number.NEGATIVE_INFINITY;
   }
 
   // ---- tasks ----
 
-  private *liveTasks(): Generator<TaskRecord> {
-    for (const rec of this.liveDense) if (rec) yield rec;
-    yield* this.liveSparse.values();
-  }
-
   private live(id: number): TaskRecord | undefined {
     return id < DENSE_IDS ? this.liveDense[id] : this.liveSparse.get(id);
   }
 
   private setLive(id: number, rec: TaskRecord | undefined): void {
+    const had = this.live(id) !== undefined;
     if (id < DENSE_IDS) this.liveDense[id] = rec;
     else if (rec) this.liveSparse.set(id, rec);
     else this.liveSparse.delete(id);
+    this.liveCount += (rec ? 1 : 0) - (had ? 1 : 0);
   }
 
-  private ended(id: number): TaskRecord | undefined {
-    return id < DENSE_IDS ? this.endedDense[id] : this.endedSparse.get(id);
+  private name(id: number, kind: string): string {
+    if (id === 0) return "";
+    return this.ctx?.name(id) ?? `${kind}#${id}`;
   }
 
   private spawn(id: number, parent: number, name: number, flow: number, t: number): void {
     const old = this.live(id);
-    if (old && isLive(old)) {
+    if (old) {
       // The id was reused without an end event (the end was lost or never recorded).
-      closeAt(old, t);
+      if (old.end === undefined && isLive(old)) this.stats.lostEnds++;
+      this.close(old, isLive(old) ? "lost" : old.state === "cancelled" ? "cancelled" : "done", t);
     }
     const parentRec = parent === 0 ? undefined : this.live(parent);
     const rec = this.create(id, t);
     rec.spawnedAt = t;
     rec.parent = parent;
     rec.parentIndex = parentRec?.index ?? -1;
+    rec.parentName = parentRec?.name;
     rec.flow = flow;
     rec.name = this.ctx?.name(name) ?? (name === 0 ? `task ${id}` : `name#${name}`);
     rec.nameKey = this.nameKey(rec.name);
+    this.enqueue(rec, t);
     if (flow !== 0) {
       const f = this.flows.get(rec.session, flow);
-      if (f) this.flows.join(f, rec.index);
+      if (f) this.flows.join(f, rec);
     }
+    this.observer?.taskStart?.(rec, parentRec, t);
   }
 
   /** The live record for a task id, created on first sight if its spawn is not in the trace. */
@@ -443,12 +637,25 @@ export class TraceModel {
     created.state = "parked";
     created.readySince = Number.NaN;
     created.wakersReliable = false;
+    this.observer?.taskStart?.(created, undefined, t);
     return created;
   }
 
-  /** Live record, else the last ended one (late waker events about it), else a new record. */
-  private knownTask(id: number, t: number): TaskRecord {
-    return this.live(id) ?? this.ended(id) ?? this.taskAt(id, t);
+  /** The current task of an event (0: none), created on first sight. */
+  private current(id: number, t: number): TaskRecord | undefined {
+    return id === 0 ? undefined : this.taskAt(id, t);
+  }
+
+  /** Live record, else the one that just ended (late events about it), else a new record when
+   *  the id was never seen; undefined for an id whose task ended long ago (a stale event). */
+  private knownTask(id: number, t: number): TaskRecord | undefined {
+    const rec = this.live(id) ?? this.endedById.get(id);
+    if (rec) return rec;
+    if (this.incarnations.has(id)) {
+      this.stats.staleWakes++;
+      return undefined;
+    }
+    return this.taskAt(id, t);
   }
 
   private nameKey(name: string): number {
@@ -463,29 +670,90 @@ export class TraceModel {
   private create(id: number, t: number): TaskRecord {
     const n = (this.incarnations.get(id) ?? 0) + 1;
     this.incarnations.set(id, n);
-    const rec = newTask(this.session!.index, this.tasks.length, id, t, n);
+    const rec = newTask(this.session!.index, this.taskCount++, id, t, n);
     this.setLive(id, rec);
-    this.tasks.push(rec);
     return rec;
   }
 
+  /** Closes a record: the observers hear of it, its figures fold into its group, and it is kept
+   *  a little while for late events (a wake by a child that just ended). */
+  private close(rec: TaskRecord, end: Exclude<TaskEnd, "alive">, t: number): void {
+    if (this.running === rec) this.cutPoll(t);
+    this.dequeue(rec);
+    if (isLive(rec)) closeAt(rec, t);
+    rec.end = end;
+    if (rec.endedAt === undefined) rec.endedAt = t;
+    if (this.live(rec.id) === rec) this.setLive(rec.id, undefined);
+    this.observer?.taskEnd?.(rec, end, t);
+    this.groups.add(rec, end, t);
+    const k = this.endedNext;
+    const evicted = this.endedRing[k];
+    if (evicted && this.endedById.get(evicted.id) === evicted) this.endedById.delete(evicted.id);
+    this.endedRing[k] = rec;
+    this.endedNext = (k + 1) % RECENTLY_ENDED;
+    this.endedById.set(rec.id, rec);
+  }
+
+  // ---- the runnable queue (for starvation: who ran while a task waited) ----
+
+  private enqueue(rec: TaskRecord, t: number): void {
+    if (rec.queued) return;
+    rec.readySince = t;
+    rec.passedOverNs = 0;
+    rec.queued = true;
+    rec.rqPrev = this.rqTail;
+    rec.rqNext = null;
+    if (this.rqTail) this.rqTail.rqNext = rec;
+    else this.rqHead = rec;
+    this.rqTail = rec;
+  }
+
+  private dequeue(rec: TaskRecord): void {
+    if (!rec.queued) return;
+    if (rec.rqPrev) rec.rqPrev.rqNext = rec.rqNext;
+    else this.rqHead = rec.rqNext;
+    if (rec.rqNext) rec.rqNext.rqPrev = rec.rqPrev;
+    else this.rqTail = rec.rqPrev;
+    rec.rqPrev = rec.rqNext = null;
+    rec.queued = false;
+  }
+
+  private passOver(victim: TaskRecord, by: string, ns: number): void {
+    victim.passedOverNs += ns;
+    const m = (victim.passedOverBy ??= new Map());
+    m.set(by, (m.get(by) ?? 0) + ns);
+  }
+
+  // ---- polls and wakes ----
+
   private pollBegin(rec: TaskRecord, t: number): void {
+    if (this.running) this.cutPoll(t); // the previous poll's end is not in the trace
     const ready = rec.readySince;
     if (ready === ready) {
       // NaN-safe: ready is a number (runnable since then)
       const d = t - ready;
       rec.wakeDelay.add(d);
       if (d > this.executor.maxWakeDelayNs) this.executor.maxWakeDelayNs = d;
-      const explained = ready < this.lastLongPollEnd ? this.chargeLongPolls(rec, ready, t) : 0;
-      const fair = d - explained;
-      rec.fairDelaySumNs += fair;
-      rec.fairDelayCount++;
-      if (fair > rec.fairDelayMaxNs) rec.fairDelayMaxNs = fair;
+      if (ready < this.lastLongPollEnd) this.chargeLongPolls(rec, ready, t);
+      const over = rec.passedOverNs;
+      rec.passedOverSumNs += over;
+      rec.passedOverCount++;
+      if (over > rec.passedOverMaxNs) rec.passedOverMaxNs = over;
+      const fired = rec.firedDeadline;
+      if (fired === fired) this.timerResumed(rec, fired, t);
     }
+    rec.firedDeadline = Number.NaN;
     if (rec.firstPollAt === undefined && rec.spawnedAt !== undefined) rec.firstPollDelayNs = t - rec.spawnedAt;
+    // Tasks queued before this one are passed over by its poll.
+    const ahead = this.ahead;
+    ahead.length = 0;
+    if (rec.queued) {
+      for (let q = this.rqHead; q !== null && q !== rec; q = q.rqNext) ahead.push(q);
+      this.dequeue(rec);
+    }
     const parkedAt = rec.parkedAt;
     if (parkedAt === parkedAt) this.endWait(rec, t - parkedAt, parkedAt);
-    if (this.observer) this.observer.resumed(rec, parkedAt, ready, t);
+    this.observer?.resumed?.(rec, parkedAt, ready, t);
     rec.readySince = Number.NaN;
     rec.parkedAt = Number.NaN;
     rec.orphanSince = Number.NaN;
@@ -493,7 +761,14 @@ export class TraceModel {
     onPollBegin(rec, t);
     this.running = rec;
     this.pollStart = t;
+    this.pollIsrStart = this.isrTotal(t);
     this.selfWokeInPoll = false;
+    this.observer?.pollBegin?.(rec, t);
+  }
+
+  /** Interrupt time so far, counting an interrupt still running. */
+  private isrTotal(t: number): number {
+    return this.executor.isrNs + (this.isrDepth > 0 ? t - this.isrSince : 0);
   }
 
   /** A park ended (the task runs again): charge the wait to its resource and flow. */
@@ -505,17 +780,34 @@ export class TraceModel {
     if (rec.waitFlow !== 0) {
       const f = this.flows.get(rec.session, rec.waitFlow);
       if (f) {
-        const step: FlowStep = { task: rec.index, site, resource: res, atNs: parkedAt, waitNs, internal: rec.wokenWithinFlow };
+        const step: FlowStep = { task: taskRef(rec), site, resource: res, atNs: parkedAt, waitNs, internal: rec.wokenWithinFlow };
         // Blame the task that held the mutex for most of the wait (not just when it began).
-        const blocker = r && r.kind === "mutex" ? blameHolder(r, parkedAt, parkedAt + waitNs) : -1;
+        const blocker = r && r.kind === "mutex" ? blameHolder(r, parkedAt, parkedAt + waitNs) : undefined;
         this.flows.addWait(f, step, blocker);
       }
     }
   }
 
+  /** Ends the running poll without its end event (the next poll began, or the task or trace
+   *  ended): its time is not counted as a poll, the task is taken as parked. */
+  private cutPoll(t: number): void {
+    const rec = this.running!;
+    this.running = undefined;
+    this.stats.pollsCut++;
+    this.observer?.poll?.(rec, this.pollStart, t, "cut");
+    if (isLive(rec)) transition(rec, "parked", t);
+    rec.parkedAt = t;
+    rec.lastSite = rec.awaitSite;
+    rec.lastResource = rec.awaitResource;
+    rec.wakersReliable = false; // what the lost part of the poll did to its wakers is unknown
+  }
+
   private pollEnd(rec: TaskRecord, ready: boolean, t: number): void {
+    const result: PollResult = ready ? "ready" : "pending";
     if (this.running === rec) {
-      const d = t - this.pollStart;
+      const gross = t - this.pollStart;
+      // Interrupt handlers that ran inside the poll took that time, not the task.
+      const d = gross - (this.isrTotal(t) - this.pollIsrStart);
       this.executor.busyNs += d;
       this.executor.polls++;
       rec.pollTime.add(d);
@@ -524,14 +816,24 @@ export class TraceModel {
         rec.maxPollAt = this.pollStart;
         rec.maxPollSite = this.resumeSite;
       }
-      if (d >= this.thresholds.longPollNs) this.longPoll(rec, this.pollStart, t);
-      if (this.observer) this.observer.poll(rec, this.pollStart, t, ready);
+      const long = d >= this.thresholds.longPollNs;
+      if (long) this.longPoll(rec, this.pollStart, t, d);
+      else {
+        // Those it passed over (queued before it): charged to it, unless it was a long poll,
+        // which the long-poll lint reports on its own.
+        for (const q of this.ahead) if (q.queued && q.readySince <= this.pollStart) this.passOver(q, rec.name, d);
+      }
+      this.recentPoll(rec, this.pollStart, t);
+      this.observer?.poll?.(rec, this.pollStart, t, result);
       if (rec.flow !== 0) {
         const f = this.flows.get(rec.session, rec.flow);
         if (f) f.busyNs += d;
       }
+      this.running = undefined;
+    } else {
+      this.stats.pollEndsWithoutBegin++;
     }
-    this.running = undefined;
+    this.ahead.length = 0;
     onPollEnd(rec, ready, t);
     if (ready) return;
     rec.lastSite = rec.awaitSite;
@@ -541,34 +843,37 @@ export class TraceModel {
     rec.wokenWithinFlow = false;
     if (this.selfWokeInPoll) rec.selfWakeSite = rec.awaitSite;
     if (rec.state === "scheduled") {
-      rec.readySince = t; // woken during its own poll: runnable from now
+      this.enqueue(rec, t); // woken during its own poll: runnable from now
     } else if (rec.liveWakers <= 0) {
       rec.orphanSince = t;
       rec.orphanReason = "no-waker-stored";
-      rec.orphanedBy = NO_TASK;
+      rec.orphanedBy = -1;
     }
   }
 
-  private wake(target: number, by: number, kind: number, t: number): void {
-    const rec = this.live(target) ?? (this.ended(target) ? undefined : this.taskAt(target, t));
-    if (!rec) return; // a wake for a task that already ended changes nothing
-    const self = kind === EVENT.WAKE_SELF;
-    if (kind === EVENT.WAKE_TASK) rec.wakesByTask++;
-    else if (kind === EVENT.WAKE_IRQ) rec.wakesByIrq++;
-    else if (kind === EVENT.WAKE_EXT) rec.wakesExt++;
+  private wake(target: number, by: number, kind: WakeKind, irq: number, t: number): void {
+    const rec = this.live(target) ?? (this.endedById.has(target) || this.incarnations.has(target) ? undefined : this.taskAt(target, t));
+    if (!rec) {
+      this.stats.staleWakes++; // a wake for a task that already ended changes nothing
+      return;
+    }
+    const self = kind === "self";
+    if (kind === "task") rec.wakesByTask++;
+    else if (kind === "irq") rec.wakesByIrq++;
+    else if (kind === "external") rec.wakesExt++;
     rec.lastWakeBy = by;
     if (rec.state === "parked") {
-      rec.readySince = t;
       rec.orphanSince = Number.NaN;
-      if (kind === EVENT.WAKE_TASK && rec.waitFlow !== 0) {
-        const waker = this.live(by) ?? this.ended(by);
+      if (kind === "task" && rec.waitFlow !== 0) {
+        const waker = this.live(by) ?? this.endedById.get(by);
         rec.wokenWithinFlow = waker !== undefined && waker.flow === rec.waitFlow;
       }
+      this.enqueue(rec, t);
     }
     if (self && this.running === rec) this.selfWokeInPoll = true;
-    if (this.observer) {
-      const from = kind === EVENT.WAKE_TASK ? (this.live(by) ?? this.ended(by)) : self ? rec : undefined;
-      this.observer.wake(rec, from, kind, t);
+    if (this.observer?.wake) {
+      const from = kind === "task" ? (this.live(by) ?? this.endedById.get(by)) : self ? rec : undefined;
+      this.observer.wake(rec, from, kind, t, irq);
     }
     onWake(rec, self, t);
   }
@@ -579,35 +884,123 @@ export class TraceModel {
     if (rec.state === "parked" && rec.liveWakers <= 0 && rec.orphanSince !== rec.orphanSince) {
       rec.orphanSince = t;
       rec.orphanReason = "waker-dropped";
-      rec.orphanedBy = this.running ? this.running.index : NO_TASK;
+      rec.orphanedBy = this.running ? this.running.index : -1;
+      rec.orphanedByRef = this.running ? taskRef(this.running) : undefined;
     }
   }
 
   private end(rec: TaskRecord, cancelled: boolean, t: number): void {
     const orphan = rec.orphanSince;
     if (cancelled && orphan === orphan && isLive(rec) && t - orphan >= this.thresholds.stuckNs) {
-      this.lostWakeEpisodes.push({
-        task: rec.index, since: orphan, until: t, site: rec.lastSite, resource: rec.lastResource,
-        reason: rec.orphanReason, droppedBy: rec.orphanedBy,
-      });
+      const episode: LostWakeEpisode = {
+        task: taskRef(rec), since: orphan, until: t, site: rec.lastSite, resource: rec.lastResource,
+        reason: rec.orphanReason, droppedBy: rec.orphanedByRef, polls: rec.polls, lastWakeAt: rec.lastWakeAt,
+        wakersReliable: rec.wakersReliable, spawned: rec.spawnedAt !== undefined,
+      };
+      if (this.lostWakeEpisodes.length < MAX_EPISODES) this.lostWakeEpisodes.push(episode);
+      else this.lostWakeEpisodesDropped++;
     }
+    if (this.running === rec) this.cutPoll(t);
     if (isLive(rec)) {
       rec.orphanSince = Number.NaN;
       rec.readySince = Number.NaN;
       rec.blockedRes = 0;
     }
     onEnd(rec, cancelled, t);
-    if (this.live(rec.id) === rec) {
-      this.setLive(rec.id, undefined);
-      if (rec.id < DENSE_IDS) this.endedDense[rec.id] = rec;
-      else this.endedSparse.set(rec.id, rec);
+    this.close(rec, rec.state === "cancelled" ? "cancelled" : "done", t);
+  }
+
+  // ---- the executor: idle, polls kept for blame ----
+
+  private idleBegin(t: number): void {
+    this.idleSince = t;
+    this.idleQueued = this.rqHead !== null;
+    this.observer?.idle?.(this.session!.index, true, t);
+  }
+
+  private idleEnd(t: number, notify = true): void {
+    const since = this.idleSince;
+    if (since !== undefined) {
+      this.executor.idleNs += t - since;
+      this.lastIdleFrom = since;
+      this.lastIdleTo = t;
+      // Idling with tasks runnable passes all of them over (an executor that forgot them).
+      if (this.idleQueued) for (let q = this.rqHead; q !== null; q = q.rqNext) this.passOver(q, EXECUTOR_IDLE, t - Math.max(since, q.readySince));
     }
+    this.idleSince = undefined;
+    if (notify) this.observer?.idle?.(this.session!.index, false, t);
+  }
+
+  private recentPoll(rec: TaskRecord, start: number, end: number): void {
+    const k = this.rpNext;
+    this.rpStart[k] = start;
+    this.rpEnd[k] = end;
+    this.rpTask[k] = rec;
+    this.rpSite[k] = this.resumeSite;
+    this.rpNext = (k + 1) % RECENT_POLLS;
+    if (this.rpCount < RECENT_POLLS) this.rpCount++;
+  }
+
+  // ---- timers ----
+
+  /** `rec` is polled at `t` after its timer's `deadline` passed: how late, and who kept it. */
+  private timerResumed(rec: TaskRecord, deadline: number, t: number): void {
+    const late = t - deadline;
+    const key = `${rec.session}\u0000${rec.name}\u0000${rec.lastSite}`;
+    let g = this.lateTimers.get(key);
+    if (!g) {
+      g = {
+        session: rec.session, taskName: rec.name, site: rec.lastSite, fires: 0, late: 0, maxLateNs: 0, maxFireLateNs: 0,
+        maxAt: deadline, maxTask: taskRef(rec), blamed: undefined, idleNs: 0, sumLateNs: 0,
+      };
+      this.lateTimers.set(key, g);
+    }
+    g.fires++;
+    if (late < this.thresholds.lateTimerNs) return;
+    g.late++;
+    g.sumLateNs += late;
+    // The poll that overlapped [deadline, t] the most (other tasks'): it kept the executor from
+    // firing the timer or from polling the task.
+    let best = -1;
+    let bestOverlap = 0;
+    for (let j = 0; j < this.rpCount; j++) {
+      const k = (this.rpNext - 1 - j + RECENT_POLLS) % RECENT_POLLS;
+      const end = this.rpEnd[k]!;
+      if (end <= deadline) break;
+      if (this.rpTask[k] === rec) continue;
+      const o = Math.min(end, t) - Math.max(this.rpStart[k]!, deadline);
+      if (o > bestOverlap) {
+        bestOverlap = o;
+        best = k;
+      }
+    }
+    const idle = Math.max(0, Math.min(this.lastIdleTo, t) - Math.max(this.lastIdleFrom, deadline)) || 0;
+    if (best >= 0) {
+      for (const lp of this.longPolls.values()) {
+        if (lp.session === rec.session && lp.taskName === this.rpTask[best]!.name && this.rpEnd[best]! - this.rpStart[best]! >= this.thresholds.longPollNs && lp.site === this.rpSite[best]) {
+          lp.timersDelayed++;
+          if (late > lp.maxTimerLateNs) lp.maxTimerLateNs = late;
+        }
+      }
+    }
+    if (late <= g.maxLateNs) return;
+    g.maxLateNs = late;
+    g.maxAt = deadline;
+    g.maxTask = taskRef(rec);
+    g.idleNs = idle;
+    g.maxFireLateNs = Math.max(0, (rec.lastWakeAt ?? t) - deadline);
+    g.blamed =
+      best >= 0
+        ? {
+            task: taskRef(this.rpTask[best]!), site: this.rpSite[best]!, startNs: this.rpStart[best]!, endNs: this.rpEnd[best]!,
+            long: this.rpEnd[best]! - this.rpStart[best]! >= this.thresholds.longPollNs,
+          }
+        : undefined;
   }
 
   // ---- long polls ----
 
-  private longPoll(rec: TaskRecord, start: number, end: number): void {
-    const d = end - start;
+  private longPoll(rec: TaskRecord, start: number, end: number, d: number): void {
     rec.longPolls++;
     rec.longPollNs += d;
     const key = `${rec.session}\u0000${rec.name}\u0000${this.resumeSite}`;
@@ -615,8 +1008,8 @@ export class TraceModel {
     if (!g) {
       g = {
         session: rec.session, taskName: rec.name, site: this.resumeSite, endSite: rec.awaitSite,
-        count: 0, totalNs: 0, maxNs: 0, maxAt: start, maxTask: rec.index,
-        delayCausedNs: 0, delayedPolls: 0, delayedTasks: new Set(),
+        count: 0, totalNs: 0, maxNs: 0, maxAt: start, maxTask: taskRef(rec),
+        delayCausedNs: 0, delayedPolls: 0, delayedTasks: 0, delayedSample: [], timersDelayed: 0, maxTimerLateNs: 0,
       };
       this.longPolls.set(key, g);
     }
@@ -625,7 +1018,7 @@ export class TraceModel {
     if (d > g.maxNs) {
       g.maxNs = d;
       g.maxAt = start;
-      g.maxTask = rec.index;
+      g.maxTask = taskRef(rec);
       g.endSite = rec.awaitSite;
     }
     const k = this.lpNext;
@@ -652,7 +1045,13 @@ export class TraceModel {
       if (overlap <= 0) continue;
       g.delayCausedNs += overlap;
       g.delayedPolls++;
-      g.delayedTasks.add(rec.index);
+      let seen = this.lpDistinct.get(g);
+      if (!seen) this.lpDistinct.set(g, (seen = new Set()));
+      if (!seen.has(rec.index) && seen.size < DISTINCT_CAP) {
+        seen.add(rec.index);
+        g.delayedTasks++;
+        if (g.delayedSample.length < SAMPLE) g.delayedSample.push(taskRef(rec));
+      }
       explained += overlap;
     }
     return explained;
@@ -682,9 +1081,10 @@ export class TraceModel {
 
   private resourceOp(taskId: number, id: number, op: number, outcome: number, level: number, t: number): void {
     const r = this.resourceAt(id);
-    const rec = taskId === 0 ? undefined : this.live(taskId);
+    const rec = taskId === 0 ? undefined : this.taskAt(taskId, t);
     r.ops++;
     setLevel(r, level, t);
+    this.observer?.resourceOp?.(this.session!.index, rec, t, r, op, outcome, level);
     if (rec) {
       if (op === RESOURCE_OP.send) addUser(r.senders, rec);
       else if (op === RESOURCE_OP.recv || op === RESOURCE_OP.acquire) addUser(r.receivers, rec);
@@ -695,7 +1095,7 @@ export class TraceModel {
         rec.blockedRes = id;
         rec.blockedOp = op;
         rec.blockedSince = t;
-        rec.blockedBy = r.kind === "mutex" ? r.holder : NO_TASK;
+        rec.blockedBy = r.kind === "mutex" && r.holder ? r.holder.index : -1;
       }
       return;
     }
@@ -703,30 +1103,36 @@ export class TraceModel {
       rec.blockedRes = 0;
       rec.blockedOp = -1;
     }
-    if (op === RESOURCE_OP.acquire) changeHolder(r, rec ? rec.index : NO_TASK, t);
-    else if (op === RESOURCE_OP.release && level === 0) changeHolder(r, NO_TASK, t);
+    if (op === RESOURCE_OP.acquire) changeHolder(r, rec ? taskRef(rec) : undefined, t);
+    else if (op === RESOURCE_OP.release && level === 0) changeHolder(r, undefined, t);
   }
 
   // ---- flows ----
 
   private flowBegin(taskId: number, flow: number, nameId: number, t: number): void {
-    const rec = taskId === 0 ? undefined : this.live(taskId);
+    const rec = taskId === 0 ? undefined : this.taskAt(taskId, t);
     const name = this.ctx?.name(nameId) ?? (nameId === 0 ? "flow" : `name#${nameId}`);
-    this.flows.begin(this.session!.index, flow, nameId, name, rec ? rec.index : NO_TASK, t);
+    this.flows.begin(this.session!.index, flow, nameId, name, rec, t);
     if (rec) rec.flow = flow;
+    this.observer?.flowBegin?.(this.session!.index, rec, flow, name, t);
   }
 
   private flowEnd(taskId: number, flow: number, t: number): void {
     const f = this.flows.get(this.session!.index, flow);
     if (f) this.flows.end(f, t);
-    const rec = taskId === 0 ? undefined : this.live(taskId);
+    const rec = taskId === 0 ? undefined : this.taskAt(taskId, t);
+    // The core clears the current task's flow only if it is the one ending.
     if (rec && rec.flow === flow) rec.flow = 0;
+    this.observer?.flowEnd?.(this.session!.index, rec, flow, t);
   }
 
-  private flowEnter(rec: TaskRecord, flow: number): void {
+  private flowEnter(rec: TaskRecord, flow: number, t: number): void {
+    const previous = rec.flow;
     rec.flow = flow;
-    if (flow === 0) return;
-    const f = this.flows.get(rec.session, flow);
-    if (f) this.flows.join(f, rec.index);
+    if (flow !== 0) {
+      const f = this.flows.get(rec.session, flow);
+      if (f) this.flows.join(f, rec);
+    }
+    if (previous !== flow) this.observer?.flowEnter?.(rec, previous, t);
   }
 }

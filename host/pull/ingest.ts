@@ -4,6 +4,7 @@
 // are counted as they come (for progress and the footer).
 
 import { decodeRecords, decodeChunk, DecodeError, EventBatch, NameTable } from "../format/index.js";
+import type { StallInfo } from "../tracefile/schema.js";
 import type { DeviceCounters, InfoRecord, NamesRecord } from "../format/index.js";
 import { LOG_ARG } from "../format/spec.js";
 import type { TraceWriter } from "../tracefile/writer.js";
@@ -105,6 +106,12 @@ export class TraceIngest {
     const chunks = ((toSeq - fromSeq) >>> 0) + 1;
     this.stats.linkLost += chunks;
     this.writer.loss(s.index, { kind: "link", chunks, fromSeq, toSeq, reason });
+  }
+
+  /** Stores the time the recorder's clock skipped for the current session (an in-process
+   *  puller's own work and the OS's run-queue waits, host/sources/stall-clock.ts). */
+  stalls(stalls: StallInfo): void {
+    if (this.session) this.writer.stalls(this.session.index, stalls);
   }
 
   /** Writes the last counters and the footer; returns what the footer says. */

@@ -15,6 +15,8 @@ export interface HtmlPayload {
   report: Pick<ReportData, "file" | "lints" | "executor" | "thresholds" | "window" | "taskFilter" | "flows" | "slowRequests">;
   sessions: ReportData["sessions"];
   tasks: ReportData["tasks"];
+  /** Every ended task, folded (the table lists kept tasks; the groups account for the rest). */
+  taskGroups: ReportData["taskGroups"];
   tasksOmitted: number;
   timelines: SessionTimeline[];
 }
@@ -27,6 +29,7 @@ export function renderHtmlReport(report: ReportData, timelines: SessionTimeline[
     },
     sessions: report.sessions,
     tasks: report.tasks.slice(0, MAX_TABLE_TASKS),
+    taskGroups: report.taskGroups,
     tasksOmitted: Math.max(0, report.tasks.length - MAX_TABLE_TASKS),
     timelines,
   };

@@ -6,7 +6,8 @@
 
 import type { TraceSummary, TraceSession } from "../tracefile/trace.js";
 import type { TraceModel } from "../model/trace-model.js";
-import { isLive, lifetimeNs, type TaskRecord, type TaskState } from "../model/tasks.js";
+import { isLive, lifetimeNs, noWakerVerdict, type TaskRecord, type TaskRef, type TaskState } from "../model/tasks.js";
+import type { TaskGroup } from "../model/task-groups.js";
 import { ticksToNs } from "../format/chunk.js";
 import type { Lint } from "../model/lint.js";
 import { findLints } from "../model/lints.js";
@@ -17,7 +18,7 @@ import { waitsForGraph } from "../model/waits-for.js";
 import { matchesTaskFilter, type TaskFilter } from "./task-filter.js";
 import { lossAccount } from "../tracefile/loss-account.js";
 
-export const REPORT_SCHEMA = "taskscope.report/1";
+export const REPORT_SCHEMA = "taskscope.report/2";
 
 export interface LossReport {
   /** Events the device overwrote (overwrite mode) or refused (stop mode, ring full). */
@@ -52,6 +53,9 @@ export interface SessionReport {
   events: number;
   chunks: number;
   loss: LossReport;
+  /** Time the recorder's clock skipped as not the program's (an in-process pull: its own work,
+   *  and the OS running other processes); null when the file does not say. */
+  stalls: { observerNs: number; runQueueNs: number; count: number; largestNs: number; sleepOverNs: number; runQueueKnown: boolean } | null;
 }
 
 export interface TaskReport {
@@ -88,6 +92,42 @@ export interface TaskReport {
   pollNs: HistogramSummary;
   wakeToPollNs: HistogramSummary;
   longPolls: number;
+  /** Memory samples (MEM): the latest and the largest, bytes; null when never sampled. */
+  memoryBytes: number | null;
+  memoryPeakBytes: number | null;
+  /** A task parked with no live waker: "stuck" when its whole history is in the trace,
+   *  "unknown" when part of it is missing (spawn not recorded); null otherwise. */
+  noWaker: "stuck" | "unknown" | null;
+  /** How the record closed: "done", "cancelled", "lost" (id spawned again, end not recorded),
+   *  "alive" (the trace ended first); null while reading. */
+  end: string | null;
+}
+
+/** Ended tasks of one name, parent and end, folded (every ended task is in exactly one group;
+ *  `tasks` lists only a few of them). */
+export interface TaskGroupReport {
+  session: number;
+  name: string;
+  parentName: string | null;
+  end: string;
+  count: number;
+  idMin: number;
+  idMax: number;
+  totalNs: number;
+  busyNs: number;
+  scheduledNs: number;
+  idleNs: number;
+  polls: number;
+  wakes: number;
+  selfWakes: number;
+  longPolls: number;
+  maxPollNs: number;
+  memoryPeakBytes: number | null;
+  pollNs: HistogramSummary;
+  wakeToPollNs: HistogramSummary;
+  lifetimeNs: HistogramSummary;
+  /** `index` of the tasks kept as examples (listed in `tasks`). */
+  exemplars: number[];
 }
 
 export interface ResourceReport {
@@ -200,7 +240,12 @@ export interface ReportData {
   /** Most important first. */
   lints: Lint[];
   executor: { busyNs: number; idleNs: number; polls: number; busyRatio: number | null; maxWakeToPollNs: number };
+  /** Live tasks, tasks alive at the end, and a few examples of each group of ended ones. */
   tasks: TaskReport[];
+  /** Every ended task, folded by name, parent and end. */
+  taskGroups: TaskGroupReport[];
+  /** Events the analysis could not place, and ends it had to assume. */
+  analysis: { pollsCut: number; pollEndsWithoutBegin: number; staleEvents: number; lostEnds: number; tasksSeen: number };
   resources: ResourceReport[];
   waitsFor: WaitEdgeReport[];
   flows: FlowKindReport[];
@@ -224,13 +269,12 @@ export function buildReport(file: string, summary: TraceSummary, model: TraceMod
   const filter = options.taskFilter;
   const shown = (t: TaskRecord) => matchesTaskFilter(filter, t) && inWindow(t, spans.get(t.session));
   const nameOf = (session: number, id: number, prefix: string) => (id === 0 ? null : (model.nameIn(session, id) ?? `${prefix}#${id}`));
-  const ref = (i: number) => {
-    const t = model.tasks[i]!;
-    return { index: i, id: t.id, name: t.name };
-  };
+  const ref = (t: TaskRef) => ({ index: t.index, id: t.id, name: t.name });
+  const held = model.tasks;
+  const byIndex = new Map(held.map((t) => [t.index, t]));
 
-  const tasks: TaskReport[] = model.tasks.filter(shown).map((t) => {
-    const parent = t.parentIndex >= 0 ? model.tasks[t.parentIndex] : undefined;
+  const tasks: TaskReport[] = held.filter(shown).map((t) => {
+    const parent = t.parentIndex >= 0 ? byIndex.get(t.parentIndex) : undefined;
     const live = isLive(t);
     const span = spans.get(t.session);
     const end = endOf.get(t.session) ?? t.since;
@@ -242,8 +286,8 @@ export function buildReport(file: string, summary: TraceSummary, model: TraceMod
       incarnation: t.incarnation,
       name: t.name,
       parentId: t.parent,
-      parentName: parent ? parent.name : null,
-      parentIndex: parent ? parent.index : null,
+      parentName: parent?.name ?? t.parentName ?? null,
+      parentIndex: t.parentIndex >= 0 ? t.parentIndex : null,
       state: t.state,
       spawnedNs: t.spawnedAt ?? null,
       endedNs: t.endedAt ?? null,
@@ -265,14 +309,23 @@ export function buildReport(file: string, summary: TraceSummary, model: TraceMod
       pollNs: t.pollTime.summary(),
       wakeToPollNs: t.wakeDelay.summary(),
       longPolls: t.longPolls,
+      memoryBytes: t.memBytes ?? null,
+      memoryPeakBytes: t.memPeak ?? null,
+      noWaker: live ? (noWakerVerdict(t) ?? null) : null,
+      end: t.end ?? null,
     };
   });
 
+  const taskGroups: TaskGroupReport[] = model.groups.list
+    .filter((g) => !filter || matchesTaskFilter(filter, { id: g.idMin, name: g.name }))
+    .map((g) => groupReport(g));
+
   const resources: ResourceReport[] = model.resources.map((r) => {
-    const holder = r.holder >= 0 && isLive(model.tasks[r.holder]!) ? ref(r.holder) : null;
-    const blockedNow = model.tasks
+    const holderRec = r.holder ? byIndex.get(r.holder.index) : undefined;
+    const holder = holderRec && isLive(holderRec) ? ref(holderRec) : null;
+    const blockedNow = held
       .filter((t) => t.session === r.session && t.state === "parked" && t.lastResource === r.id)
-      .map((t) => ({ ...ref(t.index), site: nameOf(t.session, t.lastSite, "site") }));
+      .map((t) => ({ ...ref(t), site: nameOf(t.session, t.lastSite, "site") }));
     return {
       session: r.session, id: r.id, name: r.name, kind: r.kind, capacity: r.capacity,
       createdNs: r.createdAt ?? null, droppedNs: r.droppedAt ?? null, level: r.level, maxLevel: r.maxLevel,
@@ -285,8 +338,8 @@ export function buildReport(file: string, summary: TraceSummary, model: TraceMod
   for (const s of model.sessions) {
     for (const e of waitsForGraph(model, s.index).values()) {
       waitsFor.push({
-        session: s.index, from: ref(e.from.index), op: e.op, resource: e.resource.name,
-        site: nameOf(s.index, e.site, "site"), sinceNs: e.since, to: e.to.map((t) => ref(t.index)),
+        session: s.index, from: ref(e.from), op: e.op, resource: e.resource.name,
+        site: nameOf(s.index, e.site, "site"), sinceNs: e.since, to: e.to.map(ref),
       });
     }
   }
@@ -335,6 +388,11 @@ export function buildReport(file: string, summary: TraceSummary, model: TraceMod
       maxWakeToPollNs: ex.maxWakeDelayNs,
     },
     tasks,
+    taskGroups,
+    analysis: {
+      pollsCut: model.stats.pollsCut, pollEndsWithoutBegin: model.stats.pollEndsWithoutBegin,
+      staleEvents: model.stats.staleWakes, lostEnds: model.stats.lostEnds, tasksSeen: model.taskCount,
+    },
     resources,
     waitsFor,
     flows,
@@ -392,5 +450,16 @@ function sessionReport(
     events: s.events,
     chunks: s.chunks,
     loss,
+    stalls: s.stalls ? { ...s.stalls } : null,
+  };
+}
+
+function groupReport(g: TaskGroup): TaskGroupReport {
+  return {
+    session: g.session, name: g.name, parentName: g.parentName ?? null, end: g.end, count: g.count,
+    idMin: g.idMin, idMax: g.idMax, totalNs: g.totalNs, busyNs: g.busyNs, scheduledNs: g.scheduledNs, idleNs: g.idleNs,
+    polls: g.polls, wakes: g.wakes, selfWakes: g.selfWakes, longPolls: g.longPolls, maxPollNs: g.maxPollNs,
+    memoryPeakBytes: g.memPeak ?? null, pollNs: g.pollTime.summary(), wakeToPollNs: g.wakeDelay.summary(),
+    lifetimeNs: g.lifetime.summary(), exemplars: [...g.exemplars, ...(g.worst ? [g.worst] : [])].map((t) => t.index),
   };
 }

@@ -1,14 +1,40 @@
 // The text rendering of a report: header and loss, lints (most important first), executor load,
-// task table, spawn tree, resources, flows and the slow-request analysis.
+// task table, spawn tree, resources, flows and the slow-request analysis. Every string from the
+// trace is escaped for the terminal first (safeText); colour, when asked for, marks severities
+// and the rows of stuck tasks.
 
-import type { ReportData, SessionReport, TaskReport } from "./report-data.js";
+import type { ReportData, SessionReport, TaskGroupReport, TaskReport } from "./report-data.js";
 import type { Lint } from "../model/lint.js";
 import { renderTable, type Column } from "./text-table.js";
-import { formatCount, formatDuration, formatPercent } from "./units.js";
+import { formatCount, formatDuration, formatPercent, safeText } from "./units.js";
 
 export interface TextOptions {
   /** List every task instead of folding finished look-alikes into one row. */
   allTasks?: boolean;
+  /** ANSI colour for severities, warnings and stuck tasks (the caller decides: a terminal, NO_COLOR...). */
+  color?: boolean;
+}
+
+const STYLES = { red: "\x1b[31m", boldRed: "\x1b[1;31m", yellow: "\x1b[33m", cyan: "\x1b[36m" } as const;
+type Style = keyof typeof STYLES;
+
+/** `text` in a colour, or as it is when colour is off. */
+type Paint = (style: Style, text: string) => string;
+
+function painter(on: boolean): Paint {
+  return on ? (style, text) => `${STYLES[style]}${text}\x1b[0m` : (_style, text) => text;
+}
+
+/** A copy of `value` with every string made safe for a terminal. */
+function escapeStrings<T>(value: T): T {
+  if (typeof value === "string") return safeText(value) as T;
+  if (Array.isArray(value)) return value.map(escapeStrings) as T;
+  if (value !== null && typeof value === "object") {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = escapeStrings(v);
+    return out as T;
+  }
+  return value;
 }
 
 /** Finished tasks with the same name, parent and end state fold into one row when there are at
@@ -17,21 +43,23 @@ const FOLD_AT = 4;
 /** Lines of the spawn tree shown (look-alike siblings are folded first). */
 const TREE_LINES = 60;
 
-export function renderTextReport(r: ReportData, options: TextOptions = {}): string {
+export function renderTextReport(report: ReportData, options: TextOptions = {}): string {
+  const r = escapeStrings(report);
+  const paint = painter(options.color === true);
   const out: string[] = [];
   out.push(`taskscope report: ${r.file}`);
   if (r.truncated) {
-    out.push(`warning: the file ends inside a record at byte ${r.truncated.offset} (the writer was stopped); showing everything before it`);
+    out.push(paint("yellow", `warning: the file ends inside a record at byte ${r.truncated.offset} (the writer was stopped); showing everything before it`));
   } else if (!r.complete) {
-    out.push("warning: the file has no footer (the writer did not finish); showing everything in it");
+    out.push(paint("yellow", "warning: the file has no footer (the writer did not finish); showing everything in it"));
   }
-  for (const s of r.sessions) out.push(...sessionLines(s, r.sessions.length > 1));
+  for (const s of r.sessions) out.push(...sessionLines(s, r.sessions.length > 1, paint));
   if (r.sessions.length === 0) out.push("no device session in this file");
   const scope = scopeLine(r);
   if (scope) out.push(scope);
 
   out.push("");
-  out.push(...lintLines(r));
+  out.push(...lintLines(r, paint));
 
   const ex = r.executor;
   out.push("");
@@ -40,12 +68,19 @@ export function renderTextReport(r: ReportData, options: TextOptions = {}): stri
       `idle ${formatDuration(ex.idleNs)}, longest wait from wake to poll ${formatDuration(ex.maxWakeToPollNs)}`,
   );
   out.push("");
-  const rows = options.allTasks ? r.tasks.map(single) : foldTasks(r.tasks);
+  const rows = taskRows(r.tasks, r.taskGroups, options.allTasks === true);
   const folded = rows.some((row) => row.count > 1);
-  out.push(`tasks (${r.tasks.length}${folded ? "; finished look-alikes folded into one row of averages, --all-tasks lists each" : ""}):`);
-  out.push(taskTable(rows, r.sessions.length > 1));
+  const total = r.tasks.filter((t) => t.end === null || t.end === "alive").length + r.taskGroups.reduce((n, g) => n + g.count, 0);
+  const kept = r.tasks.length;
+  const note = folded
+    ? options.allTasks
+      ? `; each task the analysis kept, and one row of averages for the rest of each group`
+      : "; finished look-alikes folded into one row of averages, --all-tasks lists each one kept"
+    : "";
+  out.push(`tasks (${formatCount(total)}${total > kept && options.allTasks ? `, ${formatCount(kept)} kept in detail` : ""}${note}):`);
+  out.push(taskTable(rows, r.sessions.length > 1, stuckTasks(r), paint));
 
-  const tree = spawnTree(r.tasks, r.sessions.length > 1);
+  const tree = spawnTree(r.tasks, r.taskGroups, r.sessions.length > 1);
   if (tree.length > 0) {
     out.push("");
     out.push("spawn tree:");
@@ -73,34 +108,59 @@ function scopeLine(r: ReportData): string | undefined {
   return parts.length > 0 ? `showing: ${parts.join("; ")}` : undefined;
 }
 
-function sessionLines(s: SessionReport, many: boolean): string[] {
+function sessionLines(s: SessionReport, many: boolean, paint: Paint): string[] {
   const hz = s.tickHz >= 1e6 ? `${s.tickHz / 1e6} MHz` : s.tickHz >= 1e3 ? `${s.tickHz / 1e3} kHz` : `${s.tickHz} Hz`;
-  const start = new Date(Number(BigInt(s.startUnixNs) / 1_000_000n)).toISOString().replace("T", " ").replace("Z", " UTC");
+  const start = utcText(s.startUnixNs);
   const l = s.loss;
   const lost: string[] = [];
-  if (l.overwrittenEvents > 0) lost.push(`${formatCount(l.overwrittenEvents)} events overwritten on the device (${l.chunksOverwritten} chunks)`);
+  if (l.overwrittenEvents > 0) lost.push(`${formatCount(l.overwrittenEvents)} events overwritten on the device (${formatCount(l.chunksOverwritten)} chunks)`);
   if (l.refusedEvents > 0) lost.push(`${formatCount(l.refusedEvents)} events refused on the device (ring full)`);
   if (l.lostInTransfer > 0) lost.push(`${formatCount(l.lostInTransfer)} events lost in transfer`);
-  if (l.damagedChunks > 0) lost.push(`${l.damagedChunks} damaged chunks left out`);
-  if (l.namesDropped > 0) lost.push(`${l.namesDropped} names did not fit the names table`);
+  if (l.damagedChunks > 0) lost.push(`${formatCount(l.damagedChunks)} damaged chunks left out`);
+  if (l.namesDropped > 0) lost.push(`${formatCount(l.namesDropped)} names did not fit the names table`);
   const range = l.dropRangeNs ? ` between ${formatDuration(l.dropRangeNs[0])} and ${formatDuration(l.dropRangeNs[1])}` : "";
   return [
-    `${many ? `session ${s.index}: ` : ""}device ${s.device}, firmware ${s.firmware}, ${hz} clock, ring ${s.ring.chunkCount} x ${s.ring.chunkSize} B (${s.ring.mode})`,
+    `${many ? `session ${s.index}: ` : ""}device ${s.device}, firmware ${s.firmware}, ${hz} clock, ring ${formatCount(s.ring.chunkCount)} x ${formatCount(s.ring.chunkSize)} B (${s.ring.mode})`,
     `recorded ${formatDuration(s.durationNs)} from ${start}: ${formatCount(s.events)} events in ${formatCount(s.chunks)} chunks` +
       (l.pulledEarlier > 0 ? `; ${formatCount(l.pulledEarlier)} earlier events of this boot went to an earlier pull` : ""),
-    `lost: ${lost.length === 0 ? (l.exact ? "nothing" : "unknown (no device counters in the file)") : lost.join("; ") + range}`,
+    lost.length === 0 ? `lost: ${l.exact ? "nothing" : "unknown (no device counters in the file)"}` : paint("yellow", `lost: ${lost.join("; ")}${range}`),
+    ...stallLines(s),
   ];
+}
+
+/** What the recorder's clock skipped, so the reader knows device time is the program's own. */
+function stallLines(s: SessionReport): string[] {
+  const h = s.stalls;
+  if (!h || (h.observerNs === 0 && h.runQueueNs === 0 && h.sleepOverNs === 0)) return [];
+  const parts = [`${formatDuration(h.observerNs)} of the puller's own work`];
+  if (h.runQueueNs > 0) parts.push(`${formatDuration(h.runQueueNs)} while the OS ran other processes (${formatCount(h.count)} times, longest ${formatDuration(h.largestNs)})`);
+  if (h.sleepOverNs > 0) parts.push(`${formatDuration(h.sleepOverNs)} of sleeps that overran`);
+  const note = h.runQueueKnown ? "" : " (this OS gives no run-queue counter: time other processes took is not skipped)";
+  return [`device clock: skipped ${parts.join(", ")}${note}; times in this report leave them out`];
+}
+
+/** "2024-05-01 12:00:00.000 UTC", or the raw figure for a time no calendar holds (a damaged anchor). */
+function utcText(unixNs: string): string {
+  let date: Date;
+  try {
+    date = new Date(Number(BigInt(unixNs) / 1_000_000n));
+  } catch {
+    return `${unixNs} ns after 1970 (out of range)`;
+  }
+  return Number.isNaN(date.getTime()) ? `${unixNs} ns after 1970 (out of range)` : date.toISOString().replace("T", " ").replace("Z", " UTC");
 }
 
 // ---- lints ----
 
-function lintLines(r: ReportData): string[] {
+const SEVERITY_STYLE: Record<Lint["severity"], Style> = { error: "boldRed", warning: "yellow", info: "cyan" };
+
+function lintLines(r: ReportData, paint: Paint): string[] {
   if (r.lints.length === 0) return ["lints: none"];
   const firstNs = new Map(r.sessions.map((s) => [s.index, s.firstNs]));
   const lastNs = new Map(r.sessions.map((s) => [s.index, s.lastNs]));
-  const out = [`lints (${r.lints.length}, most important first):`];
+  const out = [`lints (${formatCount(r.lints.length)}, most important first):`];
   r.lints.forEach((l, i) => {
-    const mark = l.severity === "error" ? "ERROR" : l.severity;
+    const mark = paint(SEVERITY_STYLE[l.severity], l.severity === "error" ? "ERROR" : l.severity);
     const num = `${i + 1}.`;
     const pad = " ".repeat(num.length + 1);
     out.push(`${num} ${mark} ${l.title}`);
@@ -140,63 +200,95 @@ const COLUMNS: Column[] = [
 interface TaskRow extends TaskReport {
   count: number;
   idRange: string;
+  label?: "avg" | "others";
 }
 
 function single(t: TaskReport): TaskRow {
   return { ...t, count: 1, idRange: String(t.id) };
 }
 
-function foldKey(t: TaskReport): string {
-  return `${t.session}\u0000${t.name}\u0000${t.parentName ?? t.parentId}\u0000${t.state}`;
-}
-
-function foldTasks(tasks: TaskReport[]): TaskRow[] {
-  const groups = new Map<string, TaskReport[]>();
-  for (const t of tasks) {
-    if (t.state !== "done" && t.state !== "cancelled") continue;
-    const list = groups.get(foldKey(t)) ?? [];
-    list.push(t);
-    groups.set(foldKey(t), list);
-  }
-  const rows: TaskRow[] = [];
-  const emitted = new Set<string>();
-  for (const t of tasks) {
-    const key = foldKey(t);
-    const group = groups.get(key);
-    if (!group || group.length < FOLD_AT) {
-      rows.push(single(t));
+/** Rows in order of first sight: live tasks one by one; each group of ended look-alikes one by
+ *  one when all of it is kept and it is small, else as one row of averages over the whole group
+ *  (with --all-tasks: the kept ones, then a row for the rest). */
+function taskRows(tasks: TaskReport[], groups: TaskGroupReport[], all: boolean): TaskRow[] {
+  const keyed: { at: number; rows: TaskRow[] }[] = [];
+  const exemplarOf = new Map<number, TaskGroupReport>();
+  for (const g of groups) for (const i of g.exemplars) exemplarOf.set(i, g);
+  const byIndex = new Map(tasks.map((t) => [t.index, t]));
+  for (const t of tasks) if (!exemplarOf.has(t.index)) keyed.push({ at: t.index, rows: [single(t)] });
+  for (const g of groups) {
+    const kept = g.exemplars.map((i) => byIndex.get(i)).filter((t): t is TaskReport => t !== undefined);
+    const first = kept[0];
+    if (!first) continue;
+    if (kept.length === g.count && g.count < FOLD_AT) {
+      keyed.push({ at: first.index, rows: kept.map(single) });
       continue;
     }
-    if (emitted.has(key)) continue;
-    emitted.add(key);
-    const n = group.length;
-    const avg = (f: (x: TaskReport) => number) => group.reduce((sum, x) => sum + f(x), 0) / n;
-    const ids = group.map((x) => x.id);
-    rows.push({
-      ...t,
-      count: n,
-      idRange: `${Math.min(...ids)}..${Math.max(...ids)}`,
-      totalNs: avg((x) => x.totalNs),
-      busyNs: avg((x) => x.busyNs),
-      scheduledNs: avg((x) => x.scheduledNs),
-      idleNs: avg((x) => x.idleNs),
-      polls: avg((x) => x.polls),
-      wakes: avg((x) => x.wakes),
-      selfWakes: avg((x) => x.selfWakes),
-      pollNs: { ...t.pollNs, max: Math.max(...group.map((x) => x.pollNs.max)) },
-      wakeToPollNs: { ...t.wakeToPollNs, p90: Math.max(...group.map((x) => x.wakeToPollNs.p90)) },
-    });
+    if (all) {
+      const rest = g.count - kept.length;
+      const rows = kept.map(single);
+      if (rest > 0) rows.push(groupRow(first, g, rest, "others"));
+      keyed.push({ at: first.index, rows });
+    } else {
+      keyed.push({ at: first.index, rows: [groupRow(first, g, g.count, "avg")] });
+    }
   }
-  return rows;
+  return keyed.sort((a, b) => a.at - b.at).flatMap((k) => k.rows);
+}
+
+/** One row of averages over a group (`count` of its tasks; "others": those not kept). */
+function groupRow(first: TaskReport, g: TaskGroupReport, count: number, label: "avg" | "others"): TaskRow {
+  const n = g.count;
+  return {
+    ...first,
+    count,
+    label,
+    idRange: g.idMin === g.idMax ? String(g.idMin) : `${g.idMin}..${g.idMax}`,
+    totalNs: g.totalNs / n,
+    busyNs: g.busyNs / n,
+    scheduledNs: g.scheduledNs / n,
+    idleNs: g.idleNs / n,
+    polls: g.polls / n,
+    wakes: g.wakes / n,
+    selfWakes: g.selfWakes / n,
+    pollNs: { ...g.pollNs, max: g.maxPollNs },
+    wakeToPollNs: g.wakeToPollNs,
+    awaitSite: null,
+    awaitResource: null,
+  };
+}
+
+// Math.min(...list) overflows the stack on a few hundred thousand tasks.
+function least(list: readonly number[]): number {
+  return list.reduce((a, b) => Math.min(a, b), Infinity);
+}
+
+function most(list: readonly number[]): number {
+  return list.reduce((a, b) => Math.max(a, b), -Infinity);
 }
 
 function avgCount(x: number, count: number): string {
   return count > 1 && !Number.isInteger(x) ? x.toFixed(1) : formatCount(x);
 }
 
-function taskTable(tasks: TaskRow[], many: boolean): string {
+/** Tasks a lost-wakeup or deadlock lint names: "session:index" (or "session#id" when the lint
+ *  does not give the incarnation). */
+function stuckTasks(r: ReportData): Set<string> {
+  const stuck = new Set<string>();
+  for (const l of r.lints) {
+    if (l.kind !== "lost-wakeup" && l.kind !== "deadlock") continue;
+    for (const t of l.tasks) stuck.add(t.index !== undefined ? `${t.session}:${t.index}` : `${t.session}#${t.id}`);
+  }
+  return stuck;
+}
+
+function isStuck(t: TaskRow, stuck: Set<string>): boolean {
+  return t.count === 1 && t.state !== "done" && t.state !== "cancelled" && (stuck.has(`${t.session}:${t.index}`) || stuck.has(`${t.session}#${t.id}`));
+}
+
+function taskTable(tasks: TaskRow[], many: boolean, stuck: Set<string>, paint: Paint): string {
   const rows = tasks.map((t) => [
-    t.count > 1 ? `${t.name} x${t.count} (avg)` : t.name,
+    t.count > 1 || t.label === "others" ? `${t.name} x${formatCount(t.count)} (${t.label === "others" ? "others, avg" : "avg"})` : t.name,
     many ? `${t.session}:${t.idRange}` : t.idRange,
     t.parentName ?? (t.parentId === 0 ? "-" : `#${t.parentId}`),
     t.state,
@@ -211,13 +303,18 @@ function taskTable(tasks: TaskRow[], many: boolean): string {
     t.wakeToPollNs.count > 0 ? formatDuration(t.wakeToPollNs.p90) : "-",
     t.awaitSite === null ? "" : t.awaitResource ? `${t.awaitSite} (${t.awaitResource})` : t.awaitSite,
   ]);
-  return renderTable(COLUMNS, rows);
+  const lines = renderTable(COLUMNS, rows).split("\n");
+  // Colour whole lines after alignment (escape codes have no width).
+  return lines.map((line, i) => (i > 0 && isStuck(tasks[i - 1]!, stuck) ? paint("red", line) : line)).join("\n");
 }
 
 // ---- spawn tree ----
 
-function spawnTree(tasks: TaskReport[], many: boolean): string[] {
+function spawnTree(tasks: TaskReport[], taskGroups: TaskGroupReport[], many: boolean): string[] {
   const byIndex = new Map(tasks.map((t) => [t.index, t]));
+  // An ended task kept as an example stands for its whole group in the tree's folded leaves.
+  const groupOf = new Map<number, TaskGroupReport>();
+  for (const g of taskGroups) for (const i of g.exemplars) groupOf.set(i, g);
   const children = new Map<number, TaskReport[]>();
   const roots: TaskReport[] = [];
   for (const t of tasks) {
@@ -240,16 +337,23 @@ function spawnTree(tasks: TaskReport[], many: boolean): string[] {
     // Leaves with the same name and state fold into one line.
     const items: { t: TaskReport; count: number; ids: number[] }[] = [];
     const leafGroups = new Map<string, { t: TaskReport; count: number; ids: number[] }>();
+    const counted = new Set<TaskGroupReport>();
     for (const t of list) {
       const leaf = !children.has(t.index);
+      const group = groupOf.get(t.index);
       const key = `${t.name}\u0000${t.state}\u0000${t.awaitSite ?? ""}`;
       const g = leaf ? leafGroups.get(key) : undefined;
+      // A group's kept examples count as the whole group, once.
+      const folds = leaf && group !== undefined;
+      const weight = folds ? (counted.has(group) ? 0 : group.count) : 1;
+      if (folds) counted.add(group);
+      const ids = folds ? [group.idMin, group.idMax] : [t.id];
       if (g) {
-        g.count++;
-        g.ids.push(t.id);
+        g.count += weight;
+        g.ids.push(...ids);
         continue;
       }
-      const item = { t, count: 1, ids: [t.id] };
+      const item = { t, count: Math.max(1, weight), ids };
       items.push(item);
       if (leaf) leafGroups.set(key, item);
     }
@@ -261,7 +365,7 @@ function spawnTree(tasks: TaskReport[], many: boolean): string[] {
       }
       const text =
         item.count > 1
-          ? `${item.t.name} x${item.count} (${Math.min(...item.ids)}..${Math.max(...item.ids)}) ${item.t.state}${item.t.awaitSite ? ` at '${item.t.awaitSite}'` : ""}`
+          ? `${item.t.name} x${formatCount(item.count)} (${least(item.ids)}..${most(item.ids)}) ${item.t.state}${item.t.awaitSite ? ` at '${item.t.awaitSite}'` : ""}`
           : label(item.t);
       lines.push(`${prefix}${last ? "└─ " : "├─ "}${text}`);
       const kids = children.get(item.t.index);
@@ -303,14 +407,14 @@ function resourceLines(r: ReportData): string[] {
     if (x.holder) now.push(`held by ${x.holder.name} (${x.holder.id})`);
     if (x.blockedNow.length > 0) {
       const names = x.blockedNow.slice(0, 3).map((b) => `${b.name} (${b.id})`).join(", ");
-      now.push(`blocked: ${names}${x.blockedNow.length > 3 ? ` +${x.blockedNow.length - 3}` : ""}`);
+      now.push(`blocked: ${names}${x.blockedNow.length > 3 ? ` +${formatCount(x.blockedNow.length - 3)}` : ""}`);
     }
     const channel = x.kind === "channel";
     return [
       x.name,
       x.kind,
-      x.capacity > 0 && x.kind !== "timer" ? String(x.capacity) : "-",
-      x.kind === "timer" ? "-" : String(x.maxLevel),
+      x.capacity > 0 && x.kind !== "timer" ? formatCount(x.capacity) : "-",
+      x.kind === "timer" ? "-" : formatCount(x.maxLevel),
       channel ? formatDuration(x.fullNs) : "-",
       channel ? formatDuration(x.longestFullNs) : "-",
       formatCount(x.blockedOps),
@@ -319,7 +423,7 @@ function resourceLines(r: ReportData): string[] {
       now.join("; "),
     ];
   });
-  return [`resources (${r.resources.length}; FULL/LONGEST: time a channel was full; WAITED: tasks' time parked on it):`, renderTable(RESOURCE_COLUMNS, rows)];
+  return [`resources (${formatCount(r.resources.length)}; FULL/LONGEST: time a channel was full; WAITED: tasks' time parked on it):`, renderTable(RESOURCE_COLUMNS, rows)];
 }
 
 // ---- flows ----
@@ -351,7 +455,7 @@ function flowLines(r: ReportData): string[] {
   const out = [`flows (${formatCount(finished)} finished requests; latency percentiles are within ~19%):`, renderTable(FLOW_COLUMNS, rows)];
   const firstNs = new Map(r.sessions.map((s) => [s.index, s.firstNs]));
   for (const s of r.slowRequests) {
-    const head = `slow '${s.kind}' (p${s.percentile}: ${s.slowCount} of ${formatCount(s.flows)} at or above ${formatDuration(s.thresholdNs)}, median ${formatDuration(s.medianNs)})`;
+    const head = `slow '${s.kind}' (p${s.percentile}: ${formatCount(s.slowCount)} of ${formatCount(s.flows)} at or above ${formatDuration(s.thresholdNs)}, median ${formatDuration(s.medianNs)})`;
     if (!s.significant) {
       out.push(`${head}: no outliers (below ${r.thresholds.slowFactor}x the median or ${formatDuration(r.thresholds.slowMinNs)} above it)`);
       continue;
@@ -366,7 +470,7 @@ function flowLines(r: ReportData): string[] {
     const f0 = firstNs.get(s.session) ?? 0;
     out.push(
       s.clustered
-        ? `  clustered in time: ${s.clusters.map((c) => `${formatDuration(c.fromNs - f0)}-${formatDuration(c.toNs - f0)} (${c.flows})`).join(", ")}`
+        ? `  clustered in time: ${s.clusters.map((c) => `${formatDuration(c.fromNs - f0)}-${formatDuration(c.toNs - f0)} (${formatCount(c.flows)})`).join(", ")}`
         : "  spread over the trace (no time cluster)",
     );
     const worst = s.slowest[0];

@@ -7,12 +7,13 @@
 //     that runs out of budget is cut short and marked);
 //   - everywhere, per-lane busy time in fixed bins (the overview strip).
 // It is built by a second pass over the file with a fresh TraceModel and an observer, so task
-// indices are the same as in the analysis.
+// indices are the same as in the analysis. Tasks that get no lane of their own (the model keeps
+// no record of most ended ones) share one lane per name ("worker x72").
 
-import { EVENT } from "../format/spec.js";
 import { openTrace } from "../tracefile/trace.js";
-import { TraceModel, type ModelObserver, type ModelOptions } from "../model/trace-model.js";
-import { isLive, type TaskRecord } from "../model/tasks.js";
+import { TraceModel, type ModelOptions } from "../model/trace-model.js";
+import type { ModelObserver, WakeKind } from "../model/observer.js";
+import { isLive, type TaskEnd, type TaskRecord } from "../model/tasks.js";
 import type { Lint } from "../model/lint.js";
 import { matchesTaskFilter, type TaskFilter } from "./task-filter.js";
 
@@ -35,8 +36,10 @@ export interface TimelineOptions {
 }
 
 export interface TimelineLane {
-  /** Task index in the model, -1 for the "other tasks" lane. */
+  /** Task index in the model, -1 for a lane shared by several tasks (`shared` of them). */
   task: number;
+  /** Tasks drawn in this lane (1 for a task's own lane). */
+  shared: number;
   id: number;
   name: string;
   parentName: string | null;
@@ -90,7 +93,10 @@ export function buildTimelines(path: string, analysis: { model: TraceModel; lint
 interface SessionPlan {
   timeline: SessionTimeline;
   laneOf: Map<number, number>;
-  other: number; // lane of "other tasks", -1 if none
+  /** Shared lanes by task name, made as tasks without a lane of their own appear. */
+  nameLane: Map<string, number>;
+  other: number; // lane of "other tasks" (past the lane budget), -1 until needed
+  maxLanes: number;
   budgets: number[];
   used: number[];
   wakeBudget: number;
@@ -102,29 +108,29 @@ export class TimelineCollector implements ModelObserver {
   private readonly plans = new Map<number, SessionPlan>();
   private readonly maxSlices: number;
   private readonly longPollNs: number;
+  private readonly filter: TaskFilter | undefined;
 
   constructor(model: TraceModel, lints: Lint[], options: TimelineOptions = {}) {
     this.maxSlices = options.maxSlices ?? DEFAULTS.maxSlices;
     this.longPollNs = model.thresholds.longPollNs;
+    this.filter = options.taskFilter;
     const maxLanes = options.maxLanes ?? DEFAULTS.maxLanes;
     const bins = options.bins ?? DEFAULTS.bins;
+    const held = model.tasks;
     for (const span of model.sessions) {
-      const tasks = model.tasks.filter((t) => t.session === span.index && matchesTaskFilter(options.taskFilter, t));
+      // Lanes of their own for the tasks the analysis kept (live ones, and examples of ended
+      // groups), those named by lints first; a third of the budget stays for shared lanes.
+      const tasks = held.filter((t) => t.session === span.index && matchesTaskFilter(options.taskFilter, t));
       const flagged = new Set<number>();
       for (const l of lints) if (l.session === span.index) for (const t of l.tasks) if (t.index !== undefined) flagged.add(t.index);
-      const chosen = chooseLanes(tasks, flagged, maxLanes);
+      const own = Math.max(1, Math.floor((maxLanes * 2) / 3));
+      const chosen = chooseLanes(tasks, flagged, own);
       const lanes: TimelineLane[] = chosen.map(({ t, depth }) => ({
-        task: t.index, id: t.id, name: t.name,
-        parentName: t.parentIndex >= 0 ? model.tasks[t.parentIndex]!.name : null,
+        task: t.index, shared: 1, id: t.id, name: t.name,
+        parentName: t.parentName ?? null,
         state: t.state, depth, flagged: flagged.has(t.index),
       }));
       const laneOf = new Map(chosen.map(({ t }, i) => [t.index, i]));
-      const otherTasks = model.tasks.filter((t) => t.session === span.index).length - lanes.length;
-      let other = -1;
-      if (otherTasks > 0) {
-        other = lanes.length;
-        lanes.push({ task: -1, id: 0, name: `other tasks (${otherTasks})`, parentName: null, state: "", depth: 0, flagged: false });
-      }
       const duration = Math.max(1, span.lastT - span.firstT);
       const windows = detailWindows(model, span.index, span.firstT, span.lastT, lints, this.maxSlices);
       const timeline: SessionTimeline = {
@@ -141,14 +147,40 @@ export class TimelineCollector implements ModelObserver {
         totalPolls: 0,
         maxSlices: this.maxSlices,
         maxLanes,
-        otherTasks: Math.max(0, otherTasks),
+        otherTasks: 0,
       };
       const per = Math.floor(this.maxSlices / Math.max(1, windows.length));
       this.plans.set(span.index, {
-        timeline, laneOf, other, budgets: windows.map(() => per), used: windows.map(() => 0),
+        timeline, laneOf, nameLane: new Map(), other: -1, maxLanes, budgets: windows.map(() => per), used: windows.map(() => 0),
         wakeBudget: Math.floor(this.maxSlices / 2), wakesUsed: 0, bins,
       });
     }
+  }
+
+  /** A task appears: tasks without a lane of their own join their name's shared lane. */
+  taskStart(task: TaskRecord): void {
+    const p = this.plans.get(task.session);
+    if (!p || p.laneOf.has(task.index) || !matchesTaskFilter(this.filter, task)) return;
+    let lane = p.nameLane.get(task.name);
+    const lanes = p.timeline.lanes;
+    if (lane === undefined) {
+      if (lanes.length < p.maxLanes - 1) {
+        lane = this.addLane(p, { task: -1, shared: 0, id: task.id, name: task.name, parentName: task.parentName ?? null, state: "", depth: 0, flagged: false });
+        p.nameLane.set(task.name, lane);
+      } else {
+        if (p.other < 0) p.other = this.addLane(p, { task: -1, shared: 0, id: 0, name: "other tasks", parentName: null, state: "", depth: 0, flagged: false });
+        lane = p.other;
+      }
+    }
+    lanes[lane]!.shared++;
+    if (lane === p.other) p.timeline.otherTasks++;
+    p.laneOf.set(task.index, lane);
+  }
+
+  private addLane(p: SessionPlan, lane: TimelineLane): number {
+    p.timeline.lanes.push(lane);
+    p.timeline.density.busy.push(new Array<number>(p.bins).fill(0));
+    return p.timeline.lanes.length - 1;
   }
 
   poll(task: TaskRecord, start: number, end: number): void {
@@ -171,7 +203,7 @@ export class TimelineCollector implements ModelObserver {
     if (pollAt > ready) this.slice(p, lane, SLICE_RUNNABLE, ready, pollAt, 0);
   }
 
-  wake(task: TaskRecord, by: TaskRecord | undefined, kind: number, t: number): void {
+  wake(task: TaskRecord, by: TaskRecord | undefined, kind: WakeKind, t: number): void {
     const p = this.plans.get(task.session);
     if (!p) return;
     const to = this.lane(p, task);
@@ -185,12 +217,13 @@ export class TimelineCollector implements ModelObserver {
     w.t.push(t - p.timeline.startNs);
     w.from.push(by ? this.lane(p, by) : -1);
     w.to.push(to);
-    w.kind.push(kind === EVENT.WAKE_SELF ? WAKE_BY_SELF : kind === EVENT.WAKE_TASK ? WAKE_BY_TASK : kind === EVENT.WAKE_IRQ ? WAKE_BY_IRQ : WAKE_EXTERNAL);
+    w.kind.push(kind === "self" ? WAKE_BY_SELF : kind === "task" ? WAKE_BY_TASK : kind === "irq" ? WAKE_BY_IRQ : WAKE_EXTERNAL);
   }
 
-  open(task: TaskRecord, end: number): void {
+  /** A task alive when its session ends: draw where it sits until the end. */
+  taskEnd(task: TaskRecord, how: TaskEnd, end: number): void {
     const p = this.plans.get(task.session);
-    if (!p || !isLive(task)) return;
+    if (!p || how !== "alive" || !isLive(task)) return;
     const lane = this.lane(p, task);
     if (lane < 0) return;
     const parked = task.parkedAt;
@@ -204,9 +237,12 @@ export class TimelineCollector implements ModelObserver {
 
   result(model: TraceModel): SessionTimeline[] {
     const out: SessionTimeline[] = [];
+    const held = new Map(model.tasks.map((t) => [t.index, t]));
     for (const p of this.plans.values()) {
       for (const lane of p.timeline.lanes) {
-        if (lane.task >= 0) lane.state = model.tasks[lane.task]?.state ?? lane.state;
+        if (lane.task >= 0) lane.state = held.get(lane.task)?.state ?? lane.state;
+        else if (lane.shared > 0 && lane.name !== "other tasks") lane.name = `${lane.name} x${lane.shared}`;
+        else if (lane.name === "other tasks") lane.name = `other tasks (${lane.shared})`;
       }
       for (const id of Object.keys(p.timeline.sites)) {
         p.timeline.sites[Number(id)] = model.nameIn(p.timeline.session, Number(id)) ?? `site#${id}`;
@@ -217,7 +253,7 @@ export class TimelineCollector implements ModelObserver {
   }
 
   private lane(p: SessionPlan, task: TaskRecord): number {
-    return p.laneOf.get(task.index) ?? p.other;
+    return p.laneOf.get(task.index) ?? -1;
   }
 
   private siteId(p: SessionPlan, task: TaskRecord): number {
@@ -288,7 +324,7 @@ function chooseLanes(tasks: TaskRecord[], flagged: Set<number>, maxLanes: number
   const roots: TaskRecord[] = [];
   for (const t of tasks) {
     if (!chosen.has(t)) continue;
-    if (t.parentIndex >= 0 && tasks.some((p) => p.index === t.parentIndex && chosen.has(p))) {
+    if (t.parentIndex >= 0 && [...chosen].some((p) => p.index === t.parentIndex)) {
       const list = children.get(t.parentIndex) ?? [];
       list.push(t);
       children.set(t.parentIndex, list);
@@ -309,7 +345,7 @@ function chooseLanes(tasks: TaskRecord[], flagged: Set<number>, maxLanes: number
  *  else a window around each lint (merged where they overlap). */
 function detailWindows(model: TraceModel, session: number, first: number, last: number, lints: Lint[], maxSlices: number): [number, number][] {
   // Per poll: the poll, a parked and a runnable slice.
-  const polls = model.tasks.reduce((n, t) => (t.session === session ? n + t.polls : n), 0);
+  const polls = model.executor.polls;
   const estimate = 3 * polls;
   const duration = Math.max(1, last - first);
   if (estimate <= maxSlices) return [[first, last]];

@@ -7,6 +7,7 @@ import { readFile } from "node:fs/promises";
 import { performance } from "node:perf_hooks";
 import type { ClockAnchor } from "../tracefile/schema.js";
 import { shouldDrain, DrainHint } from "./drain-policy.js";
+import { StallClock, threadRunQueueReader, type StallAccount } from "./stall-clock.js";
 
 export interface WasiSourceOptions {
   wasmPath: string;
@@ -17,14 +18,26 @@ export interface WasiSourceOptions {
   onRecords: (records: Uint8Array, anchor: ClockAnchor) => void;
   /** Minimum wall time between drains during the run. */
   drainIntervalMs?: number;
+  /** Host file descriptor the program's standard output goes to (default 1). */
+  stdout?: number;
+  /** Called just before the program writes to its standard output or error (a progress line
+   *  clears itself so the program's text starts on a clean line). */
+  beforeOutput?: () => void;
+  /** Asked during the run (at a clock reading, every 10 ms at most): true ends the program
+   *  there, as if it had exited (WasiRunResult.stopped), and the rings are still drained. */
+  shouldStop?: () => boolean;
 }
 
 export interface WasiRunResult {
   exitCode: number;
   /** Set when the module trapped instead of exiting; everything recorded before is still drained. */
   trap?: string;
+  /** Set when shouldStop ended the run. */
+  stopped?: boolean;
   anchor: ClockAnchor;
   tickHz: number;
+  /** Time the device clock skipped: the puller's own, and the OS running other processes. */
+  hidden: StallAccount;
 }
 
 /** Host-interface exports the core provides (core/host.ts). */
@@ -44,6 +57,9 @@ interface CoreExports {
 const REQUIRED_EXPORTS = ["memory", "taskscope_buffer", "taskscope_drain", "taskscope_pending", "taskscope_flush", "taskscope_tick_hz"];
 
 export class WasiSourceError extends Error {}
+
+/** Thrown through the program from the clock import to end a run that shouldStop asked to end. */
+class StopRun extends Error {}
 
 export async function runWasi(opts: WasiSourceOptions): Promise<WasiRunResult> {
   let bytes: Buffer;
@@ -73,9 +89,13 @@ export async function runWasi(opts: WasiSourceOptions): Promise<WasiRunResult> {
     args: [opts.wasmPath, ...(opts.args ?? [])],
     env: opts.env ?? {},
     returnOnExit: true,
+    ...(opts.stdout !== undefined ? { stdout: opts.stdout } : {}),
   });
+  const wasiImport = opts.beforeOutput ? withOutputHook(wasi.wasiImport, opts.beforeOutput) : wasi.wasiImport;
 
   const interval = opts.drainIntervalMs ?? 50;
+  const runQueue = threadRunQueueReader();
+  const stalls = new StallClock(runQueue ? { runQueueNs: runQueue.read } : {});
   const t0 = performance.now();
   // The clock below returns ticks since t0, so device tick 0 is exactly this wall time.
   const anchor: ClockAnchor = { ticks: 0, unixNs: BigInt(Math.round((performance.timeOrigin + t0) * 1e6)) };
@@ -83,6 +103,7 @@ export async function runWasi(opts: WasiSourceOptions): Promise<WasiRunResult> {
   let ticksPerMs = 0;
   let lastDrain = t0;
   let draining = false;
+  let running = false;
 
   const drainAll = (): void => {
     if (!core) return;
@@ -107,21 +128,44 @@ export async function runWasi(opts: WasiSourceOptions): Promise<WasiRunResult> {
       chunkCount: c.taskscope_chunk_count ? c.taskscope_chunk_count() : 1,
     });
 
+  // Device time is wall time since t0 minus what the StallClock hides: everything the host does
+  // inside this call (the drain, a GC its allocations trigger), and run-queue waits
+  // (docs/REPORT.md, "Time the tool hides").
+  let lastStopCheck = t0;
   const clock = (): number => {
-    let now = performance.now();
-    if (core) {
-      if (ticksPerMs === 0) ticksPerMs = core.taskscope_tick_hz() / 1000;
-      if (!draining && now - lastDrain >= interval && drainDue(core, now)) {
-        lastDrain = now;
-        drainAll();
-        now = performance.now(); // the drain's time goes before this reading, not after it
+    const entered = performance.now();
+    // Asked at most every 10 ms: the clock is read for every event.
+    if (running && opts.shouldStop && entered - lastStopCheck >= 10) {
+      lastStopCheck = entered;
+      if (opts.shouldStop()) {
+        running = false; // once: the flush after the run reads the clock too
+        throw new StopRun("stopped");
       }
     }
-    return Math.floor((now - t0) * ticksPerMs) >>> 0;
+    const deviceMs = stalls.enter((entered - t0) * 1e6) / 1e6;
+    if (core) {
+      if (ticksPerMs === 0) ticksPerMs = core.taskscope_tick_hz() / 1000;
+      if (!draining && entered - lastDrain >= interval && drainDue(core, entered)) {
+        drainAll();
+        lastDrain = performance.now();
+      }
+    }
+    const ticks = Math.floor(deviceMs * ticksPerMs) >>> 0;
+    stalls.leave((performance.now() - t0) * 1e6);
+    return ticks;
   };
 
+  // A sleep that overruns what the program asked for is the host's time (StallClock.sleptOver).
+  const pollOneoff = wasiImport["poll_oneoff"] as (inPtr: number, outPtr: number, n: number, nOut: number) => number;
+  const sleepWatch = (inPtr: number, outPtr: number, n: number, nOut: number): number => {
+    const asked = core ? relativeSleepNs(core.memory, inPtr, n) : undefined;
+    const from = performance.now();
+    const r = pollOneoff(inPtr, outPtr, n, nOut);
+    if (asked !== undefined) stalls.sleptOver((from - t0) * 1e6, (performance.now() - t0) * 1e6, asked);
+    return r;
+  };
   const imports: WebAssembly.Imports = {
-    wasi_snapshot_preview1: wasi.wasiImport,
+    wasi_snapshot_preview1: { ...wasiImport, poll_oneoff: sleepWatch },
     taskscope: { clock },
   };
   let instance: WebAssembly.Instance;
@@ -135,15 +179,51 @@ export async function runWasi(opts: WasiSourceOptions): Promise<WasiRunResult> {
 
   let exitCode = 0;
   let trap: string | undefined;
+  let stopped = false;
   try {
+    running = true;
     exitCode = wasi.start(instance);
   } catch (e) {
-    trap = (e as Error).message;
-    exitCode = 134;
+    if (e instanceof StopRun) stopped = true;
+    else {
+      trap = (e as Error).message;
+      exitCode = 134;
+    }
+  } finally {
+    running = false;
   }
   core.taskscope_flush();
   drainAll();
-  return { exitCode, trap, anchor, tickHz: core.taskscope_tick_hz() };
+  runQueue?.close();
+  return { exitCode, trap, ...(stopped ? { stopped } : {}), anchor, tickHz: core.taskscope_tick_hz(), hidden: { ...stalls.account } };
+}
+
+/** The sleep a poll_oneoff call asks for: the shortest relative clock timeout, when every
+ *  subscription is one (48 bytes each: userdata u64, tag u8 at 8 (0 = clock), clock id u32 at 16,
+ *  timeout u64 at 24, precision u64 at 32, flags u16 at 40, bit 0 = absolute time). Anything else
+ *  (I/O, absolute deadlines) is not a plain sleep: undefined. */
+export function relativeSleepNs(memory: WebAssembly.Memory, inPtr: number, n: number): number | undefined {
+  if (n <= 0 || inPtr < 0 || inPtr + n * 48 > memory.buffer.byteLength) return undefined;
+  const view = new DataView(memory.buffer);
+  let shortest = Number.POSITIVE_INFINITY;
+  for (let i = 0; i < n; i++) {
+    const at = inPtr + i * 48;
+    if (view.getUint8(at + 8) !== 0 || (view.getUint16(at + 40, true) & 1) !== 0) return undefined;
+    shortest = Math.min(shortest, Number(view.getBigUint64(at + 24, true)));
+  }
+  return shortest;
+}
+
+/** The WASI imports with `before` called ahead of each write to fd 1 or 2. */
+function withOutputHook(imports: NodeJS.Dict<unknown>, before: () => void): NodeJS.Dict<unknown> {
+  const write = imports["fd_write"] as (fd: number, ...rest: number[]) => number;
+  return {
+    ...imports,
+    fd_write: (fd: number, ...rest: number[]) => {
+      if (fd === 1 || fd === 2) before();
+      return write(fd, ...rest);
+    },
+  };
 }
 
 /** node:wasi prints an ExperimentalWarning on load; this tool chose WASI on purpose, so that one

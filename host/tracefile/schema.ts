@@ -2,7 +2,7 @@
 // a decoded CBOR value into one of them. Keys are snake_case in the file, camelCase here.
 
 import type { DeviceCounters, InfoRecord, NameEntry } from "../format/records.js";
-import { COUNTER_KEYS, NAME_KINDS, OPTIONAL_COUNTERS, RING_MODES, TRACE_FILE_VERSIONS, type CounterField, type RingModeName } from "../format/spec.js";
+import { COUNTER_KEYS, NAME_KINDS, OLDEST_TRACE_FILE_VERSION, OPTIONAL_COUNTERS, RING_MODES, TRACE_FILE_VERSION, type CounterField, type RingModeName } from "../format/spec.js";
 
 export interface TraceHeader {
   /** Trace file version ("taskscope" key). */
@@ -56,6 +56,20 @@ export interface LossInfo {
   reason?: string;
 }
 
+/** Time the recorder's clock skipped because it was not the program's (trace file 2): the
+ *  puller's own work inside the program's clock calls, and the OS running other processes. */
+export interface StallInfo {
+  observerNs: number;
+  runQueueNs: number;
+  /** Readings at which run-queue wait was skipped, and the largest single skip. */
+  count: number;
+  largestNs: number;
+  /** Time the host's sleeps (WASI poll_oneoff) took beyond what the program asked for. */
+  sleepOverNs: number;
+  /** False when the OS gave no run-queue counter (only the observer's time was skipped). */
+  runQueueKnown: boolean;
+}
+
 export interface FooterInfo {
   ended: bigint;
   reason: string;
@@ -80,6 +94,7 @@ export type TraceItem =
     }
   | { type: "counters"; offset: number; session: number; counters: DeviceCounters }
   | { type: "loss"; offset: number; session: number; loss: LossInfo }
+  | { type: "stalls"; offset: number; session: number; stalls: StallInfo }
   | { type: "footer"; offset: number; footer: FooterInfo };
 
 export type TraceItemType = TraceItem["type"];
@@ -101,6 +116,8 @@ export const ITEM_KEYS = {
   "device-counters-optional": OPTIONAL_COUNTERS.map((f) => COUNTER_KEYS[f]),
   loss: ["session", "loss"],
   "loss-body": ["kind", "chunks", "from_seq", "to_seq", "reason"],
+  stalls: ["session", "stalls"],
+  "stalls-body": ["observer_ns", "run_queue_ns", "count", "largest_ns", "sleep_over_ns", "run_queue_known"],
   footer: ["footer"],
   "footer-body": ["ended", "reason", "sessions", "chunks", "events"],
 } as const;
@@ -190,7 +207,7 @@ export function itemTypeOf(value: Value): TraceItemType | undefined {
   if (has("taskscope")) return "header";
   if (has("footer")) return "footer";
   if (has("device_session")) return "session";
-  for (const t of ["names", "chunks", "counters", "loss"] as const) if (has(t)) return t;
+  for (const t of ["names", "chunks", "counters", "loss", "stalls"] as const) if (has(t)) return t;
   return undefined;
 }
 
@@ -209,7 +226,9 @@ export function toTraceItem(value: Value, offset: number, byteStrings: readonly 
     case "header": {
       checkKeys(m, "header", ITEM_KEYS.header);
       const version = uint(m, "taskscope", "header");
-      if (!TRACE_FILE_VERSIONS.includes(version)) throw new SchemaError(`unsupported trace file version ${version}`);
+      if (version < OLDEST_TRACE_FILE_VERSION || version > TRACE_FILE_VERSION) {
+        throw new SchemaError(`unsupported trace file version ${version} (this reader knows ${OLDEST_TRACE_FILE_VERSION} to ${TRACE_FILE_VERSION})`);
+      }
       return {
         type, offset,
         header: { version, created: bigUint(m, "created", "header"), tool: text(m, "tool", "header"), source: text(m, "source", "header") },
@@ -288,6 +307,21 @@ export function toTraceItem(value: Value, offset: number, byteStrings: readonly 
       if (Object.hasOwn(l, "to_seq")) loss.toSeq = uint(l, "to_seq", "loss");
       if (Object.hasOwn(l, "reason")) loss.reason = text(l, "reason", "loss");
       return { type, offset, session: uint(m, "session", "loss"), loss };
+    }
+    case "stalls": {
+      checkKeys(m, "stalls", ITEM_KEYS.stalls);
+      const b = nested(m, "stalls", "stalls");
+      checkKeys(b, "stalls", ITEM_KEYS["stalls-body"]);
+      const known = own(b, "run_queue_known");
+      if (typeof known !== "boolean") throw new SchemaError("stalls: run_queue_known must be a boolean");
+      return {
+        type, offset, session: uint(m, "session", "stalls"),
+        stalls: {
+          observerNs: uint(b, "observer_ns", "stalls"), runQueueNs: uint(b, "run_queue_ns", "stalls"),
+          count: uint(b, "count", "stalls"), largestNs: uint(b, "largest_ns", "stalls"),
+          sleepOverNs: uint(b, "sleep_over_ns", "stalls"), runQueueKnown: known,
+        },
+      };
     }
     case "footer": {
       checkKeys(m, "footer", ITEM_KEYS.footer);

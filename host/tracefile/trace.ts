@@ -11,7 +11,7 @@ import { WIRE_FORMAT_VERSIONS } from "../format/spec.js";
 import { TraceFileError } from "./errors.js";
 import { sentEarlier } from "./loss-account.js";
 import { TraceFileReader, type ReaderOptions, type ReaderStats, type Truncation } from "./reader.js";
-import type { FooterInfo, LossInfo, SessionInfo, TraceHeader, TraceItem } from "./schema.js";
+import type { FooterInfo, LossInfo, SessionInfo, StallInfo, TraceHeader, TraceItem } from "./schema.js";
 
 export interface TraceSession {
   index: number;
@@ -19,6 +19,8 @@ export interface TraceSession {
   names: NameTable;
   /** The latest COUNTERS the device sent, if any. */
   counters: DeviceCounters | undefined;
+  /** Time the recorder's clock skipped (trace file 2; undefined when not recorded). */
+  stalls: StallInfo | undefined;
   chunks: number;
   /** Wire events decoded (a LOG and its arguments count once). */
   events: number;
@@ -162,7 +164,7 @@ export class Trace {
           throw new TraceFileError(item.offset, `session ${item.session} uses wire format ${item.info.format}, this reader knows ${WIRE_FORMAT_VERSIONS.join(" and ")}`);
         }
         this.sessions.push({
-          index: item.session, info: item.info, names: new NameTable(), counters: undefined,
+          index: item.session, info: item.info, names: new NameTable(), counters: undefined, stalls: undefined,
           chunks: 0, events: 0, resentEvents: 0, lastSeq: undefined,
         });
         return;
@@ -176,6 +178,9 @@ export class Trace {
         return;
       case "counters":
         this.sessions[item.session]!.counters = item.counters;
+        return;
+      case "stalls":
+        this.sessions[item.session]!.stalls = item.stalls;
         return;
       case "loss":
         this.storedLosses.push({ ...item.loss, session: item.session, offset: item.offset });

@@ -5,7 +5,7 @@ import { closeSync, openSync, writeSync } from "node:fs";
 import { Encoder } from "cbor-x";
 import type { DeviceCounters, NameEntry } from "../format/records.js";
 import { COUNTER_KEYS, TRACE_FILE_VERSION, type CounterField } from "../format/spec.js";
-import type { FooterInfo, LossInfo, SessionInfo } from "./schema.js";
+import type { FooterInfo, LossInfo, SessionInfo, StallInfo } from "./schema.js";
 
 /** Plain CBOR a reader without cbor-x extensions understands: maps, byte strings, uints. */
 export function plainCborEncoder(): Encoder {
@@ -134,6 +134,20 @@ export class TraceWriter {
       if (value !== undefined) map[key] = cborUint(value, key); // (hidden: absent from format 1 devices)
     }
     this.append({ session, counters: map });
+  }
+
+  /** Time the clock skipped for the session (latest wins, like counters). */
+  stalls(session: number, stalls: StallInfo): void {
+    this.requireSession(session);
+    this.append({
+      session,
+      stalls: {
+        observer_ns: cborUint(Math.round(stalls.observerNs), "observer_ns"), run_queue_ns: cborUint(Math.round(stalls.runQueueNs), "run_queue_ns"),
+        count: cborUint(stalls.count, "count"), largest_ns: cborUint(Math.round(stalls.largestNs), "largest_ns"),
+        sleep_over_ns: cborUint(Math.round(stalls.sleepOverNs), "sleep_over_ns"),
+        run_queue_known: stalls.runQueueKnown,
+      },
+    });
   }
 
   loss(session: number, loss: LossInfo): void {

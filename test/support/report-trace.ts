@@ -4,6 +4,7 @@
 // (wire-encoder.ts, written from docs/FORMAT.md) and stored with the real TraceWriter, so the
 // analysis reads them exactly as it reads a pulled trace.
 
+import type { StallInfo } from "../../host/tracefile/schema.js";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -139,7 +140,10 @@ export class TraceScript {
   /** Writes the trace file (`chunksPerItem` chunks per stored item: one batch each when read).
    *  `dropChunks`: chunk indices left out (a transport loss the reader
    *  finds as a seq gap); `counters`: device counters to store (default: nothing lost). */
-  write(path = tempTrace(), options: { chunkSize?: number; chunksPerItem?: number; dropChunks?: number[]; counters?: Partial<DeviceCounters> } = {}): string {
+  write(
+    path = tempTrace(),
+    options: { chunkSize?: number; chunksPerItem?: number; dropChunks?: number[]; counters?: Partial<DeviceCounters>; stalls?: StallInfo } = {},
+  ): string {
     const sorted = [...this.events].map((e, i) => ({ e, i })).sort((a, b) => Number(a.e.ticks) - Number(b.e.ticks) || a.i - b.i).map((x) => x.e);
     const payloads = encodeChunks(sorted, { chunkSize: options.chunkSize ?? 256 });
     const drop = new Set(options.dropChunks ?? []);
@@ -160,6 +164,7 @@ export class TraceScript {
       recorded: events, drained: events, droppedFull: 0, droppedOverwritten: 0, chunksOverwritten: 0, namesDropped: 0,
       nextSeq: payloads.length, pendingEvents: 0, now: last, firstDrop: 0, lastDrop: 0, ...options.counters,
     });
+    if (options.stalls) writer.stalls(session, options.stalls);
     writer.footer({ reason: "exit 0", events });
     writer.close();
     return path;

@@ -1,0 +1,143 @@
+// The device clock an in-process puller gives a WASI program: wall time with the observer's own
+// time taken out. Two kinds of time are not the program's and would otherwise show up inside
+// whatever it was doing (a poll that looks long, a wake that looks late):
+//   - the host's, inside the program's clock calls: drains, progress text, first-call costs, a
+//     GC that an allocation there triggered. The program is stopped while its clock call runs,
+//     so everything between entering and leaving the call is skipped (enter/leave).
+//   - the host's when the program sleeps: a WASI sleep (poll_oneoff) that returns later than the
+//     program asked for (sleptOver).
+//   - the OS's: the thread was runnable but another process had the CPU. Linux counts this per
+//     thread ("run-queue wait", /proc/thread-self/schedstat, 2nd field). When the program ran
+//     for at least `gapNs` between two clock calls, the clock reads that counter and skips what
+//     it grew by (at most the gap). Between gaps the counter is re-read now and then
+//     (`rebaseNs`) without skipping, so short waits stay where they were instead of piling onto
+//     the next gap.
+// What is skipped is counted (StallAccount) and stored with the trace, so the report can say how
+// much time the clock hid. Pure arithmetic: the counter and the times are passed in.
+
+import { closeSync, openSync, readSync } from "node:fs";
+import type { StallInfo } from "../tracefile/schema.js";
+
+/** What the clock skipped: the trace file's `stalls` item (FORMAT.md section 6). */
+export type StallAccount = StallInfo;
+
+export interface StallClockOptions {
+  /** Cumulative run-queue wait of this thread, ns (undefined: unknown on this OS). */
+  runQueueNs?: () => number;
+  /** A gap between two readings at least this long is checked against the counter (ns). */
+  gapNs?: number;
+  /** Re-read the counter (without removing anything) at least this often (ns). */
+  rebaseNs?: number;
+}
+
+const DEFAULT_GAP_NS = 200_000;
+const DEFAULT_REBASE_NS = 5_000_000;
+
+export class StallClock {
+  readonly account: StallAccount;
+  private readonly runQueue: (() => number) | undefined;
+  private readonly gapNs: number;
+  private readonly rebaseNs: number;
+  /** Total hidden so far (observer + run queue), ns. */
+  private hiddenNs = 0;
+  private lastWallNs = Number.NaN;
+  private enteredNs = 0;
+  private lastOut = 0;
+  private baseRunQueue = 0;
+  private baseAtNs = 0;
+
+  constructor(options: StallClockOptions = {}) {
+    this.runQueue = options.runQueueNs;
+    this.gapNs = options.gapNs ?? DEFAULT_GAP_NS;
+    this.rebaseNs = options.rebaseNs ?? DEFAULT_REBASE_NS;
+    this.account = { observerNs: 0, runQueueNs: 0, count: 0, largestNs: 0, sleepOverNs: 0, runQueueKnown: this.runQueue !== undefined };
+  }
+
+  /** The program calls its clock at wall time `wallNs`: returns its device time (ns, same
+   *  origin), which never goes backwards. The program ran since the previous leave(); a long
+   *  run is checked for run-queue wait. */
+  enter(wallNs: number): number {
+    const rq = this.runQueue;
+    if (rq && this.lastWallNs === this.lastWallNs) {
+      const ran = wallNs - this.lastWallNs;
+      if (ran >= this.gapNs) {
+        const now = rq();
+        const waited = Math.min(Math.max(0, now - this.baseRunQueue), ran);
+        this.rebase(now, wallNs);
+        if (waited > 0) {
+          this.hiddenNs += waited;
+          this.account.runQueueNs += waited;
+          this.account.count++;
+          if (waited > this.account.largestNs) this.account.largestNs = waited;
+        }
+      } else if (wallNs - this.baseAtNs >= this.rebaseNs) {
+        this.rebase(rq(), wallNs);
+      }
+    } else if (rq) {
+      this.rebase(rq(), wallNs);
+    }
+    this.enteredNs = wallNs;
+    const out = wallNs - this.hiddenNs;
+    if (out > this.lastOut) this.lastOut = out;
+    return this.lastOut;
+  }
+
+  /** The program slept in its host (WASI poll_oneoff) from `fromNs` to `toNs` after asking for
+   *  `askedNs`: whatever the host took beyond that (timer slack, waking up late, waiting for a
+   *  CPU after the timer fired) is the host's, and is skipped. */
+  sleptOver(fromNs: number, toNs: number, askedNs: number): void {
+    const over = Math.max(0, toNs - fromNs - askedNs);
+    this.hiddenNs += over;
+    this.account.sleepOverNs += over;
+    // Any run-queue wait since the sleep began is inside that overshoot: start counting afresh.
+    if (this.runQueue) this.rebase(this.runQueue(), toNs);
+    this.lastWallNs = toNs;
+  }
+
+  /** The clock call returns at `wallNs`: the host's time inside it is hidden (a run-queue wait
+   *  inside it too, so after a long one the counter is re-read). */
+  leave(wallNs: number): void {
+    const d = Math.max(0, wallNs - this.enteredNs);
+    this.hiddenNs += d;
+    this.account.observerNs += d;
+    if (this.runQueue && d >= this.gapNs) this.rebase(this.runQueue(), wallNs);
+    this.lastWallNs = wallNs;
+  }
+
+  private rebase(runQueueNs: number, wallNs: number): void {
+    this.baseRunQueue = runQueueNs;
+    this.baseAtNs = wallNs;
+  }
+}
+
+/** This thread's cumulative run-queue wait (ns) from /proc/thread-self/schedstat, or undefined
+ *  where the OS does not provide it. The file is opened once: reading it costs a few µs. */
+export function threadRunQueueReader(): { read: () => number; close: () => void } | undefined {
+  let fd: number;
+  try {
+    fd = openSync("/proc/thread-self/schedstat", "r");
+  } catch {
+    return undefined;
+  }
+  const buf = Buffer.alloc(96);
+  const read = (): number => {
+    const n = readSync(fd, buf, 0, buf.length, 0);
+    // "<cpu ns> <run-queue wait ns> <timeslices>"
+    let i = 0;
+    while (i < n && buf[i] !== 0x20) i++;
+    let v = 0;
+    for (i++; i < n; i++) {
+      const c = buf[i]! - 0x30;
+      if (c < 0 || c > 9) break;
+      v = v * 10 + c;
+    }
+    return v;
+  };
+  try {
+    read();
+  } catch {
+    closeSync(fd);
+    return undefined;
+  }
+  return { read, close: () => closeSync(fd) };
+}

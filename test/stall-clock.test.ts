@@ -1,0 +1,87 @@
+// The WASI puller's clock (host/sources/stall-clock.ts) skips time that is not the program's: the
+// puller's own work inside a clock call, and run-queue waits the OS reports. Driven with a fake
+// run-queue counter and fake wall times, so the arithmetic is checked exactly.
+
+import { describe, it, expect } from "vitest";
+import { StallClock, threadRunQueueReader } from "../host/sources/stall-clock.js";
+
+const US = 1_000;
+const MS = 1_000_000;
+
+/** A clock with a run-queue counter the test moves by hand. */
+function clock() {
+  let rq = 0;
+  const c = new StallClock({ runQueueNs: () => rq });
+  const call = (wall: number, hostWork = 0) => {
+    const t = c.enter(wall);
+    c.leave(wall + hostWork);
+    return t;
+  };
+  return { c, call, wait: (ns: number) => (rq += ns) };
+}
+
+describe("StallClock", () => {
+  it("skips the host's work inside a clock call, all of it", () => {
+    const { c, call } = clock();
+    expect(call(0)).toBe(0);
+    expect(call(100 * US, 40 * MS)).toBe(100 * US); // a 40 ms drain inside this call
+    expect(call(40 * MS + 200 * US)).toBe(200 * US); // the program ran 100 µs after it
+    expect(c.account.observerNs).toBe(40 * MS);
+  });
+
+  it("skips run-queue wait that happened while the program ran, at most the time that passed", () => {
+    const { c, call, wait } = clock();
+    call(0);
+    wait(3 * MS); // preempted for 3 ms inside a 4 ms stretch
+    expect(call(4 * MS)).toBe(1 * MS);
+    wait(10 * MS); // a counter that says more than the time that passed
+    expect(call(6 * MS)).toBe(1 * MS);
+    expect(c.account.runQueueNs).toBe(5 * MS);
+    expect(c.account.count).toBe(2);
+    expect(c.account.largestNs).toBe(3 * MS);
+  });
+
+  it("does not pile short waits between gaps onto the next gap", () => {
+    const { c, call, wait } = clock();
+    call(0);
+    // 100 short stretches of 100 µs, each with 50 µs of run-queue wait (below the 200 µs gap):
+    // the counter is re-read every 5 ms without skipping, so at most one re-read period's worth
+    // can land on the next gap.
+    let t = 0;
+    for (let i = 0; i < 100; i++) {
+      t += 100 * US;
+      wait(50 * US);
+      call(t);
+    }
+    wait(0);
+    const before = c.account.runQueueNs;
+    t += 10 * MS; // a legitimately long stretch of work, no waiting in it
+    call(t);
+    expect(c.account.runQueueNs - before).toBeLessThanOrEqual(5 * MS / 2);
+  });
+
+  it("never goes backwards, and is plain wall time with nothing to skip", () => {
+    const { call } = clock();
+    const times = [0, 10, 20, 1_000, 300 * US, 301 * US].map((w) => call(w));
+    expect(times).toEqual([0, 10, 20, 1_000, 300 * US, 301 * US]);
+  });
+
+  it("without a run-queue counter (not Linux) still skips the host's own work", () => {
+    const c = new StallClock();
+    c.enter(0);
+    c.leave(5 * MS);
+    expect(c.enter(6 * MS)).toBe(1 * MS);
+    expect(c.account.runQueueKnown).toBe(false);
+  });
+
+  it("reads this thread's run-queue counter on Linux", () => {
+    const r = threadRunQueueReader();
+    if (process.platform !== "linux") return expect(r).toBeUndefined();
+    expect(r).toBeDefined();
+    const a = r!.read();
+    const b = r!.read();
+    expect(Number.isInteger(a) && a >= 0).toBe(true);
+    expect(b).toBeGreaterThanOrEqual(a);
+    r!.close();
+  });
+});
