@@ -128,7 +128,8 @@ describe("the demo's scenarios on the board give the lints the WASI build gives"
 describe("streaming from the board", () => {
   it("follows the board as it records, across a reset mid-stream: two sessions, the second complete", async () => {
     // The board waits, stopped, until trace-pull has the port open; then it boots into the stream.
-    const board = await QemuBoard.start({ elf: join(MCU, "demo.elf"), dir, param: SCENARIO_INDEX.clean, paused: true });
+    // Its sleeps take host time, so the demo runs for most of a second, as on a real board.
+    const board = await QemuBoard.start({ elf: join(MCU, "demo.elf"), dir, param: SCENARIO_INDEX.clean, paused: true, time: "host" });
     const file = join(dir, "stream.trace.cbor");
     const p = pull(["--port", board.tty, "--stream", "-o", file]);
     try {
@@ -221,7 +222,8 @@ describe("C firmware over taskscope.h", () => {
     // 2 s, streamed as they come. Whatever the ring overwrote before the host's first HELLO got
     // through, or while a loaded host fell behind by more than the ring holds, is counted on the
     // board; the link itself loses nothing.
-    const board = await QemuBoard.start({ elf: join(MCU, "c-superloop-small.elf"), dir, paused: true });
+    // (Sleeps in host time: the board records at the pace a real one would while the host streams.)
+    const board = await QemuBoard.start({ elf: join(MCU, "c-superloop-small.elf"), dir, paused: true, time: "host" });
     const file = join(dir, "small.trace.cbor");
     const p = pull(["--port", board.tty, "--stream", "-o", file]);
     try {

@@ -2,11 +2,13 @@
 // on a pseudo-terminal that trace-pull opens like a USB adapter, UART1 (the firmware's console) on
 // QEMU's stdout, the monitor on a unix socket (cont, system_reset), semihosting for the exit code.
 //
-// Time: `-icount shift=5,sleep=on` makes device time the instruction count (32 ns each) while the
-// CPU runs, so what a trace says about polls and waits does not depend on how loaded the host is;
-// while the firmware sleeps (WFI) virtual time follows the host's clock, so an idle board costs
-// no CPU. The scenario a firmware runs is a word QEMU's loader device places in RAM before boot
-// (board_param(0) in firmware-examples/cortex-m/board).
+// Time: `-icount shift=5` makes device time the instruction count (32 ns each) while the CPU runs,
+// and `sleep=off` jumps it to the next timer deadline while the firmware sleeps (WFI): everything
+// a trace says about polls, waits and timers is then the same on a loaded host as on an idle one.
+// (A firmware waiting for the host with no timer armed stops virtual time and costs no CPU.)
+// `time: "host"` lets sleeps follow the host's clock instead (sleep=on): a board that records
+// while the host streams in real time. The scenario a firmware runs is a word QEMU's loader device
+// places in RAM before boot (board_param(0) in firmware-examples/cortex-m/board).
 
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
@@ -29,8 +31,9 @@ export interface QemuBoardOptions {
   param?: number;
   /** Start with the CPU stopped; `cont()` starts it (for a host that must be listening first). */
   paused?: boolean;
-  /** Instruction-counted time (see above); false lets QEMU run on the host's clock. */
-  icount?: boolean;
+  /** "instructions" (the default): device time counts instructions and skips sleeps; "host":
+   *  sleeps take the host's time (see above). */
+  time?: "instructions" | "host";
 }
 
 export class QemuBoard {
@@ -66,7 +69,7 @@ export class QemuBoard {
       "-device", `loader,addr=0x${PARAM_ADDR.toString(16)},data=${opts.param ?? 0},data-len=4`,
       "-kernel", opts.elf,
     ];
-    if (opts.icount !== false) args.push("-icount", "shift=5,sleep=on");
+    args.push("-icount", opts.time === "host" ? "shift=5,sleep=on" : "shift=5,sleep=off");
     if (opts.paused) args.push("-S");
     const child = spawn("qemu-system-arm", args, { stdio: ["ignore", "pipe", "pipe"] });
     const exited = new Promise<number | null>((done) => child.once("exit", (code) => done(code)));

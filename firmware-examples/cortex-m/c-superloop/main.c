@@ -221,13 +221,15 @@ int main(void) {
       uint64_t now = taskscope_now();
       int timed = report_armed && (done_tasks & (1u << REPORTER)) == 0;
       uint64_t wait = timed ? (report_deadline > now ? report_deadline - now : 0) : 10ull * BOARD_CLOCK_HZ;
-      if (wait > 0) {
-        /* Once every task has ended, the scheduler's idling is no longer news (and the host's own
-         * traffic, which wakes us, would otherwise fill the trace with idle pairs). */
-        int scheduling = done_tasks != ((1u << TASKS) - 2);
-        if (scheduling) taskscope_idle_begin();
+      if (done_tasks == ((1u << TASKS) - 2)) {
+        /* Every task has ended: wait for the host alone, unrecorded (its traffic would otherwise
+         * fill the trace with idle pairs; with nothing recorded, a clock wrap unseen meanwhile
+         * cannot misplace an event). */
+        board_sleep_until(0, 0);
+      } else if (wait > 0) {
+        taskscope_idle_begin();
         board_sleep_until(board_clock() + (uint32_t)(wait < 10ull * BOARD_CLOCK_HZ ? wait : 10ull * BOARD_CLOCK_HZ), 1);
-        if (scheduling) taskscope_idle_end();
+        taskscope_idle_end();
       }
     }
     __asm volatile("cpsie i" ::: "memory");
