@@ -8,12 +8,12 @@
 // Needs qemu-system-arm and the build (npm run build; .ci/run installs the packages).
 
 import { describe, it, expect, beforeAll, afterAll } from "vitest";
-import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ROOT } from "./support/core-harness.js";
 import { QemuBoard } from "./support/qemu-board.js";
+import { startPull, waitFor } from "./support/trace-pull-run.js";
 import { SCENARIO_LINTS, type ScenarioName } from "./support/scenario-lints.js";
 import { readWholeTrace, type WholeTrace } from "../host/tracefile/trace.js";
 import { analyzeTrace } from "../host/model/analyze.js";
@@ -32,32 +32,7 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-interface Run {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
-function pull(args: string[]) {
-  const child = spawn(process.execPath, [join(ROOT, "dist/host/cli/trace-pull.js"), ...args], { cwd: dir });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-  const result = new Promise<Run>((done) => child.once("exit", (code, signal) => done({ code, signal, stdout, stderr })));
-  return { child, result, stdout: () => stdout };
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function waitFor(what: string, cond: () => boolean, ms = 60_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`gave up after ${ms / 1000} s waiting for ${what}`);
-    await sleep(50);
-  }
-}
+const pull = (args: string[]) => startPull(args, dir);
 
 /** The number the firmware printed on its console after `label` (board_console_u32). */
 function consoleNumber(text: string, label: string): number {

@@ -44,10 +44,11 @@ u32 Z_taskscopeZ_clock(struct Z_taskscope_instance_t* unused) {
 
 void Z_taskscopeZ_link_write(struct Z_taskscope_instance_t* unused, u32 ptr, u32 len) {
   (void)unused;
-  if (ptr > TASKSCOPE_LM_BYTES || len > TASKSCOPE_LM_BYTES - ptr) taskscope_port_trap("taskscope: link write outside the core's memory");
 #ifdef TASKSCOPE_PORT_LINK_WRITE
-  TASKSCOPE_PORT_LINK_WRITE(&taskscope_lm[ptr], len);
+  TASKSCOPE_PORT_LINK_WRITE(taskscope_lm_bytes(ptr, len), len);
 #else
+  (void)ptr;
+  (void)len;
   taskscope_port_trap("taskscope: the link is used but taskscope_port.h defines no TASKSCOPE_PORT_LINK_WRITE");
 #endif
 }

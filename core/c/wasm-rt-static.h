@@ -50,4 +50,11 @@ extern uint8_t taskscope_lm[TASKSCOPE_LM_BYTES + TASKSCOPE_LM_SLACK];
  *  firmware (or its port header) defines it. */
 void taskscope_port_trap(const char* message) __attribute__((noreturn));
 
+/** The `len` bytes at `ptr` of the core's memory, for an import that hands them on (the link's
+ *  writer): the core's pointer and length are checked to lie inside it first. */
+static inline const uint8_t* taskscope_lm_bytes(uint32_t ptr, uint32_t len) {
+  if (ptr > TASKSCOPE_LM_BYTES || len > TASKSCOPE_LM_BYTES - ptr) taskscope_port_trap("taskscope: bytes to write lie outside the core's memory");
+  return &taskscope_lm[ptr];
+}
+
 #endif

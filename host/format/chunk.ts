@@ -150,17 +150,16 @@ function decodeEvents(payload: Uint8Array, tickHz: number, out: EventBatch, base
   // The resource state (format 2): the last `res`/`resource` field seen, for AWAIT_SAME.
   let resource = contextResource;
   let events = 0;
-  /** An extra row of a compact event (its other rows are written like any event's). */
-  const extra = (kind: number, t: number, task: number, a: number): void => {
+  /** A row beside the one each event writes: a LOG's arguments, a compact event's other events. */
+  const extraRow = (kind: number, t: number, task: number, v: number): void => {
     kindCol[row] = kind;
     tCol[row] = t;
     taskCol[row] = task;
-    aCol[row] = a;
+    aCol[row] = 0;
     bCol[row] = 0;
     cCol[row] = 0;
-    vCol[row] = 0;
+    vCol[row] = v;
     row++;
-    events++;
   };
 
   while (cur.pos < end) {
@@ -279,16 +278,7 @@ function decodeEvents(payload: Uint8Array, tickHz: number, out: EventBatch, base
         cCol[row] = c;
         vCol[row] = 0;
         row++;
-        for (let i = 0; i < c; i++) {
-          kindCol[row] = LOG_ARG;
-          tCol[row] = t;
-          taskCol[row] = task;
-          aCol[row] = 0;
-          bCol[row] = 0;
-          cCol[row] = 0;
-          vCol[row] = readZigzag64(payload, cur, end, base);
-          row++;
-        }
+        for (let i = 0; i < c; i++) extraRow(LOG_ARG, t, task, readZigzag64(payload, cur, end, base));
         events++;
         continue;
       }
@@ -382,14 +372,13 @@ function decodeEvents(payload: Uint8Array, tickHz: number, out: EventBatch, base
     row++;
     events++;
     if (then !== 0) {
-      if (then === EVENT.POLL_PENDING) {
-        extra(then, t, task, 0);
-        current = 0;
-      } else if (then === EVENT.WAKE_EXT) {
-        extra(then, t, task, 0); // TIMER_FIRE_WAKE: the wake, then the timer's waker dropped
-        extra(EVENT.WAKER_DROP, t, task, 0);
-      } else {
-        extra(then, t, task, 0); // WAKER_DROP of the target
+      // (The extra events all take the first one's task: the polled task, or the woken one.)
+      extraRow(then, t, task, 0);
+      events++;
+      if (then === EVENT.POLL_PENDING) current = 0;
+      if (then === EVENT.WAKE_EXT) {
+        extraRow(EVENT.WAKER_DROP, t, task, 0); // TIMER_FIRE_WAKE: the wake, then the timer's waker dropped
+        events++;
       }
     }
   }

@@ -178,9 +178,7 @@ export const COMPACT_EVENTS = [
 export type CompactEventSpec = (typeof COMPACT_EVENTS)[number];
 export type CompactEventName = CompactEventSpec["name"];
 /** Compact tag by name. */
-export const COMPACT_EVENT = Object.fromEntries(COMPACT_EVENTS.map((e) => [e.name, e.tag])) as {
-  readonly [E in CompactEventSpec as E["name"]]: E["tag"];
-};
+export const COMPACT_EVENT = tagsByName(COMPACT_EVENTS);
 
 /** One event a compact form expands to: its name and where fields not named alike come from. */
 export interface Expansion {
@@ -207,9 +205,7 @@ export function parseExpansion(cell: string): Expansion[] {
 export type EventSpec = (typeof EVENTS)[number];
 export type EventName = EventSpec["name"];
 /** Tag by name: `EVENT.POLL_BEGIN === 0x02`. */
-export const EVENT = Object.fromEntries(EVENTS.map((e) => [e.name, e.tag])) as {
-  readonly [E in EventSpec as E["name"]]: E["tag"];
-};
+export const EVENT = tagsByName(EVENTS);
 
 /** A wire field of an event: its name and its encoding. */
 export interface FieldSpec {
@@ -368,6 +364,12 @@ function ev<
   const V extends string | null,
 >(tag: Tag, name: Name, category: Cat, fields: Fields, task: Task, a: A, b: B, c: C, v: V) {
   return { tag, name, category, fields, task, a, b, c, v } as const;
+}
+
+function tagsByName<const T extends readonly { readonly tag: number; readonly name: string }[]>(
+  table: T,
+): { readonly [R in T[number] as R["name"]]: R["tag"] } {
+  return Object.fromEntries(table.map((row) => [row.name, row.tag])) as never;
 }
 
 function byName<const T extends readonly { readonly code: number; readonly name: string }[]>(

@@ -26,8 +26,7 @@ u32 Z_taskscopeZ_clock(struct Z_taskscope_instance_t* unused) {
 
 void Z_taskscopeZ_link_write(struct Z_taskscope_instance_t* unused, u32 ptr, u32 len) {
   (void)unused;
-  if (ptr > TASKSCOPE_LM_BYTES || len > TASKSCOPE_LM_BYTES - ptr) board_fatal("demo: link write outside linear memory");
-  board_link_write(&taskscope_lm[ptr], len);
+  board_link_write(taskscope_lm_bytes(ptr, len), len);
 }
 
 u32 Z_boardZ_scenario(struct Z_board_instance_t* unused) {
