@@ -60,7 +60,7 @@ void Z_taskscopeZ_link_write(struct Z_taskscope_instance_t* unused, u32 ptr, u32
 static uint32_t to_scratch(const char* text) {
   uint32_t n = text ? (uint32_t)strlen(text) : 0;
   uint32_t copy = n < 256u ? n : 256u;
-  memcpy(&taskscope_lm[Z_tscoreZ_name_scratch(&core)], text, copy);
+  memcpy(taskscope_lm_bytes(Z_tscoreZ_name_scratch(&core), copy), text, copy);
   return n;
 }
 
@@ -172,15 +172,7 @@ uint64_t taskscope_hidden_ticks(void) {
 void taskscope_link_receive(const uint8_t* bytes, uint32_t n) {
   if (!instantiated) return; /* before taskscope_init: nobody to answer (the host asks again) */
   uint32_t lock = TASKSCOPE_PORT_LOCK();
-  uint32_t at = Z_tscoreZ_taskscope_link_rx_buffer(&core);
-  uint32_t room = Z_tscoreZ_taskscope_link_rx_buffer_size(&core);
-  while (n > 0) {
-    uint32_t part = n < room ? n : room;
-    memcpy(&taskscope_lm[at], bytes, part);
-    Z_tscoreZ_taskscope_link_receive(&core, part);
-    bytes += part;
-    n -= part;
-  }
+  TASKSCOPE_LINK_FEED(tscore, &core, bytes, n);
   TASKSCOPE_PORT_UNLOCK(lock);
 }
 
@@ -200,7 +192,7 @@ uint32_t taskscope_drain(uint8_t* dst, uint32_t cap) {
   uint32_t n;
   uint32_t lock = TASKSCOPE_PORT_LOCK();
   n = Z_tscoreZ_drain(&core, cap);
-  memcpy(dst, &taskscope_lm[Z_tscoreZ_transfer_buffer(&core)], n);
+  memcpy(dst, taskscope_lm_bytes(Z_tscoreZ_transfer_buffer(&core), n), n);
   TASKSCOPE_PORT_UNLOCK(lock);
   return n;
 }

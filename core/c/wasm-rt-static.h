@@ -25,6 +25,7 @@
 #define TASKSCOPE_WASM_RT_STATIC_H
 
 #include <stdint.h>
+#include <string.h>
 #include "taskscope-lm.h" /* TASKSCOPE_LM_BYTES, generated next to the core's C by npm run build:mcu */
 
 #ifndef TASKSCOPE_LM_BYTES
@@ -50,11 +51,31 @@ extern uint8_t taskscope_lm[TASKSCOPE_LM_BYTES + TASKSCOPE_LM_SLACK];
  *  firmware (or its port header) defines it. */
 void taskscope_port_trap(const char* message) __attribute__((noreturn));
 
-/** The `len` bytes at `ptr` of the core's memory, for an import that hands them on (the link's
- *  writer): the core's pointer and length are checked to lie inside it first. */
-static inline const uint8_t* taskscope_lm_bytes(uint32_t ptr, uint32_t len) {
-  if (ptr > TASKSCOPE_LM_BYTES || len > TASKSCOPE_LM_BYTES - ptr) taskscope_port_trap("taskscope: bytes to write lie outside the core's memory");
+/** The `len` bytes at `ptr` of the core's memory, for C that reads or fills them (the link's
+ *  writer and receiver, names, drains): the core's pointer and length are checked to lie inside
+ *  it first. */
+static inline uint8_t* taskscope_lm_bytes(uint32_t ptr, uint32_t len) {
+  if (ptr > TASKSCOPE_LM_BYTES || len > TASKSCOPE_LM_BYTES - ptr) taskscope_port_trap("taskscope: bytes lie outside the core's memory");
   return &taskscope_lm[ptr];
 }
+
+/** Hands `n` received bytes to the link of module `mod` (its wasm2c name: tscore, demo) with
+ *  instance `inst`: copied into the core's receive buffer and handed on in parts of its size.
+ *  A macro because each module's exports carry its name. */
+#define TASKSCOPE_LINK_FEED(mod, inst, bytes, n)                                   \
+  do {                                                                             \
+    const uint8_t* feed_at_ = (bytes);                                             \
+    uint32_t feed_left_ = (n);                                                     \
+    const uint32_t feed_room_ = Z_##mod##Z_taskscope_link_rx_buffer_size(inst);    \
+    uint8_t* feed_buf_ =                                                           \
+        taskscope_lm_bytes(Z_##mod##Z_taskscope_link_rx_buffer(inst), feed_room_); \
+    while (feed_left_ > 0) {                                                       \
+      const uint32_t part_ = feed_left_ < feed_room_ ? feed_left_ : feed_room_;    \
+      memcpy(feed_buf_, feed_at_, part_);                                          \
+      Z_##mod##Z_taskscope_link_receive((inst), part_);                            \
+      feed_at_ += part_;                                                           \
+      feed_left_ -= part_;                                                         \
+    }                                                                              \
+  } while (0)
 
 #endif

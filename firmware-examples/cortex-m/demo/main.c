@@ -7,7 +7,6 @@
  * link's own work, and may record (TIMER1, the idle wake-up, is recorded as an ISR) and feed the
  * link directly. The link's receive interrupt is the observer's own and is not recorded. */
 
-#include <string.h>
 #include "board.h"
 #include "wasm-rt-static.h"
 #include "demo.h"
@@ -92,16 +91,7 @@ void board_isr_exit(uint32_t irq) {
 }
 
 void board_link_received(const uint8_t* bytes, uint32_t n) {
-  if (!started) return;
-  uint32_t at = Z_demoZ_taskscope_link_rx_buffer(&demo);
-  uint32_t room = Z_demoZ_taskscope_link_rx_buffer_size(&demo);
-  while (n > 0) {
-    uint32_t part = n < room ? n : room;
-    memcpy(&taskscope_lm[at], bytes, part);
-    Z_demoZ_taskscope_link_receive(&demo, part);
-    bytes += part;
-    n -= part;
-  }
+  if (started) TASKSCOPE_LINK_FEED(demo, &demo, bytes, n);
 }
 
 int main(void) {
