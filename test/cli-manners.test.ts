@@ -14,7 +14,7 @@ import { pathToFileURL } from "node:url";
 import { chromium } from "playwright-core";
 import { ROOT } from "./support/core-harness.js";
 import { readWholeTrace } from "../host/tracefile/trace.js";
-import { writeWorkload } from "../bench/analysis.js";
+import { writeWorkload } from "../bench/workloads.js";
 import { cliPath, cleanEnv, expectOneLineError, onTerminal, run, type Command } from "./support/cli.js";
 
 const DEMO = join(ROOT, "build/demo.wasm");
@@ -112,11 +112,12 @@ describe('"-" is standard input and output everywhere', () => {
     const html = run("trace-report", ["-", "--html", "-"], { cwd: dir, input: bytes });
     expect(html.code, html.stderr).toBe(0);
     expect(html.stdout).toMatch(/^<!doctype html>/i);
-    const pf = run("trace-export", ["--perfetto", "-", "-o", "-"], { cwd: dir, input: bytes });
+    const pf = run("trace-export", ["--perfetto", "-", "-o", "-", "--format", "json"], { cwd: dir, input: bytes });
     expect(pf.code, pf.stderr).toBe(0);
     expect(JSON.parse(pf.stdout).traceEvents.length).toBeGreaterThan(5000);
     expect(existsSync(join(dir, "-"))).toBe(false);
     expect(existsSync(join(dir, "stdin.perfetto.json"))).toBe(false);
+    expect(existsSync(join(dir, "stdin.pftrace"))).toBe(false);
   });
 });
 
@@ -163,7 +164,7 @@ describe("--json summaries", () => {
     r = run("trace-export", ["--otlp", demo, "-o", "j.json", "--json"], opts());
     expect(r.code, r.stderr).toBe(0);
     s = JSON.parse(r.stdout);
-    expect(s).toMatchObject({ format: "otlp", fileFormat: "OTLP/JSON", traces: 33, sent: null });
+    expect(s).toMatchObject({ format: "otlp", fileFormat: "OTLP/JSON Lines", traces: 33, sent: null });
     expect(s.bytes).toBe(statSync(join(dir, "j.json")).size);
     r = run("trace-export", ["--otlp", demo, "-o", "-", "--json"], opts());
     expect(r.code).toBe(2);
