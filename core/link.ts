@@ -108,8 +108,19 @@ function rxEnd(): void {
   }
 }
 
-/** Takes bytes received from the host. Decodes and queues commands; executes nothing. */
+/** Takes bytes received from the host. Decodes and queues commands; executes nothing. Its time
+ *  is hidden from device time like linkService's: a receive interrupt may land inside a poll. */
 export function linkReceive(p: usize, n: i32): void {
+  if (!session.initialized) {
+    receiveBytes(p, n);
+    return;
+  }
+  ring.pauseTime();
+  receiveBytes(p, n);
+  ring.resumeTime();
+}
+
+function receiveBytes(p: usize, n: i32): void {
   for (let i = 0; i < n; i++) {
     const b = load<u8>(p + <usize>i);
     if (b == 0) {

@@ -188,7 +188,8 @@ describe("link: the observer's own time", () => {
     expect(rows[1]!.t - rows[0]!.t).toBeLessThan(20_000);
     expect(lastStatus(dump).countersRecord.hiddenTicks!).toBeGreaterThanOrEqual(writes * 5000);
     // Every tick is accounted for: an event's device time + what was hidden before it (reported
-    // by the next call, which cannot count itself yet) = the raw clock at the event.
+    // by the next call, which cannot count itself yet) = the raw clock at the event. The STATUS
+    // asked for below is received (hidden: one clock step between its two reads) after the event.
     const raw = d.clock.raw;
     d.e.pollBegin!(4);
     const hidden = lastStatus(d.command(COMMAND.STATUS).frames).countersRecord.hiddenTicks!;
@@ -197,7 +198,20 @@ describe("link: the observer's own time", () => {
       if (r.type === "CHUNK") decodeChunk(r.payload, 1_000_000, again);
     }
     const begin = again.toEvents().find((r) => r.name === "POLL_BEGIN" && r.task === 4)!;
-    expect(begin.t / 1000 + hidden).toBe(raw);
+    expect(begin.t / 1000 + hidden - d.clock.step).toBe(raw);
+  });
+
+  it("a receive interrupt's decoding is hidden too: it may land inside a poll", () => {
+    const d = loadDevice();
+    d.e.setup!(0, 1_000_000);
+    d.e.pollBegin!(3);
+    const hiddenBefore = lastStatus(d.command(COMMAND.STATUS).frames).countersRecord.hiddenTicks!;
+    // Time passes only at clock reads here: 1 ms per read while the bytes are decoded.
+    d.clock.step = 1000;
+    d.receive(new Uint8Array([0, 0])); // delimiters only: decoded, nothing to answer, no damage counted
+    d.clock.step = 1;
+    const hiddenAfter = lastStatus(d.command(COMMAND.STATUS).frames).countersRecord.hiddenTicks!;
+    expect(hiddenAfter - hiddenBefore).toBeGreaterThanOrEqual(1000);
   });
 });
 
