@@ -124,15 +124,19 @@ export class QemuBoard {
     return new Promise((done, fail) => {
       const socket = createConnection(this.monitorPath);
       socket.once("error", fail);
+      // The monitor greets with a prompt; once the command is sent, the next prompt says it ran.
+      let sent = false;
+      let text = "";
       socket.on("data", (d: Buffer) => {
-        // The monitor greets, then echoes the command and prompts again once it has run it.
-        if (d.toString().includes("(qemu)") && socket.writable && !(socket as unknown as { sent?: boolean }).sent) {
-          (socket as unknown as { sent?: boolean }).sent = true;
+        text += d.toString();
+        if (!text.includes("(qemu)")) return;
+        text = "";
+        if (!sent) {
+          sent = true;
           socket.write(`${command}\n`);
-          setTimeout(() => socket.end(), 100);
-        }
+        } else socket.end();
       });
-      socket.once("close", () => done());
+      socket.once("close", () => (sent ? done() : fail(new Error(`qemu's monitor closed before ${command} was sent`))));
     });
   }
 
