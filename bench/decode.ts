@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { Decoder, Encoder } from "cbor-x";
 import { EventBatch } from "../host/format/batch.js";
 import { decodeChunk } from "../host/format/chunk.js";
-import { RECORD_HEADER_SIZE } from "../host/format/spec.js";
+import { RECORD_HEADER_SIZE, WIRE_FORMAT_VERSION } from "../host/format/spec.js";
 import { TraceWriter } from "../host/tracefile/writer.js";
 import { ChunkStreamEncoder, syntheticWorkload } from "../test/support/wire-encoder.js";
 
@@ -111,7 +111,7 @@ function traceFileSize(payloads: readonly Uint8Array[]): number {
     const writer = new TraceWriter(path);
     writer.header({ tool: "bench/decode", source: "synthetic" });
     const session = writer.session({
-      deviceSession: 1, format: 1, tickHz: TICK_HZ, device: "bench", firmware: "synthetic", mode: "overwrite",
+      deviceSession: 1, format: WIRE_FORMAT_VERSION, tickHz: TICK_HZ, device: "bench", firmware: "synthetic", mode: "overwrite",
       chunkSize: CHUNK_SIZE, chunkCount: 64, namesCapacity: 4096, maxTasks: 256, filter: 0x7ff,
       anchor: { ticks: 0, unixNs: 0n },
     });

@@ -18,6 +18,7 @@ import { analysisFigures, benchAnalysis } from "./analysis.js";
 import { benchExport, exportFigures } from "./export.js";
 import { benchCommands, commandFigures } from "./commands.js";
 import { benchLink } from "./link.js";
+import { benchMcu } from "./mcu.js";
 import { figure, formatTarget, formatValue, type Figure } from "./figure.js";
 
 interface Section {
@@ -34,7 +35,15 @@ const SECTIONS: Section[] = [
   { id: "analysis", title: "analysis (10 M events)", run: async () => analysisFigures(await benchAnalysis()) },
   { id: "export", title: "export, in process", run: async () => exportFigures(await benchExport()) },
   { id: "commands", title: "the three commands, whole process", run: async (log) => commandFigures(await benchCommands(log)) },
+  { id: "mcu", title: "the core on a Cortex-M3 and x86-64, its sizes, bytes per event", run: mcuFigures },
 ];
+
+/** bench/mcu.ts; a part whose tool is missing says so in one line. */
+async function mcuFigures(log: (s: string) => void): Promise<Figure[]> {
+  const mcu = await benchMcu(log);
+  for (const line of mcu.skipped) log(line);
+  return mcu.figures.map(figure);
+}
 
 function recordFigures(): Figure[] {
   const rec = benchRecord();

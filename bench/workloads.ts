@@ -12,7 +12,7 @@
 //   10 M events make about 285,000 task incarnations. Memory that follows every task that ever
 //   lived grows with this trace.
 
-import { EVENT, NAME_KIND, RESOURCE_KIND, RESOURCE_OP, RESOURCE_OUTCOME } from "../host/format/spec.js";
+import { EVENT, NAME_KIND, RESOURCE_KIND, RESOURCE_OP, RESOURCE_OUTCOME, WIRE_FORMAT_VERSION } from "../host/format/spec.js";
 import { TraceWriter } from "../host/tracefile/writer.js";
 import { ChunkStreamEncoder, prng, type WireEvent } from "../test/support/wire-encoder.js";
 
@@ -34,7 +34,7 @@ export function writeWorkload(path: string, count: number, kind: WorkloadKind = 
   const writer = new TraceWriter(path);
   writer.header({ tool: `bench/${kind}`, source: "synthetic" });
   const session = writer.session({
-    deviceSession: 1, format: 1, tickHz: 1_000_000, device: "bench", firmware: kind === "fixed" ? "server workload" : "spawning server",
+    deviceSession: 1, format: WIRE_FORMAT_VERSION, tickHz: 1_000_000, device: "bench", firmware: kind === "fixed" ? "server workload" : "spawning server",
     mode: "overwrite", chunkSize: CHUNK_SIZE, chunkCount: 64, namesCapacity: 4096, maxTasks: 256, filter: 0x7ff,
     anchor: { ticks: 0, unixNs: 1_767_225_600_000_000_000n },
   });

@@ -63,7 +63,47 @@ export function startClock(tickHz: u32): u32 {
   hz = tickHz;
   baseRaw = clockRaw();
   baseTicks = <u64>baseRaw;
+  pauseDepth = 0;
+  hiddenTicks = 0;
   return baseRaw;
+}
+
+// ---- hidden time: the observer's own work does not show in device time ----
+//
+// While the core services its link or drains on a board (pauseClock .. resumeClock), device time
+// stands still: on resume the whole gap is added to the raw references the core measures from, so
+// the next reading continues where the pause began. Nothing on the recording path changes (no
+// offset is subtracted per reading); the gaps are summed in `hiddenTicks` (COUNTERS `hidden`).
+// No event may be recorded and no clock read taken while paused.
+
+/** Device ticks hidden so far (the core's link servicing and drains). */
+export let hiddenTicks: u64 = 0;
+let pausedRaw: u32 = 0;
+let pauseDepth: u32 = 0;
+
+/** Hook: called with the gap on resume, so the ring can shift its own references. */
+/** Starts counting hidden time from 0 (a new session). */
+export function resetHidden(): void {
+  hiddenTicks = 0;
+}
+
+/** Freezes device time; returns the device ticks it froze at. Nests. */
+export function pauseClock(): u64 {
+  if (pauseDepth++ == 0) {
+    pausedRaw = clockRaw();
+    return extend(pausedRaw);
+  }
+  return baseTicks;
+}
+
+/** Lets device time run again, hiding the time since the matching pauseClock. Returns the gap
+ *  (raw ticks) for the ring to shift its references by. */
+export function resumeClock(): u32 {
+  if (pauseDepth == 0 || --pauseDepth != 0) return 0;
+  const gap = clockRaw() - pausedRaw;
+  hiddenTicks += <u64>gap;
+  baseRaw += gap;
+  return gap;
 }
 
 // @ts-ignore: decorator

@@ -13,9 +13,14 @@ export const NAMES_BYTES: i32 = isDefined(TASKSCOPE_NAMES_BYTES) ? TASKSCOPE_NAM
 /** Task ids below this get flow (request) tracking: one u32 per task. */
 // @ts-ignore: compile-time constant supplied by --use
 export const MAX_TASKS: i32 = isDefined(TASKSCOPE_MAX_TASKS) ? TASKSCOPE_MAX_TASKS : 256;
-/** Bytes of the built-in transfer buffer that hosts without their own buffer drain into. */
+/** Bytes of the built-in transfer buffer that hosts without their own buffer drain into (0: none,
+ *  for firmware that only uses the serial link). */
 // @ts-ignore: compile-time constant supplied by --use
 export const TRANSFER_BYTES: i32 = isDefined(TASKSCOPE_TRANSFER_BYTES) ? TASKSCOPE_TRANSFER_BYTES : 4096;
+
+/** Bytes the serial link's receive buffer takes at once (link-host.ts; a caller loops). */
+// @ts-ignore: compile-time constant supplied by --use
+export const LINK_RX_BYTES: i32 = isDefined(TASKSCOPE_LINK_RX_BYTES) ? TASKSCOPE_LINK_RX_BYTES : 256;
 
 // Checked at compile time so a bad --use fails the build instead of corrupting memory. (ERROR, not
 // assert: device builds use --noAssert, which would compile an assert away.)

@@ -3,14 +3,15 @@
 
 import * as W from "./wire";
 import { CHUNK_SIZE, CHUNK_COUNT, NAMES_BYTES, MAX_TASKS, TRANSFER_BYTES } from "./config";
-import { lastTicks, tickHz } from "./clock";
+import { lastTicks, tickHz, hiddenTicks } from "./clock";
 import * as ring from "./ring";
 import * as names from "./names";
 import * as session from "./session";
 import { filter } from "./events";
 import { namesDropped } from "./names";
 
-const TRANSFER: usize = memory.data(TRANSFER_BYTES, 8);
+// (TASKSCOPE_TRANSFER_BYTES=0: no transfer buffer, for firmware that only uses the serial link.)
+const TRANSFER: usize = memory.data(TRANSFER_BYTES > 0 ? TRANSFER_BYTES : 8, 8);
 
 export function transferBuffer(): usize {
   return TRANSFER;
@@ -88,6 +89,7 @@ export function writeCounters(p: usize): usize {
   store<u64>(p + 48, lastTicks());
   store<u64>(p + 56, ring.firstDrop);
   store<u64>(p + 64, ring.lastDrop);
+  store<u64>(p + 72, hiddenTicks);
   return p + W.COUNTERS_BYTES;
 }
 
@@ -101,7 +103,7 @@ export const MIN_DRAIN_BYTES: i32 =
   (LONGEST_CHUNK_RECORD > LONGEST_NAMES_RECORD ? LONGEST_CHUNK_RECORD : LONGEST_NAMES_RECORD) + COUNTERS_RECORD;
 
 // @ts-ignore: compile-time error (not assert: --noAssert would remove it)
-if (TRANSFER_BYTES < MIN_DRAIN_BYTES) ERROR("TASKSCOPE_TRANSFER_BYTES must be at least max(TASKSCOPE_CHUNK_SIZE + 3, 266) + 75");
+if (TRANSFER_BYTES != 0 && TRANSFER_BYTES < MIN_DRAIN_BYTES) ERROR("TASKSCOPE_TRANSFER_BYTES must be at least max(TASKSCOPE_CHUNK_SIZE + 3, 266) + 83, or 0 (no transfer buffer)");
 
 /** Drains into [dst, dst + cap): INFO if due, new names, whole sealed chunks, COUNTERS.
  *  Returns the bytes written, or 0 before `init` and if `cap` is below MIN_DRAIN_BYTES (nothing is
@@ -130,6 +132,15 @@ export function drainInto(dst: usize, cap: i32): i32 {
     }
   }
   return <i32>(writeCounters(p) - dst);
+}
+
+/** drainInto for a board: the drain's own time is hidden from device time (COUNTERS `hidden`).
+ *  Not for a host that drains from inside its clock callback (it must not read the clock). */
+export function drainHidden(dst: usize, cap: i32): i32 {
+  ring.pauseTime();
+  const n = drainInto(dst, cap);
+  ring.resumeTime();
+  return n;
 }
 
 /** True while a drain would still hand over something (INFO, names or a sealed chunk). */

@@ -47,7 +47,10 @@
 import * as W from "./wire";
 import { MAX_TASKS } from "./config";
 import { rawClock, lastTicks } from "./clock";
-import { beginEvent, endEvent, commitFast, currentTask, setCurrentTask, wp, wend, evRaw } from "./ring";
+import {
+  beginEvent, endEvent, commitFast, countMerged, currentTask, setCurrentTask, wp, wend, evRaw, eventTagAt,
+  lastResource, setLastResource, awaitTagAt, awaitEnd, noteAwait, clearAwait,
+} from "./ring";
 import { putU32, putZigzag } from "./varint";
 
 /** Filter mask: one bit per category (wire.ts CAT_*). 0 until init, so nothing records early. */
@@ -91,56 +94,58 @@ export function resetEventState(): void {
 // a delta and fields below 128 and room in the open chunk: one 16-bit store for tag + delta, a
 // byte per field, and one counter. Everything else goes through beginEvent out of line.
 
-function rec0Slow(tag: u8, raw: u32): void {
+// `events`: how many events the wire event stands for (a compact form stands for 2 or 3).
+
+function rec0Slow(tag: u8, raw: u32, events: u32): void {
   const p = beginEvent(tag, 0, raw);
-  if (p != 0) endEvent(p);
+  if (p != 0) endEvent(p, events);
 }
 
-function rec1Slow(tag: u8, x: u32, raw: u32): void {
+function rec1Slow(tag: u8, x: u32, raw: u32, events: u32): void {
   const p = beginEvent(tag, 5, raw);
-  if (p != 0) endEvent(putU32(p, x));
+  if (p != 0) endEvent(putU32(p, x), events);
 }
 
-function rec2Slow(tag: u8, x: u32, y: u32, raw: u32): void {
+function rec2Slow(tag: u8, x: u32, y: u32, raw: u32, events: u32): void {
   let p = beginEvent(tag, 10, raw);
   if (p == 0) return;
   p = putU32(p, x);
-  endEvent(putU32(p, y));
+  endEvent(putU32(p, y), events);
 }
 
 // @ts-ignore: decorator
-@inline function rec0(tag: u8): void {
+@inline function rec0(tag: u8, events: u32 = 1): void {
   const raw = rawClock();
   const p = wp;
   const dt = raw - evRaw;
   if (dt < 0x80 && p + 2 <= wend) {
     store<u16>(p, <u16>tag | (<u16>dt << 8));
-    commitFast(p + 2, raw);
-  } else rec0Slow(tag, raw);
+    commitFast(p + 2, raw, events);
+  } else rec0Slow(tag, raw, events);
 }
 
 // @ts-ignore: decorator
-@inline function rec1(tag: u8, x: u32): void {
+@inline function rec1(tag: u8, x: u32, events: u32 = 1): void {
   const raw = rawClock();
   const p = wp;
   const dt = raw - evRaw;
   if ((dt | x) < 0x80 && p + 3 <= wend) {
     store<u16>(p, <u16>tag | (<u16>dt << 8));
-    store<u8>(p + 2, <u8>x);
-    commitFast(p + 3, raw);
-  } else rec1Slow(tag, x, raw);
+    store<u8>(p, <u8>x, 2); // (an immediate offset: one address for the whole event)
+    commitFast(p + 3, raw, events);
+  } else rec1Slow(tag, x, raw, events);
 }
 
 // @ts-ignore: decorator
-@inline function rec2(tag: u8, x: u32, y: u32): void {
+@inline function rec2(tag: u8, x: u32, y: u32, events: u32 = 1): void {
   const raw = rawClock();
   const p = wp;
   const dt = raw - evRaw;
   if ((dt | x | y) < 0x80 && p + 4 <= wend) {
     store<u16>(p, <u16>tag | (<u16>dt << 8));
-    store<u16>(p + 2, <u16>x | (<u16>y << 8));
-    commitFast(p + 4, raw);
-  } else rec2Slow(tag, x, y, raw);
+    store<u16>(p, <u16>x | (<u16>y << 8), 2);
+    commitFast(p + 4, raw, events);
+  } else rec2Slow(tag, x, y, raw, events);
 }
 
 // ---- tasks ----
@@ -167,10 +172,18 @@ export function taskSpawn(task: u32, parent: u32, name: u32): void {
 }
 
 /** The current poll returned: Ready (`ready`) or Pending (after awaitAt, so the task's await
- *  site and resource are known). */
+ *  site and resource are known). A Pending right after the task's AWAIT (nothing recorded
+ *  between) is merged into it (AWAIT_PENDING: no bytes, no clock read). */
 // @ts-ignore: decorator
 @inline export function pollEnd(ready: bool): void {
-  if (on(W.CAT_POLL)) rec0(ready ? W.TAG_POLL_READY : W.TAG_POLL_PENDING);
+  if (on(W.CAT_POLL)) {
+    if (!ready && wp == awaitEnd) {
+      const at = awaitTagAt;
+      store<u8>(at, load<u8>(at) == W.TAG_AWAIT ? W.TAG_AWAIT_PENDING : W.TAG_AWAIT_SAME_PENDING);
+      countMerged();
+      clearAwait();
+    } else rec0(ready ? W.TAG_POLL_READY : W.TAG_POLL_PENDING);
+  }
   setCurrentTask(0);
 }
 
@@ -203,6 +216,25 @@ export function wakeByTask(target: u32, by: u32): void {
   else rec2(W.TAG_WAKE_TASK, target, by);
 }
 
+/** A stored waker woke `target` and was used up by it (a wake by value): the wake, source
+ *  inferred as for wake(), then WAKER_DROP, in one wire event. */
+export function wakeAndDrop(target: u32): void {
+  if (!on(W.CAT_WAKE)) return;
+  const d = W.WAKE_DROP_OFFSET;
+  if (isrDepth != 0) rec2(W.TAG_WAKE_IRQ + d, target, isrCurrent, 2);
+  else if (currentTask == 0) rec1(W.TAG_WAKE_EXT + d, target, 2);
+  else if (currentTask == target) rec1(W.TAG_WAKE_SELF + d, target, 2);
+  else rec2(W.TAG_WAKE_TASK + d, target, currentTask, 2);
+}
+
+/** wakeByTask, consuming the waker (WAKE_TASK or WAKE_SELF, then WAKER_DROP). */
+export function wakeByTaskAndDrop(target: u32, by: u32): void {
+  if (!on(W.CAT_WAKE)) return;
+  const d = W.WAKE_DROP_OFFSET;
+  if (target == by) rec1(W.TAG_WAKE_SELF + d, target, 2);
+  else rec2(W.TAG_WAKE_TASK + d, target, by, 2);
+}
+
 /** `target` was woken by interrupt `irq` (outside isrEnter/isrExit; inside them, wake() says so). */
 export function wakeByIrq(target: u32, irq: u32): void {
   if (on(W.CAT_WAKE)) rec2(W.TAG_WAKE_IRQ, target, irq);
@@ -214,10 +246,14 @@ export function wakeExternal(target: u32): void {
 }
 
 /** A waker for `task` was stored somewhere (a future registered interest): once per waker stored,
- *  when it is stored. Storing again one still held records nothing; a self-yield stores none. */
+ *  when it is stored. Storing again one still held records nothing; a self-yield stores none. The
+ *  polled task storing its own waker, the usual case, is written without the id
+ *  (WAKER_CLONE_CURRENT). */
 // @ts-ignore: decorator
 @inline export function wakerClone(task: u32): void {
-  if (on(W.CAT_WAKE)) rec1(W.TAG_WAKER_CLONE, task);
+  if (!on(W.CAT_WAKE)) return;
+  if (task == currentTask) rec0(W.TAG_WAKER_CLONE_CURRENT);
+  else rec1(W.TAG_WAKER_CLONE, task);
 }
 
 /** A stored waker for `task` was released: after the wake when waking through it (wake, then
@@ -229,11 +265,41 @@ export function wakeExternal(target: u32): void {
 
 // ---- await points and resources ----
 
+function awaitSlow(tag: u8, site: u32, resource: u32, raw: u32): void {
+  let p = beginEvent(tag, 10, raw);
+  if (p == 0) return;
+  p = putU32(p, site);
+  if (tag == W.TAG_AWAIT) p = putU32(p, resource);
+  endEvent(p);
+  noteAwait(eventTagAt, p);
+}
+
 /** The current task parks at await point `site` (a name id), waiting on `resource` (0 = none;
- *  the executor's timer resource for a sleep). Call just before the poll returns Pending. */
+ *  the executor's timer resource for a sleep). Call just before the poll returns Pending: the
+ *  POLL_PENDING is then merged into this event.
+ *  The resource is left out when it is the one the last resource event named (AWAIT_SAME). */
 // @ts-ignore: decorator
 @inline export function awaitAt(site: u32, resource: u32): void {
-  if (on(W.CAT_AWAIT)) rec2(W.TAG_AWAIT, site, resource);
+  if (!on(W.CAT_AWAIT)) return;
+  const raw = rawClock();
+  const p = wp;
+  const dt = raw - evRaw;
+  if (resource == lastResource) {
+    if ((dt | site) < 0x80 && p + 3 <= wend) {
+      store<u16>(p, <u16>W.TAG_AWAIT_SAME | (<u16>dt << 8));
+      store<u8>(p, <u8>site, 2);
+      commitFast(p + 3, raw);
+      noteAwait(p, p + 3);
+    } else awaitSlow(W.TAG_AWAIT_SAME, site, resource, raw);
+  } else {
+    setLastResource(resource);
+    if ((dt | site | resource) < 0x80 && p + 4 <= wend) {
+      store<u16>(p, <u16>W.TAG_AWAIT | (<u16>dt << 8));
+      store<u16>(p, <u16>site | (<u16>resource << 8), 2);
+      commitFast(p + 4, raw);
+      noteAwait(p, p + 4);
+    } else awaitSlow(W.TAG_AWAIT, site, resource, raw);
+  }
 }
 
 /** Creates a resource id for a channel, mutex, timer or io object (wire.ts RES_*). Timers: one
@@ -241,6 +307,7 @@ export function wakeExternal(target: u32): void {
 export function resourceCreate(kind: u8, name: u32, capacity: u32): u32 {
   const res = nextResource++;
   if (!on(W.CAT_RESOURCE)) return res;
+  setLastResource(res);
   let p = beginEvent(W.TAG_RES_CREATE, 16, rawClock());
   if (p == 0) return res;
   p = putU32(p, res);
@@ -256,6 +323,7 @@ export function resourceCreate(kind: u8, name: u32, capacity: u32): u32 {
 // @ts-ignore: decorator
 @inline export function resourceOp(res: u32, op: u8, outcome: u8, level: u32): void {
   if (!on(W.CAT_RESOURCE)) return;
+  setLastResource(res);
   let p = beginEvent(W.TAG_RES_OP, 11, rawClock());
   if (p == 0) return;
   p = putU32(p, res);
@@ -270,7 +338,9 @@ export function resourceCreate(kind: u8, name: u32, capacity: u32): u32 {
 }
 
 export function resourceDrop(res: u32): void {
-  if (on(W.CAT_RESOURCE)) rec1(W.TAG_RES_DROP, res);
+  if (!on(W.CAT_RESOURCE)) return;
+  setLastResource(res);
+  rec1(W.TAG_RES_DROP, res);
 }
 
 // ---- flows (requests) ----
@@ -412,6 +482,7 @@ export function isrExit(irq: u32): void {
  *  as `now()` counts them). Arming again replaces the task's previous deadline. */
 export function timerArm(res: u32, deadline: u64): void {
   if (!on(W.CAT_TIMER)) return;
+  setLastResource(res);
   let p = beginEvent(W.TAG_TIMER_ARM, 15, rawClock());
   if (p == 0) return;
   p = putU32(p, res);
@@ -421,5 +492,20 @@ export function timerArm(res: u32, deadline: u64): void {
 
 /** The executor found `task`'s timer (resource `res`) due; the wake it causes follows. */
 export function timerFire(task: u32, res: u32): void {
-  if (on(W.CAT_TIMER)) rec2(W.TAG_TIMER_FIRE, task, res);
+  if (!on(W.CAT_TIMER)) return;
+  setLastResource(res);
+  rec2(W.TAG_TIMER_FIRE, task, res);
+}
+
+/** `task`'s timer (resource `res`) fired and woke it with the waker the timer held: TIMER_FIRE,
+ *  the wake and the waker's drop. Outside polls and interrupts (an executor's timer check) this
+ *  is one wire event (TIMER_FIRE_WAKE); elsewhere the three are recorded as usual. */
+export function timerFireWake(task: u32, res: u32): void {
+  if ((filter & (W.CAT_TIMER | W.CAT_WAKE)) == (W.CAT_TIMER | W.CAT_WAKE) && currentTask == 0 && isrDepth == 0) {
+    setLastResource(res);
+    rec2(W.TAG_TIMER_FIRE_WAKE, task, res, 3);
+  } else {
+    timerFire(task, res);
+    wakeAndDrop(task);
+  }
 }

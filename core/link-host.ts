@@ -7,11 +7,13 @@
 // modules that re-export this (or use core/link.ts) import `taskscope.link_write`.
 
 import { linkReceive, linkService, bytesSent, rxDamaged } from "./link";
+import { LINK_RX_BYTES } from "./config";
 
-const RX_IN_BYTES: i32 = 256;
+const RX_IN_BYTES: i32 = LINK_RX_BYTES;
 const RX_IN: usize = memory.data(RX_IN_BYTES);
 
-/** Where to put received bytes before calling taskscope_link_receive (256 bytes). */
+/** Where to put received bytes before calling taskscope_link_receive (taskscope_link_rx_buffer_size
+ *  bytes: 256 unless built with TASKSCOPE_LINK_RX_BYTES). */
 export function taskscope_link_rx_buffer(): usize {
   return RX_IN;
 }

@@ -21,7 +21,6 @@ import * as W from "./wire";
 import * as ring from "./ring";
 import * as names from "./names";
 import * as session from "./session";
-import { nowTicks } from "./ring";
 import { tickHz } from "./clock";
 import { CHUNK_COUNT } from "./config";
 import { setFilter } from "./events";
@@ -109,8 +108,19 @@ function rxEnd(): void {
   }
 }
 
-/** Takes bytes received from the host. Decodes and queues commands; executes nothing. */
+/** Takes bytes received from the host. Decodes and queues commands; executes nothing. Its time
+ *  is hidden from device time like linkService's: a receive interrupt may land inside a poll. */
 export function linkReceive(p: usize, n: i32): void {
+  if (!session.initialized) {
+    receiveBytes(p, n);
+    return;
+  }
+  ring.pauseTime();
+  receiveBytes(p, n);
+  ring.resumeTime();
+}
+
+function receiveBytes(p: usize, n: i32): void {
   for (let i = 0; i < n; i++) {
     const b = load<u8>(p + <usize>i);
     if (b == 0) {
@@ -290,7 +300,8 @@ let ackSeq: u32 = 0;
 let window: u32 = 0; // 0: no limit
 // The seqs the stream sent, newest last: the window counts chunks sent past the ACK, not chunks
 // the ring overwrote before they could be sent (those moved the send cursor without a send).
-const SENT_LOG: u32 = 64;
+// (64, or for a small ring the largest power of two it holds: a window never needs more.)
+const SENT_LOG: u32 = CHUNK_COUNT >= 64 ? 64 : CHUNK_COUNT >= 32 ? 32 : CHUNK_COUNT >= 16 ? 16 : CHUNK_COUNT >= 8 ? 8 : CHUNK_COUNT >= 4 ? 4 : 2;
 const SENT: usize = memory.data(<i32>SENT_LOG * 4, 4);
 let sentHead: u32 = 0;
 let sentLogged: u32 = 0;
@@ -495,7 +506,9 @@ function streamStep(now: u64): bool {
       latencyTicks == 0 ||
       unsentBytes(streamBudget) >= streamBudget ||
       now - ring.chunkLastTicks(ring.firstUnsentSeq()) >= latencyTicks ||
-      waiting >= <u32>(CHUNK_COUNT / 2); // half the ring waiting: do not risk overwriting
+      // Half the ring unsent: do not risk overwriting (counted over the ring, not the window: a
+      // small ring fills before a frame's worth or the latency has gathered).
+      ring.sealedChunks() >= <u32>(CHUNK_COUNT / 2);
   }
   if (due) {
     txBegin(FRAME_RECORDS);
@@ -527,8 +540,16 @@ function streamStep(now: u64): bool {
  *  true while there is more to do right away. */
 export function linkService(): bool {
   if (!session.initialized) return false;
+  // The link's own time (encoding, waiting for the UART) is hidden from device time: the
+  // device's clock stands still from here to the end of this call (COUNTERS `hidden`).
+  const now = ring.pauseTime();
+  const more = linkStep(now);
+  ring.resumeTime();
+  return more;
+}
+
+function linkStep(now: u64): bool {
   followSession();
-  const now = nowTicks();
   if (job == JOB_NONE && qRead != qWrite) startCommand();
   if (job == JOB_HELLO) {
     sendHello(now);

@@ -75,7 +75,48 @@ function sameBytes(a: usize, b: usize, len: i32): bool {
 /** Returns the id of (kind, text), adding it if new; 0 if the table is full (counted).
  *  Texts longer than 255 UTF-8 bytes are cut at a character boundary. */
 export function intern(kind: u8, text: string): u32 {
-  const len = utf8Encode(text, SCRATCH, MAX_NAME_BYTES);
+  return internScratch(kind, utf8Encode(text, SCRATCH, MAX_NAME_BYTES));
+}
+
+/** Where a caller outside AssemblyScript (the C API) puts UTF-8 text to intern: 256 bytes. */
+export function nameScratch(): usize {
+  return SCRATCH;
+}
+
+/** Interns the `n` bytes a foreign caller put in the scratch area (see nameScratch): cut to
+ *  255 bytes at a character boundary (the byte after the cut, if copied, says where one ends),
+ *  with every byte of an invalid UTF-8 sequence replaced by '?' (a host rejects invalid UTF-8). */
+export function internBytes(kind: u8, n: u32): u32 {
+  return internScratch(kind, validUtf8(SCRATCH, n > <u32>MAX_NAME_BYTES ? MAX_NAME_BYTES + 1 : <i32>n, MAX_NAME_BYTES));
+}
+
+/** Makes [p, p + n) valid UTF-8 in place and returns its length, at most `limit` and not
+ *  splitting a character (bytes past `limit` are only looked at). */
+export function validUtf8(p: usize, n: i32, limit: i32): i32 {
+  let i: i32 = 0;
+  while (i < n) {
+    if (i >= limit) return limit;
+    const b = <u32>load<u8>(p + <usize>i);
+    const len: i32 = b < 0x80 ? 1 : b >= 0xc2 && b < 0xe0 ? 2 : b >= 0xe0 && b < 0xf0 ? 3 : b >= 0xf0 && b < 0xf5 ? 4 : 0;
+    if (len > 0 && i + len > limit) return i; // the cut falls inside this character: end before it
+    let ok = len > 0 && i + len <= n;
+    for (let k = 1; ok && k < len; k++) ok = (load<u8>(p + <usize>(i + k)) & 0xc0) == 0x80;
+    if (ok && len >= 3) {
+      // No overlong forms, surrogates or code points past U+10FFFF (a strict decoder refuses them).
+      const c = <u32>load<u8>(p + <usize>(i + 1));
+      ok = b == 0xe0 ? c >= 0xa0 : b == 0xed ? c < 0xa0 : b == 0xf0 ? c >= 0x90 : b == 0xf4 ? c < 0x90 : true;
+    }
+    if (!ok) {
+      store<u8>(p + <usize>i, 0x3f); // '?'
+      i++;
+      continue;
+    }
+    i += len;
+  }
+  return i;
+}
+
+function internScratch(kind: u8, len: i32): u32 {
   let p = NAMES;
   for (let id: u32 = 1; id <= count; id++) {
     const l = <i32>load<u8>(p + 1);

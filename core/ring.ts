@@ -9,7 +9,7 @@
 import { CHUNK_SIZE, CHUNK_COUNT } from "./config";
 import { CHUNK_HEADER_BYTES, MODE_OVERWRITE } from "./wire";
 import { putU32, putU64 } from "./varint";
-import { rawClock, extend, lastTicks, lastRaw } from "./clock";
+import { rawClock, extend, lastTicks, lastRaw, pauseClock, resumeClock, resetHidden } from "./clock";
 
 const RING: usize = memory.data(CHUNK_SIZE * CHUNK_COUNT, 16);
 const SLOT_USED: usize = memory.data(CHUNK_COUNT * 2, 2); // u16 bytes used per sealed slot
@@ -45,6 +45,19 @@ let evTicksSlow: u64 = 0;
   evTicksSlow = now;
 }
 
+/** Freezes device time while the core does its own work (link, drain): see clock.ts. Returns
+ *  the device ticks it froze at. */
+export function pauseTime(): u64 {
+  return pauseClock();
+}
+
+/** Lets device time run again; the pause does not show in any later delta. */
+export function resumeTime(): void {
+  const gap = resumeClock();
+  evRaw += gap;
+  evRawSlow += gap;
+}
+
 /** Reads the clock outside an event (`now()` for executors). */
 export function nowTicks(): u64 {
   const now = extend(rawClock());
@@ -73,6 +86,33 @@ export let lastDrop: u64 = 0;
 /** The task being polled: written as each chunk's context and used for implicit attribution. */
 export let currentTask: u32 = 0;
 
+/** The resource the last resource-bearing event named: written as each chunk's context resource
+ *  (wire format 2), so an AWAIT on the same resource can leave it out (AWAIT_SAME). */
+export let lastResource: u32 = 0;
+
+// @ts-ignore: decorator
+@inline export function setLastResource(res: u32): void {
+  lastResource = res;
+}
+
+/** Where the last AWAIT's tag byte is and where the event ended: a POLL_PENDING that follows it
+ *  directly (the write position is still its end) is merged into it (AWAIT_PENDING). NO_AWAIT
+ *  when there is none: never a write position (that is 0 or inside the ring). */
+const NO_AWAIT: usize = 1;
+export let awaitTagAt: usize = 0;
+export let awaitEnd: usize = NO_AWAIT;
+
+// @ts-ignore: decorator
+@inline export function noteAwait(tagAt: usize, end: usize): void {
+  awaitTagAt = tagAt;
+  awaitEnd = end;
+}
+
+// @ts-ignore: decorator
+@inline export function clearAwait(): void {
+  awaitEnd = NO_AWAIT;
+}
+
 // @ts-ignore: decorator
 @inline export function setCurrentTask(task: u32): void {
   currentTask = task;
@@ -98,6 +138,9 @@ export function resetRing(ringMode: u8, startRaw: u32): void {
   firstDrop = 0;
   lastDrop = 0;
   currentTask = 0;
+  lastResource = 0;
+  awaitEnd = NO_AWAIT;
+  resetHidden();
 }
 
 // @ts-ignore: decorator
@@ -165,7 +208,8 @@ export function openChunk(now: u64): usize {
   openBase = base;
   chunkEnd = base + <usize>CHUNK_SIZE;
   wend = chunkEnd;
-  wp = putU32(base + CHUNK_HEADER_BYTES, currentTask);
+  wp = putU32(putU32(base + CHUNK_HEADER_BYTES, currentTask), lastResource);
+  awaitEnd = NO_AWAIT; // an AWAIT in another chunk is not merged into
   isOpen = true;
   openEvents = 0;
   return wp;
@@ -188,28 +232,40 @@ export function beginEvent(tag: u8, maxFieldBytes: i32, raw: u32): usize {
       return 0;
     }
     noteEventTime(raw, now);
+    eventTagAt = p;
     store<u8>(p, tag);
     store<u8>(p + 1, 0); // first event of a chunk: no time since its base
     return p + 2;
   }
   noteEventTime(raw, now);
   wend = chunkEnd; // re-enable the fast path if nowTicks turned it off
+  eventTagAt = p;
   store<u8>(p, tag);
   return putU64(p + 1, dt);
 }
 
-/** Commits an event whose fields end at `p`. */
+/** Address of the tag byte of the last event beginEvent started. */
+export let eventTagAt: usize = 0;
+
+/** Commits an event whose fields end at `p`; a compact form counts as the `events` it stands
+ *  for. */
 // @ts-ignore: decorator
-@inline export function endEvent(p: usize): void {
+@inline export function endEvent(p: usize, events: u32 = 1): void {
   wp = p;
-  openEvents++;
+  openEvents += events;
 }
 
 /** Commits a fast-path event (see events.ts): written in the open chunk, delta < 128 ticks. */
 // @ts-ignore: decorator
-@inline export function commitFast(end: usize, raw: u32): void {
+@inline export function commitFast(end: usize, raw: u32, events: u32 = 1): void {
   wp = end;
   evRaw = raw;
+  openEvents += events;
+}
+
+/** Counts an event merged into the one before it (no bytes written, no clock read). */
+// @ts-ignore: decorator
+@inline export function countMerged(): void {
   openEvents++;
 }
 

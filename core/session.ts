@@ -3,7 +3,7 @@
 import * as W from "./wire";
 import { startClock, lastTicks } from "./clock";
 import { resetRing } from "./ring";
-import { resetNames, utf8Encode } from "./names";
+import { resetNames, utf8Encode, validUtf8 } from "./names";
 import { resetEventState, setFilter } from "./events";
 
 const IDENT_MAX: i32 = 63;
@@ -32,12 +32,27 @@ export function infoSent(): void {
  *  which is only as unique as the clock's value at start-up; pass a random or stored boot
  *  counter where the device has one). Every category is on afterwards. */
 export function init(mode: u8, tickHz: u32, device: string, firmware: string, session: u32 = 0): void {
+  deviceLen = utf8Encode(device, DEVICE, IDENT_MAX);
+  firmwareLen = utf8Encode(firmware, FIRMWARE, IDENT_MAX);
+  start(mode, tickHz, session);
+}
+
+/** Sets the device (`which` 0) or firmware (1) name from `n` UTF-8 bytes at `p` (a foreign
+ *  caller's; cut to 63 bytes at a character boundary, invalid sequences replaced). Call before
+ *  start(). */
+export function setIdentity(which: u32, p: usize, n: u32): void {
+  const len = validUtf8(p, n > <u32>IDENT_MAX ? IDENT_MAX + 1 : <i32>n, IDENT_MAX);
+  memory.copy(which == 0 ? DEVICE : FIRMWARE, p, <usize>len);
+  if (which == 0) deviceLen = len;
+  else firmwareLen = len;
+}
+
+/** init() with the identity already set (setIdentity). */
+export function start(mode: u8, tickHz: u32, session: u32 = 0): void {
   const raw = startClock(tickHz);
   resetRing(mode, raw);
   resetNames();
   resetEventState();
-  deviceLen = utf8Encode(device, DEVICE, IDENT_MAX);
-  firmwareLen = utf8Encode(firmware, FIRMWARE, IDENT_MAX);
   // Mix the start-up tick so two boots are unlikely to share an id.
   sessionId = session != 0 ? session : mixId(<u32>lastTicks());
   infoDue = true;

@@ -1,7 +1,7 @@
 // Wire-format constants. docs/FORMAT.md is the source of truth; test/spec-core.test.ts checks
 // these values (exported as wasm globals by the test build) against its tables.
 
-export const FORMAT_VERSION: u8 = 1;
+export const FORMAT_VERSION: u8 = 2;
 
 // Record types (table `record-types`)
 export const REC_INFO: u8 = 0x01;
@@ -10,7 +10,7 @@ export const REC_CHUNK: u8 = 0x03;
 export const REC_COUNTERS: u8 = 0x04;
 export const RECORD_HEADER_BYTES: i32 = 3;
 export const INFO_FIXED_BYTES: i32 = 32;
-export const COUNTERS_BYTES: i32 = 72;
+export const COUNTERS_BYTES: i32 = 80;
 export const CHUNK_HEADER_BYTES: i32 = 12;
 
 // Name kinds (table `name-kinds`)
@@ -52,6 +52,19 @@ export const TAG_ISR_ENTER: u8 = 0x1a;
 export const TAG_ISR_EXIT: u8 = 0x1b;
 export const TAG_TIMER_ARM: u8 = 0x1c;
 export const TAG_TIMER_FIRE: u8 = 0x1d;
+
+// Compact forms (table `compact-events`): one wire event that stands for the events it expands to.
+export const TAG_WAKER_CLONE_CURRENT: u8 = 0x20;
+export const TAG_WAKE_TASK_DROP: u8 = 0x21;
+export const TAG_WAKE_SELF_DROP: u8 = 0x22;
+export const TAG_WAKE_IRQ_DROP: u8 = 0x23;
+export const TAG_WAKE_EXT_DROP: u8 = 0x24;
+export const TAG_TIMER_FIRE_WAKE: u8 = 0x25;
+export const TAG_AWAIT_SAME: u8 = 0x26;
+export const TAG_AWAIT_PENDING: u8 = 0x27;
+export const TAG_AWAIT_SAME_PENDING: u8 = 0x28;
+/** A wake tag plus this is the same wake consuming the waker (WAKE_* + WAKER_DROP). */
+export const WAKE_DROP_OFFSET: u8 = 0x1c;
 
 // Resource kinds, ops, outcomes
 export const RES_CHANNEL: u8 = 0;

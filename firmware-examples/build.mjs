@@ -116,8 +116,9 @@ async function compileHere(e) {
   }
 }
 
-/** Compiles one entry in a fresh process; resolves to null on success or an error message. */
-async function build(e) {
+/** Compiles one entry in a fresh process; resolves to null on success or an error message.
+ *  (Also used by firmware-examples/cortex-m/build.mjs.) */
+export async function build(e) {
   if (!TARGETS.has(e.target)) return `unknown target "${e.target}" (expected wasi or device)`;
   await mkdir(dirname(resolve(ROOT, e.out)), { recursive: true });
   return new Promise((done) => {

@@ -303,6 +303,105 @@ describe("core: ring and loss accounting", () => {
   });
 });
 
+describe("core: wire format 2 compact events", () => {
+  /** The event bytes of every chunk drained so far (after each chunk's header). */
+  function eventBytes(h: Harness, records: ReturnType<Harness["drain"]>[]): number[][] {
+    const out: number[][] = [];
+    for (const rs of records) for (const r of rs) if (r.type === "CHUNK") out.push([...r.payload.subarray(14)]);
+    return out;
+  }
+
+  it("writes the groups an executor records as single wire events, decoded to the same rows", () => {
+    const h = loadHarness();
+    const e = h.e as unknown as Record<string, (...a: (number | bigint)[]) => number>;
+    at(h, 1000, () => h.e.setup!(OVERWRITE, HZ));
+    at(h, 1001, () => e.pollBegin!(5));
+    at(h, 1002, () => e.wakerClone!(5)); // the polled task's own waker
+    at(h, 1003, () => e.awaitAt!(3, 7));
+    at(h, 1009, () => e.pollEnd!(0)); // merged into the AWAIT: its time, no bytes
+    at(h, 1010, () => e.wakeAndDrop!(5)); // outside a poll: external
+    at(h, 1011, () => e.pollBegin!(5));
+    at(h, 1012, () => e.resourceOp!(7, 1, 0, 0));
+    at(h, 1013, () => e.awaitAt!(4, 7)); // the resource the last event named
+    at(h, 1014, () => e.pollEnd!(0));
+    at(h, 1015, () => e.timerFireWake!(5, 2)); // an executor's timer check
+    at(h, 1016, () => e.pollBegin!(6));
+    at(h, 1017, () => e.timerFireWake!(5, 2)); // inside a poll: the long forms
+    at(h, 1018, () => e.wakeByTaskAndDrop!(9, 6));
+    at(h, 1019, () => e.wakerClone!(9)); // another task's waker: the id is written
+    at(h, 1020, () => e.pollEnd!(1));
+    h.e.taskscope_flush!();
+    const drained = [h.drain()];
+    expect(eventBytes(h, drained)).toEqual([[
+      0x02, 0, 5,
+      0x20, 1,
+      0x27, 1, 3, 7,
+      0x24, 7, 5,
+      0x02, 1, 5,
+      0x0f, 1, 7, 0x11,
+      0x28, 1, 4,
+      0x25, 2, 5, 2,
+      0x02, 1, 6,
+      0x1d, 1, 5, 2, 0x21, 0, 5, 6,
+      0x21, 1, 9, 6,
+      0x09, 1, 9,
+      0x03, 1,
+    ]]);
+    expect(h.drained.events.toEvents().map((x) => [x.name, x.t / 1000, x.task, x.a, x.b])).toEqual([
+      ["POLL_BEGIN", 1001, 5, 0, 0],
+      ["WAKER_CLONE", 1002, 5, 0, 0],
+      ["AWAIT", 1003, 5, 3, 7],
+      ["POLL_PENDING", 1003, 5, 0, 0],
+      ["WAKE_EXT", 1010, 5, 0, 0],
+      ["WAKER_DROP", 1010, 5, 0, 0],
+      ["POLL_BEGIN", 1011, 5, 0, 0],
+      ["RES_OP", 1012, 5, 7, 1],
+      ["AWAIT", 1013, 5, 4, 7],
+      ["POLL_PENDING", 1013, 5, 0, 0],
+      ["TIMER_FIRE", 1015, 5, 2, 0],
+      ["WAKE_EXT", 1015, 5, 0, 0],
+      ["WAKER_DROP", 1015, 5, 0, 0],
+      ["POLL_BEGIN", 1016, 6, 0, 0],
+      ["TIMER_FIRE", 1017, 5, 2, 0],
+      ["WAKE_TASK", 1017, 5, 6, 0],
+      ["WAKER_DROP", 1017, 5, 0, 0],
+      ["WAKE_TASK", 1018, 9, 6, 0],
+      ["WAKER_DROP", 1018, 9, 0, 0],
+      ["WAKER_CLONE", 1019, 9, 0, 0],
+      ["POLL_READY", 1020, 6, 0, 0],
+    ]);
+    // Counted as the events they stand for, on the device as on the host.
+    expect(lastCounters(h)).toMatchObject({ recorded: 21, drained: 21, pendingEvents: 0 });
+  });
+
+  it("uses the long forms when a category of the group is off, or a chunk boundary lies between", () => {
+    const h = loadHarness();
+    const e = h.e as unknown as Record<string, (...a: (number | bigint)[]) => number>;
+    at(h, 1000, () => h.e.setup!(OVERWRITE, HZ));
+    const all = h.global("CAT_ALL");
+    h.e.taskscope_set_filter!(all & ~h.global("CAT_POLL"));
+    at(h, 1001, () => e.awaitAt!(3, 7));
+    at(h, 1002, () => e.pollEnd!(0)); // poll is off: nothing merged, nothing written
+    h.e.taskscope_set_filter!(all & ~h.global("CAT_TIMER"));
+    at(h, 1003, () => e.timerFireWake!(5, 2)); // timer off: the wake and the drop only
+    h.e.taskscope_set_filter!(all);
+    at(h, 1004, () => e.pollBegin!(5));
+    at(h, 1005, () => e.awaitAt!(3, 7));
+    h.e.taskscope_flush!(); // the AWAIT's chunk is sealed (and may be sent): never patched
+    at(h, 1006, () => e.pollEnd!(0));
+    h.e.taskscope_flush!();
+    const drained = [h.drain()];
+    expect(eventBytes(h, drained)).toEqual([
+      [0x0d, 0, 3, 7, 0x24, 2, 5, 0x02, 1, 5, 0x26, 1, 3],
+      [0x04, 0],
+    ]);
+    expect(h.drained.events.toEvents().map((x) => x.name)).toEqual([
+      "AWAIT", "WAKE_EXT", "WAKER_DROP", "POLL_BEGIN", "AWAIT", "POLL_PENDING",
+    ]);
+    expect(h.drained.events.toEvents().at(-1)!.task).toBe(5); // the context task of the new chunk
+  });
+});
+
 describe("core: filter and drain", () => {
   it("records nothing for a disabled category and everything else as before", () => {
     const h = loadHarness();
@@ -330,7 +429,7 @@ describe("core: filter and drain", () => {
     h.e.taskscope_flush!();
     const buf = h.e.taskscope_buffer!();
     const min = h.e.taskscope_min_drain_bytes!();
-    expect(min).toBe(3 + 6 + 2 + 255 + 75); // a 255-byte name outweighs a 256-byte chunk record
+    expect(min).toBe(3 + 6 + 2 + 255 + 83); // a 255-byte name outweighs a 256-byte chunk record
     expect(h.e.taskscope_drain_into!(buf, min - 1)).toBe(0); // refused: could stall
     const sizes: number[] = [];
     let guard = 0;
@@ -385,7 +484,7 @@ describe("core: filter and drain", () => {
     h.drainAll();
     expect(h.drained.info).toHaveLength(1);
     expect(h.drained.info[0]).toMatchObject({
-      version: 1,
+      version: 2,
       ringMode: "stop",
       chunkSize: h.global("CHUNK_SIZE"),
       chunkCount: h.global("CHUNK_COUNT"),

@@ -18,7 +18,7 @@ import {
   type InfoRecord,
   type NamesRecord,
 } from "../host/format/index.js";
-import { EVENT, EVENTS, LOG_ARG, RECORD_TYPE, parseFields } from "../host/format/spec.js";
+import { COMPACT_EVENT, COMPACT_EVENTS, EVENT, EVENTS, LOG_ARG, RECORD_TYPE, parseFields } from "../host/format/spec.js";
 import {
   ChunkStreamEncoder,
   chunkRecord,
@@ -125,7 +125,7 @@ describe("decodeChunk: round trips", () => {
     const events = oneOfEach();
     const payload = encodeChunk({ seq: 1, baseTicks: 1_000, contextTask: 9, events });
     const { rows, headers } = decodeAll([payload]);
-    expect(headers[0]).toEqual({ seq: 1, baseTicks: 1_000, contextTask: 9, events: EVENTS.length });
+    expect(headers[0]).toEqual({ seq: 1, baseTicks: 1_000, contextTask: 9, contextResource: 0, events: EVENTS.length });
     expect(rows).toEqual(expectedRows(events, TICK_HZ, { contextTask: 9, baseTicks: 1_000 }));
     expect(rows.map((r) => r.name)).toEqual([...EVENTS.map((e) => e.name).flatMap((n) => (n === "LOG" ? [n, "LOG_ARG", "LOG_ARG", "LOG_ARG"] : [n]))]);
   });
@@ -223,9 +223,85 @@ describe("decodeChunk: round trips", () => {
   });
 });
 
+describe("wire format 2: compact events and the resource state", () => {
+  const C = COMPACT_EVENT;
+
+  it("every compact form expands to the events its row lists, at its time", () => {
+    const events: WireEvent[] = [
+      { tag: EVENT.POLL_BEGIN, ticks: 10, fields: { task: 5 } },
+      { tag: C.WAKER_CLONE_CURRENT, ticks: 11 },
+      { tag: EVENT.RES_OP, ticks: 12, fields: { res: 7, op: 1, outcome: 1, level: 0 } },
+      { tag: C.AWAIT_SAME_PENDING, ticks: 13, fields: { site: 3 } },
+      { tag: C.WAKE_EXT_DROP, ticks: 20, fields: { target: 6 } },
+      { tag: C.TIMER_FIRE_WAKE, ticks: 21, fields: { task: 8, res: 2 } },
+      { tag: EVENT.POLL_BEGIN, ticks: 30, fields: { task: 6 } },
+      { tag: C.WAKE_TASK_DROP, ticks: 31, fields: { target: 9, by: 6 } },
+      { tag: C.WAKE_SELF_DROP, ticks: 32, fields: { target: 6 } },
+      { tag: C.AWAIT_SAME, ticks: 33, fields: { site: 4 } },
+      { tag: EVENT.POLL_PENDING, ticks: 34 },
+      { tag: C.WAKE_IRQ_DROP, ticks: 40, fields: { target: 6, irq: 11 } },
+      { tag: EVENT.POLL_BEGIN, ticks: 50, fields: { task: 6 } },
+      { tag: C.AWAIT_PENDING, ticks: 51, fields: { site: 12, resource: 13 } },
+    ];
+    for (const c of COMPACT_EVENTS) expect(events.some((e) => e.tag === c.tag), c.name).toBe(true);
+    const payload = encodeChunk({ seq: 4, baseTicks: 10, contextTask: 0, events });
+    const { rows, headers } = decodeAll([payload]);
+    expect(rows).toEqual(expectedRows(events, TICK_HZ, { baseTicks: 10 }));
+    const at = (t: number) => rows.filter((r) => r.t === t * 1000).map((r) => [r.name, r.task, r.a, r.b]);
+    // Spelled out for a few, so the reference encoder's reading of the table is checked too.
+    expect(at(11)).toEqual([["WAKER_CLONE", 5, 0, 0]]);
+    expect(at(13)).toEqual([["AWAIT", 5, 3, 7], ["POLL_PENDING", 5, 0, 0]]);
+    expect(at(21)).toEqual([["TIMER_FIRE", 8, 2, 0], ["WAKE_EXT", 8, 0, 0], ["WAKER_DROP", 8, 0, 0]]);
+    expect(at(31)).toEqual([["WAKE_TASK", 9, 6, 0], ["WAKER_DROP", 9, 0, 0]]);
+    expect(at(33)).toEqual([["AWAIT", 6, 4, 2]]); // the resource state: TIMER_FIRE's res
+    expect(at(40)).toEqual([["WAKE_IRQ", 6, 11, 0], ["WAKER_DROP", 6, 0, 0]]);
+    expect(at(51)).toEqual([["AWAIT", 6, 12, 13], ["POLL_PENDING", 6, 0, 0]]);
+    // The header counts events as the device does: every event a compact form stands for.
+    expect(headers[0]!.events).toBe(rows.length);
+    expect(rows.length).toBe(22); // 14 wire events
+  });
+
+  it("the resource state starts as the chunk's context resource, each chunk on its own", () => {
+    const events: WireEvent[] = [
+      { tag: EVENT.POLL_BEGIN, ticks: 1, fields: { task: 2 } },
+      { tag: C.AWAIT_SAME, ticks: 2, fields: { site: 1 } },
+    ];
+    const { rows } = decodeAll([encodeChunk({ seq: 0, baseTicks: 1, contextTask: 0, contextResource: 9, events })]);
+    expect(rows[1]).toMatchObject({ name: "AWAIT", a: 1, b: 9 });
+    // Through the chunker: a chunk opened after a resource event carries it in its header.
+    const many: WireEvent[] = [{ tag: EVENT.RES_DROP, ticks: 0, fields: { res: 44 } }];
+    for (let i = 1; i < 200; i++) many.push({ tag: C.AWAIT_SAME, ticks: i, fields: { site: i % 100 } });
+    const payloads = encodeChunks(many, { chunkSize: 128 });
+    expect(payloads.length).toBeGreaterThan(2);
+    const all = decodeAll(payloads).rows;
+    expect(all.slice(1).every((r) => r.name === "AWAIT" && r.b === 44)).toBe(true);
+    expect(decodeChunkHeader(payloads[2]!).contextResource).toBe(44);
+  });
+
+  it("reads format 1 chunks by their session's version, where compact tags are unknown", () => {
+    const events = oneOfEach();
+    const v1 = encodeChunk({ seq: 1, baseTicks: 1_000, contextTask: 9, events, format: 1 });
+    const v2 = encodeChunk({ seq: 1, baseTicks: 1_000, contextTask: 9, events });
+    expect(v2.length).toBe(v1.length + 1); // the context resource
+    const batch = new EventBatch();
+    expect(decodeChunk(v1, TICK_HZ, batch, 0, 1)).toEqual({ seq: 1, baseTicks: 1_000, contextTask: 9, contextResource: 0, events: EVENTS.length });
+    expect(batch.toEvents()).toEqual(expectedRows(events, TICK_HZ, { contextTask: 9, baseTicks: 1_000 }));
+    expect(decodeChunkHeader(v1, 0, 1).eventsOffset).toBe(13);
+    const compact = concatBytes([encodeChunk({ seq: 0, baseTicks: 0, contextTask: 1, events: [], format: 1 }), [C.WAKER_CLONE_CURRENT, 0]]);
+    expect(decodeErrorOf(() => decodeChunk(compact, TICK_HZ, new EventBatch(), 0, 1))).toMatchObject({ offset: 13, reason: "unknown event tag 0x20" });
+    expect(() => encodeChunks([{ tag: C.AWAIT_SAME, ticks: 0, fields: { site: 1 } }], { format: 1 })).toThrow(/compact/);
+  });
+
+  it("a compact event cut short is named in the error", () => {
+    const bytes = encodeEvent({ tag: C.TIMER_FIRE_WAKE, ticks: 0, fields: { task: 300, res: 2 } }, 0);
+    const payload = concatBytes([encodeChunk({ seq: 0, baseTicks: 0, contextTask: 0, events: [] }), bytes.slice(0, 3)]);
+    expect(decodeErrorOf(() => decodeChunk(payload, TICK_HZ, new EventBatch()))).toMatchObject({ offset: 14, reason: "truncated TIMER_FIRE_WAKE event" });
+  });
+});
+
 describe("decodeChunk: malformed input", () => {
   const BASE = 1000;
-  const EVENTS_AT = BASE + 13; // header (12) + 1-byte context varint
+  const EVENTS_AT = BASE + 14; // header (12) + 1-byte context task and resource varints
 
   function errorFor(payload: Uint8Array) {
     const batch = new EventBatch(2);
@@ -241,9 +317,10 @@ describe("decodeChunk: malformed input", () => {
     for (let n = 0; n < full.length; n++) {
       expect(errorFor(full.subarray(0, n))).toMatchObject({ offset: BASE, reason: expect.stringMatching(/^truncated chunk header/) });
     }
-    // context task varint cut short
-    const header = encodeChunk({ seq: 1, baseTicks: 0, contextTask: 300, events: [] });
-    expect(errorFor(header.subarray(0, 13)).reason).toMatch(/^truncated chunk header/);
+    // context task varint cut short, then the context resource
+    const header = encodeChunk({ seq: 1, baseTicks: 0, contextTask: 300, contextResource: 400, events: [] });
+    expect(errorFor(header.subarray(0, 13)).reason).toBe("truncated chunk header (context task)");
+    expect(errorFor(header.subarray(0, 15)).reason).toBe("truncated chunk header (context resource)");
   });
 
   it("truncated event, at the event's tag byte", () => {
@@ -280,6 +357,7 @@ describe("decodeChunk: malformed input", () => {
     });
     expect(errorFor(rawChunk([0x00]))).toMatchObject({ offset: EVENTS_AT, reason: "unknown event tag 0x00" });
     expect(errorFor(rawChunk([LOG_ARG, 0x00]))).toMatchObject({ reason: "unknown event tag 0x40" });
+    expect(errorFor(rawChunk([0x29, 0x00]))).toMatchObject({ reason: "unknown event tag 0x29" }); // past the compact tags
   });
 
   it("resource kind and outcome out of range, at the field", () => {
@@ -326,7 +404,7 @@ describe("decodeRecords", () => {
   };
   const counters: CounterValues = {
     recorded: 2n ** 40n, drained: 1000, droppedFull: 0, droppedOverwritten: 5, chunksOverwritten: 1,
-    namesDropped: 2, nextSeq: 17, pendingEvents: 3, now: 2n ** 50n + 1n, firstDrop: 9, lastDrop: 2n ** 53n,
+    namesDropped: 2, nextSeq: 17, pendingEvents: 3, now: 2n ** 50n + 1n, firstDrop: 9, lastDrop: 2n ** 53n, hiddenTicks: 77,
   };
   const chunk = encodeChunk({ seq: 3, baseTicks: 5, contextTask: 0, events: [{ tag: EVENT.IDLE_BEGIN, ticks: 6 }] });
   const names = [{ kind: 1, text: "main" }, { kind: 2, text: "net.rs:42" }, { kind: 4, text: "rx {} bytes" }];
@@ -336,7 +414,7 @@ describe("decodeRecords", () => {
     const records = decodeRecords(stream, 500);
     expect(records.map((r) => r.type)).toEqual(["INFO", "NAMES", "CHUNK", "COUNTERS"]);
     const [i, n, c, k] = records as [InfoRecord, NamesRecord, ChunkRecord, CountersRecord];
-    expect(i).toEqual({ type: "INFO", offset: 500, version: 1, ...info });
+    expect(i).toEqual({ type: "INFO", offset: 500, version: 2, ...info });
     expect(n).toMatchObject({ firstId: 1, entries: names.map((e, idx) => ({ id: 1 + idx, ...e })) });
     expect(n.offset).toBe(500 + infoRecord(info).length);
     expect(c.payloadOffset).toBe(c.offset + 3);
@@ -345,7 +423,18 @@ describe("decodeRecords", () => {
     expect(k).toEqual({
       type: "COUNTERS", offset: k.offset, recorded: 2 ** 40, drained: 1000, droppedFull: 0, droppedOverwritten: 5,
       chunksOverwritten: 1, namesDropped: 2, nextSeq: 17, pendingEvents: 3, now: 2 ** 50 + 1, firstDrop: 9, lastDrop: 2 ** 53,
+      hiddenTicks: 77,
     });
+  });
+
+  it("reads a wire format 1 device: INFO version 1, COUNTERS of 72 bytes without hidden", () => {
+    const { hiddenTicks: _, ...v1 } = counters;
+    const records = decodeRecords(concatBytes([infoRecord({ ...info, version: 1 }), countersRecord(v1)]));
+    expect((records[0] as InfoRecord).version).toBe(1);
+    expect(countersRecord(v1).length).toBe(3 + 72);
+    const k = records[1] as CountersRecord;
+    expect(k.lastDrop).toBe(2 ** 53);
+    expect("hiddenTicks" in k).toBe(false);
   });
 
   it("streaming: a record split across reads is waited for, at every split point", () => {
@@ -374,7 +463,7 @@ describe("decodeRecords", () => {
     const badMagic = infoRecord(info);
     badMagic[4] = 0x51;
     expect(at(badMagic)).toMatchObject({ offset: 14, reason: expect.stringMatching(/magic/) });
-    expect(at(infoRecord({ ...info, version: 2 }))).toMatchObject({ offset: 17, reason: "unsupported wire format version 2" });
+    expect(at(infoRecord({ ...info, version: 3 }))).toMatchObject({ offset: 17, reason: "unsupported wire format version 3" });
     const badMode = infoRecord(info);
     badMode[3 + 5] = 2;
     expect(at(badMode)).toMatchObject({ offset: 18, reason: "unknown ring mode 2" });
@@ -390,7 +479,8 @@ describe("decodeRecords", () => {
     const shortNames = namesRecord(1, names);
     shortNames[3 + 4] = 4; // claims 4 entries, has 3
     expect(at(shortNames).reason).toMatch(/truncated NAMES/);
-    expect(at(encodeRecord(RECORD_TYPE.COUNTERS, new Uint8Array(71))).reason).toMatch(/71 bytes, expected 72/);
+    expect(at(encodeRecord(RECORD_TYPE.COUNTERS, new Uint8Array(71))).reason).toMatch(/71 bytes, expected 80 \(or 72 from a format 1 device\)/);
+    expect(at(encodeRecord(RECORD_TYPE.COUNTERS, new Uint8Array(76))).reason).toMatch(/76 bytes/);
     expect(at(encodeRecord(RECORD_TYPE.CHUNK, new Uint8Array(12))).reason).toMatch(/truncated chunk header/);
   });
 });

@@ -32,7 +32,8 @@ const SESSION = 0x1234; // test/wasm/core-harness.ts setup()
 
 /** The link harness with a scriptable clock, its written bytes captured. */
 function loadDevice(file = "build/test/link-harness.wasm") {
-  const clock = { raw: 1000, step: 1 };
+  // `writeTicks`: how far the clock moves during each link_write (a slow UART).
+  const clock = { raw: 1000, step: 1, writeTicks: 0 };
   const written: Uint8Array[] = [];
   let e!: Exports;
   const module = new WebAssembly.Module(readFileSync(resolve(ROOT, file)));
@@ -43,7 +44,10 @@ function loadDevice(file = "build/test/link-harness.wasm") {
         clock.raw += clock.step;
         return v;
       },
-      link_write: (ptr: number, len: number) => written.push(new Uint8Array(e.memory.buffer, ptr, len).slice()),
+      link_write: (ptr: number, len: number) => {
+        written.push(new Uint8Array(e.memory.buffer, ptr, len).slice());
+        clock.raw += clock.writeTicks;
+      },
     },
   });
   e = instance.exports as unknown as Exports;
@@ -161,6 +165,56 @@ describe("link frames on the wire", () => {
   });
 });
 
+describe("link: the observer's own time", () => {
+  it("device time stands still while the link works; the gap is counted in COUNTERS hidden", () => {
+    const d = loadDevice();
+    d.e.setup!(0, 1_000_000);
+    d.clock.writeTicks = 5000; // every write to the UART takes 5 ms
+    d.e.pollBegin!(3);
+    const before = d.clock.raw;
+    const status = lastStatus(d.command(COMMAND.STATUS).frames);
+    const writes = (d.clock.raw - before) / 5000 | 0;
+    expect(writes).toBeGreaterThan(0);
+    // STATUS carries the time the link began at: its own work is not in it.
+    expect(status.countersRecord.now).toBeLessThan(before + 10);
+    d.e.pollEnd!(0);
+    const dump = d.command(COMMAND.DUMP, dumpAll()).frames;
+    const { records } = contents(dump);
+    const batch = new EventBatch();
+    for (const r of records) if (r.type === "CHUNK") decodeChunk(r.payload, 1_000_000, batch);
+    const rows = batch.toEvents();
+    expect(rows.map((r) => r.name)).toEqual(["POLL_BEGIN", "POLL_PENDING"]);
+    // Without hiding, the poll would span the 5 ms writes; with it, a few clock reads.
+    expect(rows[1]!.t - rows[0]!.t).toBeLessThan(20_000);
+    expect(lastStatus(dump).countersRecord.hiddenTicks!).toBeGreaterThanOrEqual(writes * 5000);
+    // Every tick is accounted for: an event's device time + what was hidden before it (reported
+    // by the next call, which cannot count itself yet) = the raw clock at the event. The STATUS
+    // asked for below is received (hidden: one clock step between its two reads) after the event.
+    const raw = d.clock.raw;
+    d.e.pollBegin!(4);
+    const hidden = lastStatus(d.command(COMMAND.STATUS).frames).countersRecord.hiddenTicks!;
+    const again = new EventBatch();
+    for (const r of contents(d.command(COMMAND.DUMP, dumpAll(1, 0)).frames).records) {
+      if (r.type === "CHUNK") decodeChunk(r.payload, 1_000_000, again);
+    }
+    const begin = again.toEvents().find((r) => r.name === "POLL_BEGIN" && r.task === 4)!;
+    expect(begin.t / 1000 + hidden - d.clock.step).toBe(raw);
+  });
+
+  it("a receive interrupt's decoding is hidden too: it may land inside a poll", () => {
+    const d = loadDevice();
+    d.e.setup!(0, 1_000_000);
+    d.e.pollBegin!(3);
+    const hiddenBefore = lastStatus(d.command(COMMAND.STATUS).frames).countersRecord.hiddenTicks!;
+    // Time passes only at clock reads here: 1 ms per read while the bytes are decoded.
+    d.clock.step = 1000;
+    d.receive(new Uint8Array([0, 0])); // delimiters only: decoded, nothing to answer, no damage counted
+    d.clock.step = 1;
+    const hiddenAfter = lastStatus(d.command(COMMAND.STATUS).frames).countersRecord.hiddenTicks!;
+    expect(hiddenAfter - hiddenBefore).toBeGreaterThanOrEqual(1000);
+  });
+});
+
 describe("link commands", () => {
   it("DUMP hands over names, every chunk and the counters, each chunk counted once", () => {
     const d = loadDevice();
@@ -273,6 +327,28 @@ describe("link stream mode", () => {
     expect(statuses.every((s) => s.command === 0 && s.commandType === 0)).toBe(true);
     const k = decodeRecords(statuses.at(-1)!.counters)[0] as CountersRecord;
     expect(k).toMatchObject({ recorded: calls, drained: calls, pendingEvents: 0 });
+  });
+
+  it("a small ring that fills faster than the latency and the frame budget still streams", () => {
+    // 4 x 128 B: half the ring waits long before 1 KiB or 50 ms have; a window of 1 must not
+    // hide that (the device used to count only the chunks the window let out).
+    const d = loadDevice("build/test/link-harness-small.wasm");
+    d.e.setup!(0, 1_000_000);
+    d.clock.step = 1;
+    d.command(COMMAND.STREAM, streamPayload({ on: true, frameBytes: 1024, latencyMs: 50, statusMs: 0, window: 1 }));
+    let calls = 0;
+    let seqs: number[] = [];
+    for (let round = 0; round < 60; round++) {
+      calls += d.e.stress!(40, round + 1);
+      const got = contents(d.service()).seqs;
+      seqs = seqs.concat(got);
+      if (got.length > 0) d.receive(encodeFrame(COMMAND.ACK, SESSION, 99, ackPayload(got.at(-1)! + 1)));
+    }
+    const k = lastStatus(d.command(COMMAND.STATUS).frames).countersRecord;
+    expect(k.recorded).toBe(calls);
+    expect(k.droppedOverwritten).toBe(0); // it kept up: nothing overwritten before it was sent
+    expect(seqs.length).toBeGreaterThan(20);
+    expect(seqs).toEqual(seqs.map((_, i) => seqs[0]! + i)); // in order, none skipped
   });
 });
 

@@ -7,6 +7,7 @@ import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { ROOT } from "./support/core-harness.js";
 import { loadSpecTables, parseCode, type MarkdownTable } from "./support/spec-tables.js";
+import { COUNTERS_SIZE } from "../host/format/spec.js";
 import { FrameSplitter } from "../host/link/frame-decoder.js";
 import {
   COMMAND,
@@ -139,6 +140,6 @@ describe("FORMAT.md section 7 and the link", () => {
     const d = device();
     const st = d.send(encodeFrame(COMMAND.STATUS, 0x1234, 1)).at(-1)!;
     // command u16, type u8, result u8, link state, then a COUNTERS record (3 + 72 bytes)
-    expect(st.payload.length).toBe(2 + 1 + 1 + end + 3 + 72);
+    expect(st.payload.length).toBe(2 + 1 + 1 + end + 3 + COUNTERS_SIZE);
   });
 });

@@ -5,13 +5,14 @@
 // Every count is checked exactly against what the device itself recorded or sent.
 
 import { describe, it, expect, beforeAll, afterAll } from "vitest";
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { SerialPort } from "serialport";
 import { ROOT } from "./support/core-harness.js";
+import { startPull, type PullResult } from "./support/trace-pull-run.js";
 import { startPtyPair, type PtyPair } from "./support/pty.js";
 import { DeviceSim, SERIAL_DEVICE_16K_WASM, type DeviceSimOptions } from "./support/device-sim.js";
 import { FaultRelay, CLEAN, type FaultPlan } from "./support/fault-relay.js";
@@ -23,23 +24,11 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-interface Run {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
+type Run = PullResult;
 
 /** Starts the built trace-pull; `result` settles when it exits. */
 function pull(args: string[], debugLink = process.env["TASKSCOPE_DEBUG_LINK"] === "1") {
-  const env = { ...process.env, TASKSCOPE_DEBUG_LINK: debugLink ? "1" : "" };
-  const child = spawn(process.execPath, [join(ROOT, "dist/host/cli/trace-pull.js"), ...args], { cwd: dir, env });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-  const result = new Promise<Run>((done) => child.once("exit", (code, signal) => done({ code, signal, stdout, stderr })));
-  return { child, result, stdout: () => stdout };
+  return startPull(args, dir, { ...process.env, TASKSCOPE_DEBUG_LINK: debugLink ? "1" : "" });
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

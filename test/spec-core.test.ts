@@ -16,11 +16,13 @@ describe("core constants match docs/FORMAT.md", () => {
     for (const row of spec.named("record-types").rows) expect(g(`REC_${row.name}`), row.name).toBe(parseCode(row.code!));
   });
 
-  it("event tags (every row, and no tag the document lacks)", () => {
-    const rows = spec.named("events").rows;
+  it("event tags, compact forms included (every row, and no tag the document lacks)", () => {
+    const rows = [...spec.named("events").rows, ...spec.named("compact-events").rows];
     for (const row of rows) expect(g(`TAG_${row.name}`), row.name).toBe(parseCode(row.tag!));
     const exported = Object.keys(h.e).filter((k) => k.startsWith("TAG_"));
     expect(exported.sort()).toEqual(rows.map((r) => `TAG_${r.name}`).sort());
+    // A wake tag plus WAKE_DROP_OFFSET is its _DROP form, as the table pairs them.
+    for (const w of ["WAKE_TASK", "WAKE_SELF", "WAKE_IRQ", "WAKE_EXT"]) expect(g(`TAG_${w}`) + g("WAKE_DROP_OFFSET")).toBe(g(`TAG_${w}_DROP`));
   });
 
   it("name kinds, resource kinds, ops and outcomes", () => {
@@ -49,6 +51,6 @@ describe("core constants match docs/FORMAT.md", () => {
     expect(g("COUNTERS_BYTES")).toBe(Number(lastRow.offset) + 8);
     const chunk = spec.under("3. Chunks")[0]!.rows;
     expect(g("CHUNK_HEADER_BYTES")).toBe(Number(chunk.find((r) => r.field!.startsWith("context task"))!.offset));
-    expect(g("FORMAT_VERSION")).toBe(1);
+    expect(g("FORMAT_VERSION")).toBe(2);
   });
 });

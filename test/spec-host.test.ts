@@ -100,7 +100,7 @@ describe("FORMAT.md named tables match host/format/spec.ts", () => {
   it("covers every named table of the document", () => {
     const named = tables.all.flatMap((t) => (t.name ? [t.name] : [])).sort();
     expect(named).toEqual(
-      ["categories", "events", "name-kinds", "record-types", "resource-kinds", "resource-ops", "resource-outcomes"].sort(),
+      ["categories", "compact-events", "events", "name-kinds", "record-types", "resource-kinds", "resource-ops", "resource-outcomes"].sort(),
     );
   });
 
@@ -126,6 +126,27 @@ describe("FORMAT.md named tables match host/format/spec.ts", () => {
     const table = tables.named("events");
     expect(table.columns).toEqual(["tag", "name", "category", "fields", "task", "a", "b", "c", "v"]);
     expect(docEvents(table)).toEqual(spec.EVENTS.map((e) => ({ ...e })));
+  });
+
+  it("compact-events: every column of every row, each expansion naming real events and fields", () => {
+    const table = tables.named("compact-events");
+    expect(table.columns).toEqual(["tag", "name", "fields", "expands"]);
+    expect(table.rows.map((r) => ({ tag: parseCode(r.tag!), name: r.name, fields: r.fields, expands: r.expands }))).toEqual(
+      spec.COMPACT_EVENTS.map((e) => ({ ...e })),
+    );
+    for (const e of spec.COMPACT_EVENTS) {
+      expect(spec.eventSpec(e.tag), `${e.name} reuses an event tag`).toBeUndefined();
+      const own = new Set(spec.parseFields(e.fields).map((f) => f.name));
+      for (const x of spec.parseExpansion(e.expands)) {
+        const fields = spec.parseFields(spec.EVENTS.find((b) => b.name === x.event)!.fields).map((f) => f.name);
+        for (const [field, source] of Object.entries(x.from)) {
+          expect(fields, `${e.name}: ${x.event} has no field ${field}`).toContain(field);
+          expect(own.has(source) || source === "current" || source === "resource", `${e.name}: source ${source}`).toBe(true);
+        }
+        // A field not assigned must be one the compact event carries under the same name.
+        for (const f of fields) if (!(f in x.from)) expect(own.has(f), `${e.name}: ${x.event}.${f} has no source`).toBe(true);
+      }
+    }
   });
 
   it("notices an edit of the document alone", () => {
@@ -197,6 +218,11 @@ describe("FORMAT.md layouts match host/format/spec.ts", () => {
 describe("FORMAT.md constants in prose", () => {
   it("versions", () => {
     expect(prose).toContain(`**wire format ${spec.WIRE_FORMAT_VERSION}**`);
+    expect(prose).toContain("Readers also take wire format 1 and trace files of version 1 and 2");
+    expect(spec.WIRE_FORMAT_VERSIONS).toEqual([1, 2]);
+    expect([spec.OLDEST_TRACE_FILE_VERSION, spec.TRACE_FILE_VERSION]).toEqual([1, 3]);
+    expect(spec.COUNTERS_SIZE_V1).toBe(spec.COUNTERS_LAYOUT.find((l) => l.doc === "hidden")!.offset);
+    expect(prose).toContain("A wire format 1 device sends the first 72 bytes (no `hidden`)");
     expect(prose).toContain(`**trace file ${spec.TRACE_FILE_VERSION}**`);
     expect(prose).toMatch(new RegExp(`"taskscope": ${spec.TRACE_FILE_VERSION},`));
   });
@@ -246,7 +272,8 @@ describe("FORMAT.md section 6 cddl matches the trace file schema", () => {
     expect(rules.get("names")).toEqual([...ITEM_KEYS.names]);
     expect(rules.get("chunks")).toEqual([...ITEM_KEYS.chunks]);
     expect(rules.get("counters")).toEqual([...ITEM_KEYS.counters]);
-    expect(rules.get("device-counters")).toEqual([...ITEM_KEYS["device-counters"]]);
+    expect(rules.get("device-counters")).toEqual([...ITEM_KEYS["device-counters"], ...ITEM_KEYS["device-counters-optional"]]);
+    expect(markdown).toMatch(/\? "hidden": uint/); // optional: format 1 devices do not send it
   });
 
   it("loss, stalls and footer bodies", () => {

@@ -28,14 +28,14 @@ const CREATED = 1_700_000_000_123_456_789n; // > 2^53: must survive as a 64-bit 
 const ENDED = 1_700_000_060_987_654_321n;
 
 const SESSION: SessionInfo = {
-  deviceSession: 0xc0ffee, format: 1, tickHz: 1_000_000, device: "sim", firmware: "demo 0.1", mode: "overwrite",
+  deviceSession: 0xc0ffee, format: 2, tickHz: 1_000_000, device: "sim", firmware: "demo 0.1", mode: "overwrite",
   chunkSize: 128, chunkCount: 16, namesCapacity: 4096, maxTasks: 64, filter: 0x7ff,
   anchor: { ticks: 2 ** 40 + 3, unixNs: 1_700_000_000_000_000_001n },
 };
 
 const COUNTERS = {
   recorded: 2 ** 33, drained: 100, droppedFull: 0, droppedOverwritten: 2, chunksOverwritten: 1, namesDropped: 0,
-  nextSeq: 9, pendingEvents: 4, now: 2 ** 45, firstDrop: 10, lastDrop: 20,
+  nextSeq: 9, pendingEvents: 4, now: 2 ** 45, firstDrop: 10, lastDrop: 20, hiddenTicks: 2 ** 35 + 1,
 };
 
 function pollEvents(start: number, task: number, count: number): WireEvent[] {
@@ -112,7 +112,7 @@ describe("write and read back", () => {
     expect(items.map((i) => i.type)).toEqual([
       "header", "session", "names", "chunks", "counters", "chunks", "loss", "session", "names", "chunks", "counters", "stalls", "footer",
     ]);
-    expect(items[0]).toMatchObject({ offset: 0, header: { version: 2, created: CREATED, tool: "tracefile.test 1.0", source: "test:sample" } });
+    expect(items[0]).toMatchObject({ offset: 0, header: { version: 3, created: CREATED, tool: "tracefile.test 1.0", source: "test:sample" } });
     expect(items[1]).toMatchObject({ session: 0, info: SESSION });
     const chunks = items.filter((i): i is Extract<TraceItem, { type: "chunks" }> => i.type === "chunks");
     expect(chunks.flatMap((c) => c.chunks.map((p) => [...p]))).toEqual([...sample.kept0, ...sample.chunks1].map((p) => [...p]));
@@ -218,9 +218,9 @@ describe("an independent CBOR decoder (the cbor package) reads the file", () => 
     const file = readFileSync(path);
     const items = cbor.decodeAllSync(file) as Record<string, unknown>[];
     expect(items).toHaveLength(13);
-    expect(items[0]).toEqual({ taskscope: 2, created: CREATED, tool: "tracefile.test 1.0", source: "test:sample" });
+    expect(items[0]).toEqual({ taskscope: 3, created: CREATED, tool: "tracefile.test 1.0", source: "test:sample" });
     expect(items[1]).toEqual({
-      session: 0, device_session: 0xc0ffee, format: 1, tick_hz: 1_000_000, device: "sim", firmware: "demo 0.1",
+      session: 0, device_session: 0xc0ffee, format: 2, tick_hz: 1_000_000, device: "sim", firmware: "demo 0.1",
       mode: "overwrite", chunk_size: 128, chunk_count: 16, names_capacity: 4096, max_tasks: 64, filter: 0x7ff,
       anchor: { ticks: 2 ** 40 + 3, unix_ns: 1_700_000_000_000_000_001n },
     });
@@ -231,7 +231,7 @@ describe("an independent CBOR decoder (the cbor package) reads the file", () => 
       session: 0,
       counters: {
         recorded: 2 ** 33, drained: 100, dropped_full: 0, dropped_overwritten: 2, chunks_overwritten: 1, names_dropped: 0,
-        next_seq: 9, pending_events: 4, now: 2 ** 45, first_drop: 10, last_drop: 20,
+        next_seq: 9, pending_events: 4, now: 2 ** 45, first_drop: 10, last_drop: 20, hidden: 2 ** 35 + 1,
       },
     });
     expect(items[6]).toEqual({ session: 0, loss: { kind: "link", chunks: 2, from_seq: 100, to_seq: 101, reason: "crc" } });
@@ -247,6 +247,48 @@ describe("an independent CBOR decoder (the cbor package) reads the file", () => 
     expect(outsideStrings).not.toMatch(/\d_\d|\d\.\d|e\+|NaN|Infinity/); // no float (2**40 as a float reads 1099511627776_3)
     expect(diagnostic).toContain(`"created": ${CREATED}`);
     expect(diagnostic).toMatch(/"chunks": \[h'/);
+  });
+});
+
+describe("trace file 1 (wire format 1) still reads", () => {
+  it("a file written before wire format 2: its chunks decode by the session's format, no hidden counter", () => {
+    const enc = plainCborEncoder();
+    const events: WireEvent[] = [
+      { tag: EVENT.POLL_BEGIN, ticks: 100, fields: { task: 3 } },
+      { tag: EVENT.WAKER_CLONE, ticks: 101, fields: { task: 3 } },
+      { tag: EVENT.AWAIT, ticks: 102, fields: { site: 2, resource: 1 } },
+      { tag: EVENT.POLL_PENDING, ticks: 103 },
+    ];
+    const chunks = encodeChunks(events, { format: 1 });
+    const counters = {
+      recorded: 4, drained: 4, dropped_full: 0, dropped_overwritten: 0, chunks_overwritten: 0, names_dropped: 0,
+      next_seq: 1, pending_events: 0, now: 200, first_drop: 0, last_drop: 0,
+    };
+    const items = [
+      { taskscope: 1, created: 1, tool: "taskscope 0.1", source: "serial:/dev/ttyUSB0" },
+      {
+        session: 0, device_session: 5, format: 1, tick_hz: 1_000_000, device: "old", firmware: "fw", mode: "overwrite",
+        chunk_size: 256, chunk_count: 4, names_capacity: 64, max_tasks: 8, filter: 0x7ff, anchor: { ticks: 0, unix_ns: 0 },
+      },
+      { session: 0, names: [[1, 2, "site"]] },
+      { session: 0, chunks },
+      { session: 0, counters },
+      { footer: { ended: 2, reason: "exit 0", sessions: 1, chunks: 1, events: 4 } },
+    ];
+    const path = tempPath("v1");
+    writeFileSync(path, Buffer.concat(items.map((i) => Buffer.from(enc.encode(i)))));
+    const trace = readWholeTrace(path);
+    expect(trace.header?.version).toBe(1);
+    const session = trace.sessions[0]!;
+    expect(session.info.format).toBe(1);
+    expect(session.events).toBe(4);
+    expect(session.rows.map((r) => [r.name, r.task])).toEqual([["POLL_BEGIN", 3], ["WAKER_CLONE", 3], ["AWAIT", 3], ["POLL_PENDING", 3]]);
+    expect(session.counters).toEqual({
+      recorded: 4, drained: 4, droppedFull: 0, droppedOverwritten: 0, chunksOverwritten: 0, namesDropped: 0,
+      nextSeq: 1, pendingEvents: 0, now: 200, firstDrop: 0, lastDrop: 0,
+    });
+    // The same chunks read as format 2 would be misread: the session's format decides.
+    expect(() => decodeChunk(chunks[0]!, 1_000_000, new EventBatch(), 0, 2)).toThrow(DecodeError);
   });
 });
 
@@ -393,18 +435,18 @@ describe("corruption and foreign files", () => {
     const item = items.find((i): i is Extract<TraceItem, { type: "chunks" }> => i.type === "chunks")!;
     const chunkAt = item.chunkOffsets[1]!;
     const bytes = new Uint8Array(readFileSync(path));
-    bytes[chunkAt + 13] = 0x3f; // first event tag of the second chunk
+    bytes[chunkAt + 14] = 0x3f; // first event tag of the second chunk (after the 14-byte header)
     const bad = tempPath("skip");
     writeFileSync(bad, bytes);
     const error = traceErrorOf(() => readWholeTrace(bad, { badChunks: "throw" }));
     expect(error.offset).toBe(chunkAt);
-    expect(error.detail).toContain(`unknown event tag 0x3f at byte ${chunkAt + 13}`);
+    expect(error.detail).toContain(`unknown event tag 0x3f at byte ${chunkAt + 14}`);
     expect(error.cause).toBeInstanceOf(DecodeError);
-    expect((error.cause as DecodeError).offset).toBe(chunkAt + 13);
+    expect((error.cause as DecodeError).offset).toBe(chunkAt + 14);
 
     const trace = readWholeTrace(bad);
     expect(trace.losses.filter((l) => l.kind !== "link")).toEqual([
-      { session: 0, kind: "decode", chunks: 1, fromSeq: 1, toSeq: 1, offset: chunkAt, reason: `unknown event tag 0x3f at byte ${chunkAt + 13}` },
+      { session: 0, kind: "decode", chunks: 1, fromSeq: 1, toSeq: 1, offset: chunkAt, reason: `unknown event tag 0x3f at byte ${chunkAt + 14}` },
       expect.objectContaining({ kind: "seq-gap", fromSeq: 3, toSeq: 3 }),
     ]);
   });
@@ -436,14 +478,14 @@ describe("corruption and foreign files", () => {
     expect(only(damageReading(file({ ...session, tick_hz: -1 }))).reason).toMatch(/"tick_hz" must be an unsigned integer/);
     expect(only(damageReading(file({ session: 0, chunks: [] }))).reason).toMatch(/never declared|non-empty/);
     // A newer format is not damage: the file cannot be read by this version.
-    expect(errorReading(file({ ...session, format: 2 })).detail).toMatch(/wire format 2/);
+    expect(errorReading(file({ ...session, format: 3 })).detail).toMatch(/wire format 3, this reader knows 1 and 2/);
   });
 
   it("files that are not taskscope traces get a clear error", () => {
     expect(errorReading(new Uint8Array(0))).toMatchObject({ offset: 0, detail: "empty file: not a taskscope trace file" });
     expect(errorReading("hello, world\n").detail).toMatch(/^not a taskscope trace file/);
     expect(errorReading(Buffer.from(plainCborEncoder().encode({ a: 1 }))).detail).toMatch(/^not a taskscope trace file/);
-    expect(errorReading(Buffer.from(plainCborEncoder().encode({ taskscope: 3, created: 0, tool: "t", source: "s" }))).detail).toMatch(/version 3/);
+    expect(errorReading(Buffer.from(plainCborEncoder().encode({ taskscope: 4, created: 0, tool: "t", source: "s" }))).detail).toMatch(/version 4/);
     expect(errorReading(new Uint8Array(100_000).fill(0xbf)).detail).toMatch(/^not a taskscope trace file/);
     const zeros = errorReading(new Uint8Array(10).fill(0));
     expect(zeros.detail).toMatch(/^not a taskscope trace file/);

@@ -463,10 +463,10 @@ export class Executor {
         const jid = idOf(j);
         // Completion wakes the joiner on behalf of the task that ended; a cancellation from
         // inside another poll is that task's doing (the core infers it).
-        if (this.running == 0) ts.wakeByTask(jid, id);
-        else ts.wake(jid);
+        // (The wake uses up the stored waker: wake and WAKER_DROP in one wire event.)
+        if (this.running == 0) ts.wakeByTaskAndDrop(jid, id);
+        else ts.wakeAndDrop(jid);
         this.schedule(jid);
-        ts.wakerDrop(jid);
       } else {
         this.dropWaker(j);
       }
@@ -499,9 +499,8 @@ export class Executor {
       return;
     }
     const id = idOf(h);
-    ts.wake(id);
+    ts.wakeAndDrop(id);
     this.schedule(id);
-    ts.wakerDrop(id);
   }
 
   /** Releases a stored waker without waking. Recorded unless its task id has been reused since
@@ -560,10 +559,10 @@ export class Executor {
       const id = <u32>unchecked(this.heap[0]);
       if (unchecked(this.timerAt[id]) > now) return;
       this.heapRemove(id);
-      ts.timerFire(id, this.timerResource); // how late it fired: this time minus its deadline
-      ts.wake(id); // outside any poll: recorded as an external wake
+      // TIMER_FIRE (how late it fired: this time minus its deadline), the wake (outside any
+      // poll: external) and the drop of the waker the timer held, as one wire event.
+      ts.timerFireWake(id, this.timerResource);
       this.schedule(id);
-      ts.wakerDrop(id);
     }
   }
 

@@ -1,7 +1,9 @@
 // How the executor waits when nothing is ready. Under WASI it blocks in poll_oneoff so an idle
-// demo costs no CPU; on a bare device build it spins on the clock (a real port would arm a
-// hardware timer and WFI here). Either way it records nothing: the executor brackets the whole
-// wait with one IDLE_BEGIN/IDLE_END pair, however many times the host wakes us early.
+// demo costs no CPU; a board build (`--use TASKSCOPE_BOARD_IDLE=1`, firmware-examples/cortex-m)
+// calls the board's `board.idle(ticks)`, which services the serial link and sleeps (WFI) until a
+// timer interrupt at the deadline or a received byte; a bare device build spins on the clock.
+// Either way it records nothing: the executor brackets the whole wait with one
+// IDLE_BEGIN/IDLE_END pair, however many times the host wakes us early.
 
 import * as ts from "../../core/index";
 
@@ -26,6 +28,10 @@ function wasiSleepNs(ns: u64): void {
   poll_oneoff(SUBSCRIPTION, EVENT, 1, EVENT_COUNT);
 }
 
+// @ts-ignore: decorator
+@external("board", "idle")
+declare function boardIdle(ticks: u64): void;
+
 /** Converts device ticks to nanoseconds without overflowing u64 for long waits. */
 export function ticksToNs(ticks: u64): u64 {
   const hz = <u64>ts.tickHz();
@@ -41,6 +47,8 @@ export function waitUntil(deadline: u64): void {
       // node's poll_oneoff sleeps in whole milliseconds, so the last sub-millisecond is spent
       // in this loop: a few cheap clock reads, which keeps timers within ~20 us.
       wasiSleepNs(ticksToNs(deadline - now));
+    } else if (isDefined(TASKSCOPE_BOARD_IDLE)) {
+      boardIdle(deadline - now);
     }
   }
 }

@@ -16,6 +16,8 @@ interface LiveSession {
   id: number;
   index: number;
   tickHz: number;
+  /** Wire format version (INFO), for decoding its chunks. */
+  format: number;
   device: string;
   names: NameTable;
   /** Newest event decoded (ns): the table's "now". */
@@ -69,7 +71,7 @@ export class LiveView {
         if (this.session?.id === r.sessionId) continue;
         // A new device session: task ids start over, so the table does too.
         this.model = new TraceModel();
-        this.session = { id: r.sessionId, index: this.sessions++, tickHz: r.tickHz, device: r.device, names: new NameTable(), nowNs: 0 };
+        this.session = { id: r.sessionId, index: this.sessions++, tickHz: r.tickHz, format: r.version, device: r.device, names: new NameTable(), nowNs: 0 };
         continue;
       }
       const s = this.session;
@@ -83,7 +85,7 @@ export class LiveView {
       } else if (r.type === "CHUNK") {
         this.batch.clear();
         try {
-          decodeChunk(r.payload, s.tickHz, this.batch);
+          decodeChunk(r.payload, s.tickHz, this.batch, 0, s.format);
         } catch {
           continue;
         }

@@ -6,6 +6,7 @@ import type { EventBatch } from "./batch.js";
 import { DecodeError, hexByte } from "./errors.js";
 import {
   CHUNK_HEADER_SIZE,
+  COMPACT_EVENT,
   EVENT,
   LOG_ARG,
   LOG_META_ARGC_MASK,
@@ -18,8 +19,11 @@ import {
   OPCODE_LEVEL_SHIFT,
   RESOURCE_KINDS,
   RESOURCE_OUTCOMES,
+  WIRE_FORMAT_VERSION,
+  compactEventSpec,
   eventSpec,
   type EventName,
+  type CompactEventName,
 } from "./spec.js";
 import { TRUNCATED_VARINT, readU32, readU64, readVarU32, readVarU64, readZigzag64, type Cursor } from "./varint.js";
 
@@ -30,7 +34,10 @@ export interface ChunkHeader {
   baseTicks: number;
   /** Task being polled when the chunk opened (0 = none). */
   contextTask: number;
-  /** Wire events in the chunk; rows appended may be more (LOG_ARG rows). */
+  /** The resource state when the chunk opened (wire format 2; 0 in format 1). */
+  contextResource: number;
+  /** Events in the chunk, a compact form counted as the events it stands for (the device's
+   *  counters count them so); rows appended may be more (LOG_ARG rows). */
   events: number;
 }
 
@@ -45,8 +52,11 @@ interface ChunkCursor extends Cursor {
  * JavaScript, which V8 turns into a jump table (property loads in case labels cost ~20%).
  */
 type Tag<N extends EventName> = (typeof EVENT)[N];
+type CompactTag<N extends CompactEventName> = (typeof COMPACT_EVENT)[N];
 
 const RESOURCE_KIND_COUNT = RESOURCE_KINDS.length;
+/** A wake tag plus this is the compact form of that wake that also drops the waker. */
+const WAKE_DROP_OFFSET = COMPACT_EVENT.WAKE_TASK_DROP - EVENT.WAKE_TASK;
 const RESOURCE_OUTCOME_COUNT = RESOURCE_OUTCOMES.length;
 const NS_PER_S = 1e9;
 
@@ -65,21 +75,23 @@ export function ticksToNs(ticks: number, tickHz: number): number {
 
 /**
  * Appends the events of one CHUNK payload to `out` and returns its header. `t` is
- * `ticksToNs(ticks, tickHz)`. On malformed input throws DecodeError (offsets are `baseOffset` +
- * position in `payload`) and leaves `out.length` as it was, so the caller can drop the chunk.
+ * `ticksToNs(ticks, tickHz)`. `format` is the session's wire format version (INFO): format 1
+ * chunks have no context resource and no compact events. On malformed input throws DecodeError
+ * (offsets are `baseOffset` + position in `payload`) and leaves `out.length` as it was, so the
+ * caller can drop the chunk.
  */
-export function decodeChunk(payload: Uint8Array, tickHz: number, out: EventBatch, baseOffset = 0): ChunkHeader {
+export function decodeChunk(payload: Uint8Array, tickHz: number, out: EventBatch, baseOffset = 0, format = WIRE_FORMAT_VERSION): ChunkHeader {
   if (!(tickHz > 0) || !Number.isFinite(tickHz)) throw new DecodeError(baseOffset, `tick_hz must be positive, got ${tickHz}`);
   const startRows = out.length;
   const cur: ChunkCursor = { pos: 0, event: 0 };
   try {
-    return decodeEvents(payload, tickHz, out, baseOffset, cur);
+    return decodeEvents(payload, tickHz, out, baseOffset, cur, format >= 2);
   } catch (error) {
     out.length = startRows;
     if (error instanceof DecodeError && error.reason === TRUNCATED_VARINT && cur.event >= CHUNK_HEADER_SIZE) {
       const tag = payload[cur.event]!;
-      const spec = eventSpec(tag);
-      const reason = spec ? `truncated ${spec.name} event` : `unknown event tag ${hexByte(tag)}`;
+      const name = eventSpec(tag)?.name ?? (format >= 2 ? compactEventSpec(tag)?.name : undefined);
+      const reason = name ? `truncated ${name} event` : `unknown event tag ${hexByte(tag)}`;
       throw new DecodeError(baseOffset + cur.event, reason);
     }
     throw error;
@@ -87,30 +99,38 @@ export function decodeChunk(payload: Uint8Array, tickHz: number, out: EventBatch
 }
 
 /** Reads a chunk header without decoding its events; `eventsOffset` is where events start. */
-export function decodeChunkHeader(payload: Uint8Array, baseOffset = 0): Omit<ChunkHeader, "events"> & { eventsOffset: number } {
+export function decodeChunkHeader(
+  payload: Uint8Array,
+  baseOffset = 0,
+  format = WIRE_FORMAT_VERSION,
+): Omit<ChunkHeader, "events"> & { eventsOffset: number } {
   const cur: Cursor = { pos: 0 };
-  const header = readChunkHeader(payload, cur, baseOffset);
+  const header = readChunkHeader(payload, cur, baseOffset, format >= 2);
   return { ...header, eventsOffset: cur.pos };
 }
 
-function readChunkHeader(payload: Uint8Array, cur: Cursor, baseOffset: number): Omit<ChunkHeader, "events"> {
+function readChunkHeader(payload: Uint8Array, cur: Cursor, baseOffset: number, v2: boolean): Omit<ChunkHeader, "events"> {
   const end = payload.length;
   if (end < CHUNK_HEADER_SIZE + 1) throw new DecodeError(baseOffset, `truncated chunk header (${end} bytes)`);
   const seq = readU32(payload, cur, end, baseOffset, "chunk header");
   const baseTicks = readU64(payload, cur, end, baseOffset, "chunk header");
+  let what = "context task";
   try {
-    return { seq, baseTicks, contextTask: readVarU32(payload, cur, end, baseOffset) };
+    const contextTask = readVarU32(payload, cur, end, baseOffset);
+    what = "context resource";
+    const contextResource = v2 ? readVarU32(payload, cur, end, baseOffset) : 0;
+    return { seq, baseTicks, contextTask, contextResource };
   } catch (error) {
     if (error instanceof DecodeError && error.reason === TRUNCATED_VARINT) {
-      throw new DecodeError(baseOffset, "truncated chunk header (context task)");
+      throw new DecodeError(baseOffset, `truncated chunk header (${what})`);
     }
     throw error;
   }
 }
 
-function decodeEvents(payload: Uint8Array, tickHz: number, out: EventBatch, base: number, cur: ChunkCursor): ChunkHeader {
+function decodeEvents(payload: Uint8Array, tickHz: number, out: EventBatch, base: number, cur: ChunkCursor, v2: boolean): ChunkHeader {
   const end = payload.length;
-  const { seq, baseTicks, contextTask } = readChunkHeader(payload, cur, base);
+  const { seq, baseTicks, contextTask, contextResource } = readChunkHeader(payload, cur, base, v2);
 
   // Every row takes at least one payload byte, so this reserve is the only growth check.
   out.reserve(out.length + end);
@@ -127,7 +147,20 @@ function decodeEvents(payload: Uint8Array, tickHz: number, out: EventBatch, base
   const perTick = NS_PER_S / tickHz;
   const integerRate = Number.isInteger(perTick);
   let current = contextTask;
+  // The resource state (format 2): the last `res`/`resource` field seen, for AWAIT_SAME.
+  let resource = contextResource;
   let events = 0;
+  /** A row beside the one each event writes: a LOG's arguments, a compact event's other events. */
+  const extraRow = (kind: number, t: number, task: number, v: number): void => {
+    kindCol[row] = kind;
+    tCol[row] = t;
+    taskCol[row] = task;
+    aCol[row] = 0;
+    bCol[row] = 0;
+    cCol[row] = 0;
+    vCol[row] = v;
+    row++;
+  };
 
   while (cur.pos < end) {
     const at = cur.pos;
@@ -141,6 +174,8 @@ function decodeEvents(payload: Uint8Array, tickHz: number, out: EventBatch, base
     let b = 0;
     let c = 0;
     let v = 0;
+    let kind: number = tag;
+    let then = 0; // a compact event's second row (0: none)
 
     switch (tag) {
       case 0x01 satisfies Tag<"SPAWN">:
@@ -176,6 +211,11 @@ function decodeEvents(payload: Uint8Array, tickHz: number, out: EventBatch, base
         task = readVarU32(payload, cur, end, base);
         break;
       case 0x0d satisfies Tag<"AWAIT">:
+        task = current;
+        a = readVarU32(payload, cur, end, base);
+        b = readVarU32(payload, cur, end, base);
+        resource = b;
+        break;
       case 0x11 satisfies Tag<"FLOW_BEGIN">:
         task = current;
         a = readVarU32(payload, cur, end, base);
@@ -189,11 +229,13 @@ function decodeEvents(payload: Uint8Array, tickHz: number, out: EventBatch, base
         if (c >= RESOURCE_KIND_COUNT) throw new DecodeError(base + kindAt, `unknown resource kind ${c}`);
         b = readVarU32(payload, cur, end, base);
         v = readVarU32(payload, cur, end, base);
+        resource = a;
         break;
       }
       case 0x0f satisfies Tag<"RES_OP">: {
         task = current;
         a = readVarU32(payload, cur, end, base);
+        resource = a;
         const opAt = cur.pos;
         if (opAt >= end) throw new DecodeError(base + cur.event, "RES_OP truncated before its opcode");
         const opcode = payload[opAt]!;
@@ -206,6 +248,10 @@ function decodeEvents(payload: Uint8Array, tickHz: number, out: EventBatch, base
         break;
       }
       case 0x10 satisfies Tag<"RES_DROP">:
+        task = current;
+        a = readVarU32(payload, cur, end, base);
+        resource = a;
+        break;
       case 0x12 satisfies Tag<"FLOW_END">:
       case 0x15 satisfies Tag<"MARK">:
       case 0x1a satisfies Tag<"ISR_ENTER">:
@@ -232,16 +278,7 @@ function decodeEvents(payload: Uint8Array, tickHz: number, out: EventBatch, base
         cCol[row] = c;
         vCol[row] = 0;
         row++;
-        for (let i = 0; i < c; i++) {
-          kindCol[row] = LOG_ARG;
-          tCol[row] = t;
-          taskCol[row] = task;
-          aCol[row] = 0;
-          bCol[row] = 0;
-          cCol[row] = 0;
-          vCol[row] = readZigzag64(payload, cur, end, base);
-          row++;
-        }
+        for (let i = 0; i < c; i++) extraRow(LOG_ARG, t, task, readZigzag64(payload, cur, end, base));
         events++;
         continue;
       }
@@ -261,6 +298,7 @@ function decodeEvents(payload: Uint8Array, tickHz: number, out: EventBatch, base
       case 0x1c satisfies Tag<"TIMER_ARM">: {
         task = current;
         a = readVarU32(payload, cur, end, base);
+        resource = a;
         // The deadline travels as a signed distance from the event's own time.
         const due = ticks + readZigzag64(payload, cur, end, base);
         v = integerRate ? due * perTick : ticksToNs(due, tickHz);
@@ -269,12 +307,62 @@ function decodeEvents(payload: Uint8Array, tickHz: number, out: EventBatch, base
       case 0x1d satisfies Tag<"TIMER_FIRE">:
         task = readVarU32(payload, cur, end, base);
         a = readVarU32(payload, cur, end, base);
+        resource = a;
         break;
       default:
-        throw new DecodeError(base + at, `unknown event tag ${hexByte(tag)}`);
+        if (!v2 || !compactEventSpec(tag)) throw new DecodeError(base + at, `unknown event tag ${hexByte(tag)}`);
+        decodeCompact: switch (tag) {
+          // Compact forms (section 4.1): the first row is written below like any event's, the
+          // rows after it by extra() once it is.
+          case 0x20 satisfies CompactTag<"WAKER_CLONE_CURRENT">:
+            kind = EVENT.WAKER_CLONE;
+            task = current;
+            break decodeCompact;
+          case 0x21 satisfies CompactTag<"WAKE_TASK_DROP">:
+          case 0x23 satisfies CompactTag<"WAKE_IRQ_DROP">:
+            kind = tag - WAKE_DROP_OFFSET;
+            task = readVarU32(payload, cur, end, base);
+            a = readVarU32(payload, cur, end, base);
+            then = EVENT.WAKER_DROP;
+            break decodeCompact;
+          case 0x22 satisfies CompactTag<"WAKE_SELF_DROP">:
+            kind = EVENT.WAKE_SELF;
+            task = readVarU32(payload, cur, end, base);
+            a = task;
+            then = EVENT.WAKER_DROP;
+            break decodeCompact;
+          case 0x24 satisfies CompactTag<"WAKE_EXT_DROP">:
+            kind = EVENT.WAKE_EXT;
+            task = readVarU32(payload, cur, end, base);
+            then = EVENT.WAKER_DROP;
+            break decodeCompact;
+          case 0x25 satisfies CompactTag<"TIMER_FIRE_WAKE">:
+            kind = EVENT.TIMER_FIRE;
+            task = readVarU32(payload, cur, end, base);
+            a = readVarU32(payload, cur, end, base);
+            resource = a;
+            then = EVENT.WAKE_EXT;
+            break decodeCompact;
+          case 0x26 satisfies CompactTag<"AWAIT_SAME">:
+          case 0x28 satisfies CompactTag<"AWAIT_SAME_PENDING">:
+            kind = EVENT.AWAIT;
+            task = current;
+            a = readVarU32(payload, cur, end, base);
+            b = resource;
+            if (tag === 0x28) then = EVENT.POLL_PENDING;
+            break decodeCompact;
+          case 0x27 satisfies CompactTag<"AWAIT_PENDING">:
+            kind = EVENT.AWAIT;
+            task = current;
+            a = readVarU32(payload, cur, end, base);
+            b = readVarU32(payload, cur, end, base);
+            resource = b;
+            then = EVENT.POLL_PENDING;
+            break decodeCompact;
+        }
     }
 
-    kindCol[row] = tag;
+    kindCol[row] = kind;
     tCol[row] = t;
     taskCol[row] = task;
     aCol[row] = a;
@@ -283,10 +371,20 @@ function decodeEvents(payload: Uint8Array, tickHz: number, out: EventBatch, base
     vCol[row] = v;
     row++;
     events++;
+    if (then !== 0) {
+      // (The extra events all take the first one's task: the polled task, or the woken one.)
+      extraRow(then, t, task, 0);
+      events++;
+      if (then === EVENT.POLL_PENDING) current = 0;
+      if (then === EVENT.WAKE_EXT) {
+        extraRow(EVENT.WAKER_DROP, t, task, 0); // TIMER_FIRE_WAKE: the wake, then the timer's waker dropped
+        events++;
+      }
+    }
   }
 
   out.length = row;
-  return { seq, baseTicks, contextTask, events };
+  return { seq, baseTicks, contextTask, contextResource, events };
 }
 
 /** Chunk seq `a` comes after `b` in u32 sequence arithmetic (sequence numbers wrap). */

@@ -5,6 +5,7 @@ import { DecodeError, hexByte } from "./errors.js";
 import {
   CHUNK_HEADER_SIZE,
   COUNTERS_SIZE,
+  COUNTERS_SIZE_V1,
   INFO_FIXED_SIZE,
   INFO_MAGIC,
   MIN_CHUNK_SIZE,
@@ -14,7 +15,7 @@ import {
   RECORD_TYPE,
   RECORD_TYPES,
   RING_MODES,
-  WIRE_FORMAT_VERSION,
+  WIRE_FORMAT_VERSIONS,
   codeName,
   type RingModeName,
 } from "./spec.js";
@@ -73,6 +74,10 @@ export interface DeviceCounters {
   readonly now: number;
   readonly firstDrop: number;
   readonly lastDrop: number;
+  /** Device ticks the core hid from device time while it serviced its link or drained on the
+   *  board, since the session began (wire format 2; absent from a format 1 device, which does not
+   *  hide them). */
+  readonly hiddenTicks?: number;
 }
 
 export interface CountersRecord extends RecordBase, DeviceCounters {
@@ -149,7 +154,7 @@ export function decodeInfo(payload: Uint8Array, offset: number, payloadOffset = 
   }
   const cur: Cursor = { pos: INFO_MAGIC.length };
   const version = payload[cur.pos++]!;
-  if (version !== WIRE_FORMAT_VERSION) {
+  if (!WIRE_FORMAT_VERSIONS.includes(version)) {
     throw new DecodeError(payloadOffset + cur.pos - 1, `unsupported wire format version ${version}`);
   }
   const modeCode = payload[cur.pos++]!;
@@ -200,13 +205,13 @@ export function decodeNames(payload: Uint8Array, offset: number, payloadOffset =
 /** Decodes a COUNTERS payload (section 2.3). */
 export function decodeCounters(payload: Uint8Array, offset: number, payloadOffset = offset + RECORD_HEADER_SIZE): CountersRecord {
   const end = payload.length;
-  if (end !== COUNTERS_SIZE) {
-    throw new DecodeError(payloadOffset, `COUNTERS payload is ${end} bytes, expected ${COUNTERS_SIZE}`);
+  if (end !== COUNTERS_SIZE && end !== COUNTERS_SIZE_V1) {
+    throw new DecodeError(payloadOffset, `COUNTERS payload is ${end} bytes, expected ${COUNTERS_SIZE} (or ${COUNTERS_SIZE_V1} from a format 1 device)`);
   }
   const cur: Cursor = { pos: 0 };
   const u64 = () => readU64(payload, cur, end, payloadOffset, "COUNTERS");
   const u32 = () => readU32(payload, cur, end, payloadOffset, "COUNTERS");
-  return {
+  const counters: CountersRecord = {
     type: "COUNTERS",
     offset,
     recorded: u64(),
@@ -221,6 +226,7 @@ export function decodeCounters(payload: Uint8Array, offset: number, payloadOffse
     firstDrop: u64(),
     lastDrop: u64(),
   };
+  return end === COUNTERS_SIZE ? { ...counters, hiddenTicks: u64() } : counters;
 }
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });

@@ -2,11 +2,13 @@
 // take their numbers from here; test/spec-host.test.ts checks these tables against the
 // document, so a change to either side alone fails the build.
 
-/** Wire format version carried in INFO (FORMAT.md, "Version"). */
-export const WIRE_FORMAT_VERSION = 1;
+/** Wire format version carried in INFO (FORMAT.md, "Version"): what a current core writes. */
+export const WIRE_FORMAT_VERSION = 2;
+/** Wire format versions the host reads (1: no compact events, no context resource, no `hidden`). */
+export const WIRE_FORMAT_VERSIONS: readonly number[] = [1, 2];
 /** Trace file version, the value of the header's "taskscope" key (FORMAT.md section 6). Readers
- *  accept every version from 1 up to it. */
-export const TRACE_FILE_VERSION = 2;
+ *  accept every version from 1 up to it (2 added the `stalls` item, 3 the device counter `hidden`). */
+export const TRACE_FILE_VERSION = 3;
 export const OLDEST_TRACE_FILE_VERSION = 1;
 
 /** INFO magic `TSCP` (section 2.1). */
@@ -22,8 +24,9 @@ export const CHUNK_HEADER_SIZE = 12;
 export const NAMES_HEADER_SIZE = 6;
 /** Fixed part of an INFO payload, up to the device name (section 2.1). */
 export const INFO_FIXED_SIZE = 32;
-/** COUNTERS payload size (section 2.3). */
-export const COUNTERS_SIZE = 72;
+/** COUNTERS payload size (section 2.3); wire format 1 ends before `hidden`. */
+export const COUNTERS_SIZE = 80;
+export const COUNTERS_SIZE_V1 = 72;
 /** Smallest legal chunk size and the largest event (section 4). */
 export const MIN_CHUNK_SIZE = 128;
 export const MAX_EVENT_SIZE = 97;
@@ -155,12 +158,54 @@ export const EVENTS = [
   ev(0x1d, "TIMER_FIRE", "timer", "task res", "task", "res", null, null, null),
 ] as const;
 
+/**
+ * Compact forms (wire format 2, table `compact-events`): one wire event standing for the events
+ * `expands` lists, in order, all at its time. Each expanded event takes its fields from the
+ * compact event's fields of the same name, or as `field=source` says: another field of the
+ * compact event, `current` (the current task) or `resource` (the chunk's resource state).
+ */
+export const COMPACT_EVENTS = [
+  { tag: 0x20, name: "WAKER_CLONE_CURRENT", fields: "", expands: "WAKER_CLONE task=current" },
+  { tag: 0x21, name: "WAKE_TASK_DROP", fields: "target by", expands: "WAKE_TASK, WAKER_DROP task=target" },
+  { tag: 0x22, name: "WAKE_SELF_DROP", fields: "target", expands: "WAKE_SELF, WAKER_DROP task=target" },
+  { tag: 0x23, name: "WAKE_IRQ_DROP", fields: "target irq", expands: "WAKE_IRQ, WAKER_DROP task=target" },
+  { tag: 0x24, name: "WAKE_EXT_DROP", fields: "target", expands: "WAKE_EXT, WAKER_DROP task=target" },
+  { tag: 0x25, name: "TIMER_FIRE_WAKE", fields: "task res", expands: "TIMER_FIRE, WAKE_EXT target=task, WAKER_DROP" },
+  { tag: 0x26, name: "AWAIT_SAME", fields: "site", expands: "AWAIT resource=resource" },
+  { tag: 0x27, name: "AWAIT_PENDING", fields: "site resource", expands: "AWAIT, POLL_PENDING" },
+  { tag: 0x28, name: "AWAIT_SAME_PENDING", fields: "site", expands: "AWAIT resource=resource, POLL_PENDING" },
+] as const;
+export type CompactEventSpec = (typeof COMPACT_EVENTS)[number];
+export type CompactEventName = CompactEventSpec["name"];
+/** Compact tag by name. */
+export const COMPACT_EVENT = tagsByName(COMPACT_EVENTS);
+
+/** One event a compact form expands to: its name and where fields not named alike come from. */
+export interface Expansion {
+  readonly event: EventName;
+  /** field of the expanded event -> a field of the compact event, "current" or "resource" */
+  readonly from: Readonly<Record<string, string>>;
+}
+
+/** Parses an `expands` cell ("TIMER_FIRE, WAKE_EXT target=task, WAKER_DROP"). */
+export function parseExpansion(cell: string): Expansion[] {
+  return cell.split(",").map((part) => {
+    const [event, ...assignments] = part.trim().split(/\s+/);
+    if (!EVENTS.some((e) => e.name === event)) throw new Error(`unknown event "${event}" in "${cell}"`);
+    const from: Record<string, string> = {};
+    for (const a of assignments) {
+      const [field, source] = a.split("=");
+      if (!field || !source) throw new Error(`bad assignment "${a}" in "${cell}"`);
+      from[field] = source;
+    }
+    return { event: event as EventName, from };
+  });
+}
+
 export type EventSpec = (typeof EVENTS)[number];
 export type EventName = EventSpec["name"];
 /** Tag by name: `EVENT.POLL_BEGIN === 0x02`. */
-export const EVENT = Object.fromEntries(EVENTS.map((e) => [e.name, e.tag])) as {
-  readonly [E in EventSpec as E["name"]]: E["tag"];
-};
+export const EVENT = tagsByName(EVENTS);
 
 /** A wire field of an event: its name and its encoding. */
 export interface FieldSpec {
@@ -235,12 +280,14 @@ export const COUNTERS_LAYOUT: readonly LayoutEntry[] = [
   { offset: 48, size: "u64", field: "now", doc: "now" },
   { offset: 56, size: "u64", field: "firstDrop", doc: "first_drop" },
   { offset: 64, size: "u64", field: "lastDrop", doc: "last_drop" },
+  { offset: 72, size: "u64", field: "hiddenTicks", doc: "hidden" },
 ];
 
 export const CHUNK_HEADER_LAYOUT: readonly LayoutEntry[] = [
   { offset: 0, size: "u32", field: "seq", doc: "seq" },
   { offset: 4, size: "u64", field: "baseTicks", doc: "base" },
   { offset: 12, size: "varint", field: "contextTask", doc: "context task" },
+  { offset: null, size: "varint", field: "contextResource", doc: "context resource" },
   { offset: null, size: "..", field: "events", doc: "events" },
 ];
 
@@ -257,7 +304,10 @@ export const COUNTER_KEYS = {
   now: "now",
   firstDrop: "first_drop",
   lastDrop: "last_drop",
+  hiddenTicks: "hidden",
 } as const;
+/** Counters a format 1 device does not send (optional in the trace file). */
+export const OPTIONAL_COUNTERS: readonly CounterField[] = ["hiddenTicks"];
 export type CounterField = keyof typeof COUNTER_KEYS;
 
 // ---- lookups -------------------------------------------------------------------------------
@@ -268,6 +318,11 @@ for (const e of EVENTS) EVENT_BY_TAG[e.tag] = e;
 /** The events-table row of a tag, or undefined for an unknown tag. */
 export function eventSpec(tag: number): EventSpec | undefined {
   return EVENT_BY_TAG[tag];
+}
+
+/** The compact-events row of a tag, or undefined. */
+export function compactEventSpec(tag: number): CompactEventSpec | undefined {
+  return COMPACT_EVENTS.find((e) => e.tag === tag);
 }
 
 /** Name of a decoded row kind: an event name, "LOG_ARG", or undefined. */
@@ -309,6 +364,12 @@ function ev<
   const V extends string | null,
 >(tag: Tag, name: Name, category: Cat, fields: Fields, task: Task, a: A, b: B, c: C, v: V) {
   return { tag, name, category, fields, task, a, b, c, v } as const;
+}
+
+function tagsByName<const T extends readonly { readonly tag: number; readonly name: string }[]>(
+  table: T,
+): { readonly [R in T[number] as R["name"]]: R["tag"] } {
+  return Object.fromEntries(table.map((row) => [row.name, row.tag])) as never;
 }
 
 function byName<const T extends readonly { readonly code: number; readonly name: string }[]>(

@@ -225,13 +225,13 @@ export class TraceIngest {
     batch.clear();
     let seq: number;
     try {
-      const header = decodeChunk(payload, s.info.tickHz, batch);
+      const header = decodeChunk(payload, s.info.tickHz, batch, 0, s.info.version);
       const late = timeProblem(header.baseTicks, s.info.tickHz) ?? (batch.length > 0 && !(batch.t[batch.length - 1]! < MAX_TIME_NS) ? "an event time is more than 146 years" : undefined);
       if (late) throw new DecodeError(0, `chunk ${header.seq}: ${late}`);
       seq = header.seq;
     } catch (e) {
       if (!(e instanceof DecodeError)) throw e;
-      this.damage(`chunk: ${e.message}`, 1, readableSeq(payload));
+      this.damage(`chunk: ${e.message}`, 1, readableSeq(payload, s.info.version));
       return;
     }
     if (s.seen.has(seq)) {

@@ -56,6 +56,9 @@ export interface SessionReport {
   /** Time the recorder's clock skipped as not the program's (an in-process pull: its own work,
    *  and the OS running other processes); null when the file does not say. */
   stalls: { observerNs: number; runQueueNs: number; count: number; largestNs: number; sleepOverNs: number; runQueueKnown: boolean } | null;
+  /** Time a device's clock left out as the core's own (its link service and drains: COUNTERS
+   *  `hidden`); null when the device does not count it (wire format 1, no counters). */
+  deviceHiddenNs: number | null;
 }
 
 export interface TaskReport {
@@ -458,6 +461,7 @@ function sessionReport(
     chunks: s.chunks,
     loss,
     stalls: s.stalls ? { ...s.stalls } : null,
+    deviceHiddenNs: c?.hiddenTicks === undefined ? null : ticksToNs(c.hiddenTicks, hz),
   };
 }
 

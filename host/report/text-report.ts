@@ -133,13 +133,14 @@ function sessionLines(s: SessionReport, many: boolean, paint: Paint): string[] {
 
 /** What the recorder's clock skipped, so the reader knows device time is the program's own. */
 function stallLines(s: SessionReport): string[] {
+  const device = s.deviceHiddenNs ? [`device clock: left out ${formatDuration(s.deviceHiddenNs)} of the core's own link service and drains on the device; times in this report leave it out`] : [];
   const h = s.stalls;
-  if (!h || (h.observerNs === 0 && h.runQueueNs === 0 && h.sleepOverNs === 0)) return [];
+  if (!h || (h.observerNs === 0 && h.runQueueNs === 0 && h.sleepOverNs === 0)) return device;
   const parts = [`${formatDuration(h.observerNs)} of the puller's own work`];
   if (h.runQueueNs > 0) parts.push(`${formatDuration(h.runQueueNs)} while the OS ran other processes (${formatCount(h.count)} times, longest ${formatDuration(h.largestNs)})`);
   if (h.sleepOverNs > 0) parts.push(`${formatDuration(h.sleepOverNs)} of sleeps that overran`);
   const note = h.runQueueKnown ? "" : " (this OS gives no run-queue counter: time other processes took is not skipped)";
-  return [`device clock: skipped ${parts.join(", ")}${note}; times in this report leave them out`];
+  return [...device, `device clock: skipped ${parts.join(", ")}${note}; times in this report leave them out`];
 }
 
 /** "2024-05-01 12:00:00.000 UTC", or the raw figure for a time no calendar holds (a damaged anchor). */

@@ -3,7 +3,7 @@
 
 import type { DeviceCounters, InfoRecord, NameEntry } from "../format/records.js";
 import { tickHzProblem } from "../format/limits.js";
-import { COUNTER_KEYS, NAME_KINDS, OLDEST_TRACE_FILE_VERSION, RING_MODES, TRACE_FILE_VERSION, type CounterField, type RingModeName } from "../format/spec.js";
+import { COUNTER_KEYS, NAME_KINDS, OLDEST_TRACE_FILE_VERSION, OPTIONAL_COUNTERS, RING_MODES, TRACE_FILE_VERSION, type CounterField, type RingModeName } from "../format/spec.js";
 
 export interface TraceHeader {
   /** Trace file version ("taskscope" key). */
@@ -115,7 +115,8 @@ export const ITEM_KEYS = {
   names: ["session", "names"],
   chunks: ["session", "chunks"],
   counters: ["session", "counters"],
-  "device-counters": Object.values(COUNTER_KEYS),
+  "device-counters": (Object.entries(COUNTER_KEYS) as [CounterField, string][]).filter(([f]) => !OPTIONAL_COUNTERS.includes(f)).map(([, k]) => k),
+  "device-counters-optional": OPTIONAL_COUNTERS.map((f) => COUNTER_KEYS[f]),
   loss: ["session", "loss"],
   "loss-body": ["kind", "chunks", "from_seq", "to_seq", "reason"],
   stalls: ["session", "stalls"],
@@ -308,10 +309,10 @@ function itemBody(value: Value, offset: number, byteStrings: readonly number[]):
     case "counters": {
       checkKeys(m, "counters", ITEM_KEYS.counters);
       const c = nested(m, "counters", "counters");
-      checkKeys(c, "device counters", ITEM_KEYS["device-counters"]);
+      checkKeys(c, "device counters", ITEM_KEYS["device-counters"], ITEM_KEYS["device-counters-optional"]);
       const counters = {} as Record<CounterField, number>;
       for (const [field, key] of Object.entries(COUNTER_KEYS) as [CounterField, string][]) {
-        counters[field] = uint(c, key, "device counters");
+        if (Object.hasOwn(c, key) || !OPTIONAL_COUNTERS.includes(field)) counters[field] = uint(c, key, "device counters");
       }
       return { type, session: u32(m, "session", "counters"), counters };
     }

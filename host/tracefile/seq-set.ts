@@ -4,9 +4,9 @@
 import { decodeChunkHeader } from "../format/chunk.js";
 
 /** The seq of a chunk whose events do not decode, if its header does. */
-export function readableSeq(payload: Uint8Array): number | undefined {
+export function readableSeq(payload: Uint8Array, format?: number): number | undefined {
   try {
-    return decodeChunkHeader(payload).seq;
+    return decodeChunkHeader(payload, 0, format).seq;
   } catch {
     return undefined;
   }

@@ -7,7 +7,7 @@ import { decodeChunk } from "../format/chunk.js";
 import { DecodeError } from "../format/errors.js";
 import { NameTable } from "../format/names.js";
 import type { DeviceCounters } from "../format/records.js";
-import { WIRE_FORMAT_VERSION } from "../format/spec.js";
+import { WIRE_FORMAT_VERSIONS } from "../format/spec.js";
 import { TraceFileError } from "./errors.js";
 import { sentEarlier } from "./loss-account.js";
 import { SeqSet, readableSeq } from "./seq-set.js";
@@ -192,8 +192,8 @@ export class Trace {
   private take(item: Exclude<TraceItem, { type: "chunks" }>): void {
     switch (item.type) {
       case "session": {
-        if (item.info.format !== WIRE_FORMAT_VERSION) {
-          throw new TraceFileError(item.offset, `session ${item.session} uses wire format ${item.info.format}, this reader knows ${WIRE_FORMAT_VERSION}`);
+        if (!WIRE_FORMAT_VERSIONS.includes(item.info.format)) {
+          throw new TraceFileError(item.offset, `session ${item.session} uses wire format ${item.info.format}, this reader knows ${WIRE_FORMAT_VERSIONS.join(" and ")}`);
         }
         const info = { ...item.info };
         const anchorProblem = timeProblem(info.anchor.ticks, info.tickHz);
@@ -267,7 +267,7 @@ export class Trace {
       const rowsBefore = batch.length;
       let seq: number;
       try {
-        const header = decodeChunk(payload, tickHz, batch, offset);
+        const header = decodeChunk(payload, tickHz, batch, offset, session.info.format);
         if (seqs.seen.has(header.seq)) {
           // Stored before (same session, same seq): counted once.
           batch.length = rowsBefore;
@@ -290,7 +290,7 @@ export class Trace {
         if (!this.skipBadChunks) {
           throw new TraceFileError(offset, `chunk ${i} of the chunks item at byte ${item.offset} (session ${session.index}) does not decode: ${error.message}`, { cause: error });
         }
-        const known = readableSeq(payload);
+        const known = readableSeq(payload, session.info.format);
         if (known !== undefined && seqs.seen.has(known)) {
           this.duplicateChunks++; // a damaged copy of a chunk already read
           continue;

@@ -130,7 +130,8 @@ export class TraceWriter {
     this.requireSession(session);
     const map: Record<string, number | bigint> = {};
     for (const [field, key] of Object.entries(COUNTER_KEYS) as [CounterField, string][]) {
-      map[key] = cborUint(counters[field], key);
+      const value = counters[field];
+      if (value !== undefined) map[key] = cborUint(value, key); // (hidden: absent from format 1 devices)
     }
     this.append({ session, counters: map });
   }

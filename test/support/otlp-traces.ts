@@ -10,6 +10,7 @@ import { TraceIngest } from "../../host/pull/ingest.js";
 import { TraceWriter } from "../../host/tracefile/writer.js";
 import type { DeviceCounters, NameEntry } from "../../host/format/records.js";
 import type { SessionInfo } from "../../host/tracefile/schema.js";
+import { WIRE_FORMAT_VERSION } from "../../host/format/spec.js";
 import { encodeChunks, type WireEvent } from "./wire-encoder.js";
 import { EVENT } from "../../host/format/spec.js";
 import { ROOT } from "./core-harness.js";
@@ -50,7 +51,7 @@ export const SYNTHETIC_CREATED = 1_800_000_000_000_000_000n;
 
 export const BASE_INFO: SessionInfo = {
   deviceSession: 0x1234,
-  format: 1,
+  format: WIRE_FORMAT_VERSION,
   tickHz: 1_000_000,
   device: "test-board",
   firmware: "test-fw 1.0",

@@ -8,7 +8,7 @@ import type { StallInfo } from "../../host/tracefile/schema.js";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { EVENT, NAME_KIND, RESOURCE_KIND, RESOURCE_OP, RESOURCE_OUTCOME } from "../../host/format/spec.js";
+import { EVENT, NAME_KIND, RESOURCE_KIND, RESOURCE_OP, RESOURCE_OUTCOME, WIRE_FORMAT_VERSION } from "../../host/format/spec.js";
 import { TraceWriter } from "../../host/tracefile/writer.js";
 import type { DeviceCounters, NameEntry } from "../../host/format/records.js";
 import { encodeChunks, type WireEvent } from "./wire-encoder.js";
@@ -162,7 +162,7 @@ export class TraceScript {
     const writer = new TraceWriter(path);
     writer.header({ tool: "test/support/report-trace", source: "synthetic" });
     const session = writer.session({
-      deviceSession: 7, format: 1, tickHz: TICK_HZ, device: "test-device", firmware: "test-fw", mode: "overwrite",
+      deviceSession: 7, format: WIRE_FORMAT_VERSION, tickHz: TICK_HZ, device: "test-device", firmware: "test-fw", mode: "overwrite",
       chunkSize: options.chunkSize ?? 256, chunkCount: 64, namesCapacity: 4096, maxTasks: 256, filter: 0x7ff,
       anchor: { ticks: 0, unixNs: 1_700_000_000_000_000_000n },
     });

@@ -5,7 +5,9 @@
 
 import {
   CHUNK_HEADER_SIZE,
+  COMPACT_EVENTS,
   COUNTERS_LAYOUT,
+  COUNTERS_SIZE_V1,
   EVENT,
   EVENTS,
   INFO_MAGIC,
@@ -19,6 +21,7 @@ import {
   RECORD_TYPE,
   RING_MODE,
   WIRE_FORMAT_VERSION,
+  parseExpansion,
   parseFields,
   type FieldSpec,
   type RingModeName,
@@ -44,8 +47,64 @@ export interface WireEvent {
 const U64_MASK = (1n << 64n) - 1n;
 const TWO_POW_32 = 2 ** 32;
 
-const FIELDS_BY_TAG = new Map<number, FieldSpec[]>(EVENTS.map((e) => [e.tag, parseFields(e.fields)]));
+const FIELDS_BY_TAG = new Map<number, FieldSpec[]>([
+  ...EVENTS.map((e) => [e.tag, parseFields(e.fields)] as const),
+  ...COMPACT_EVENTS.map((e) => [e.tag, parseFields(e.fields)] as const),
+]);
 const SPEC_BY_TAG = new Map<number, (typeof EVENTS)[number]>(EVENTS.map((e) => [e.tag, e]));
+const EXPANSION_BY_TAG = new Map<number, ReturnType<typeof parseExpansion>>(COMPACT_EVENTS.map((e) => [e.tag, parseExpansion(e.expands)]));
+
+/** What a decoder tracks inside a chunk (FORMAT.md sections 3 and 4): the current task and, from
+ *  wire format 2 on, the resource state. */
+export interface ChunkState {
+  current: number;
+  resource: number;
+}
+
+/**
+ * The events a wire event stands for: itself, or for a compact form (format 2) the events of its
+ * `expands` cell, each with its fields taken by name, or from the named field, the current task
+ * or the resource state; all at the wire event's time. Advances `state` past them.
+ */
+export function expandEvent(event: WireEvent, state: ChunkState): WireEvent[] {
+  const expansion = EXPANSION_BY_TAG.get(event.tag);
+  const out: WireEvent[] = [];
+  const rows: WireEvent[] = expansion
+    ? expansion.map(({ event: name, from }) => {
+        const fields: Record<string, number | bigint> = {};
+        for (const field of FIELDS_BY_TAG.get(EVENT[name])!) {
+          // Unassigned: the compact event's field of the same name. Assigned: `current` and
+          // `resource` are the state, resolved when the row is reached (an earlier row of the same
+          // event may move it); anything else names one of the compact event's fields.
+          const source = from[field.name];
+          if (source === undefined) fields[field.name] = event.fields?.[field.name] ?? 0;
+          else fields[field.name] = source === "current" ? -1 : source === "resource" ? -2 : (event.fields?.[source] ?? 0);
+        }
+        return { tag: EVENT[name], ticks: event.ticks, fields };
+      })
+    : [event];
+  for (const row of rows) {
+    if (expansion) {
+      const f = row.fields as Record<string, number | bigint>;
+      for (const k of Object.keys(f)) {
+        if (f[k] === -1) f[k] = state.current;
+        else if (f[k] === -2) f[k] = state.resource;
+      }
+    }
+    out.push(row);
+    advanceState(state, row);
+  }
+  return out;
+}
+
+/** The state after one (non-compact) event: POLL_BEGIN sets the current task, POLL_READY and
+ *  POLL_PENDING clear it; a `res` or `resource` field becomes the resource state. */
+function advanceState(state: ChunkState, event: WireEvent): void {
+  state.current = nextCurrentTask(state.current, event);
+  for (const field of FIELDS_BY_TAG.get(event.tag) ?? []) {
+    if (field.name === "res" || field.name === "resource") state.resource = Number(event.fields?.[field.name] ?? 0);
+  }
+}
 
 /** RES_OP opcode; with a `level` below 15 it carries the level too (and the level field is left out). */
 export function opcode(op: number, outcome: number, level?: number): number {
@@ -155,7 +214,11 @@ export interface ChunkSpec {
   seq: number;
   baseTicks: number | bigint;
   contextTask: number;
+  /** Wire format 2 only (default 0). */
+  contextResource?: number;
   events: readonly WireEvent[];
+  /** Wire format version (default the current one): format 1 has no context resource. */
+  format?: number;
 }
 
 function u32le(out: number[], v: number): void {
@@ -173,17 +236,19 @@ function u16le(out: number[], v: number): void {
   out.push(v & 0xff, (v >>> 8) & 0xff);
 }
 
-function chunkHeaderBytes(seq: number, baseTicks: number | bigint, contextTask: number): number[] {
+function chunkHeaderBytes(seq: number, baseTicks: number | bigint, state: ChunkState, format: number): number[] {
   const out: number[] = [];
   u32le(out, u32Field(seq, "seq"));
   u64le(out, baseTicks);
-  out.push(...varint(u32Field(contextTask, "context task")));
+  out.push(...varint(u32Field(state.current, "context task")));
+  if (format >= 2) out.push(...varint(u32Field(state.resource, "context resource")));
   return out;
 }
 
 /** One CHUNK payload with exactly the given header and events (no size limit). */
 export function encodeChunk(chunk: ChunkSpec): Uint8Array {
-  const out = chunkHeaderBytes(chunk.seq, chunk.baseTicks, chunk.contextTask);
+  const state = { current: chunk.contextTask, resource: chunk.contextResource ?? 0 };
+  const out = chunkHeaderBytes(chunk.seq, chunk.baseTicks, state, chunk.format ?? WIRE_FORMAT_VERSION);
   let previous = chunk.baseTicks;
   for (const event of chunk.events) {
     out.push(...encodeEvent(event, ticksDiff(event.ticks, previous)));
@@ -199,6 +264,8 @@ export interface ChunkerOptions {
   firstSeq?: number;
   /** Task being polled before the first event (default 0). */
   contextTask?: number;
+  /** Wire format version (default the current one). */
+  format?: number;
 }
 
 /**
@@ -209,8 +276,9 @@ export interface ChunkerOptions {
 export class ChunkStreamEncoder {
   readonly payloads: Uint8Array[] = [];
   private readonly chunkSize: number;
+  private readonly format: number;
   private seq: number;
-  private current: number;
+  private readonly state: ChunkState;
   private open: number[] | undefined;
   private previous: number | bigint = 0;
 
@@ -219,29 +287,31 @@ export class ChunkStreamEncoder {
     private readonly onChunk?: (payload: Uint8Array, seq: number) => void,
   ) {
     this.chunkSize = options.chunkSize ?? 256;
+    this.format = options.format ?? WIRE_FORMAT_VERSION;
     this.seq = options.firstSeq ?? 0;
-    this.current = options.contextTask ?? 0;
+    this.state = { current: options.contextTask ?? 0, resource: 0 };
   }
 
   add(event: WireEvent): void {
+    if (this.format < 2 && EXPANSION_BY_TAG.has(event.tag)) throw new RangeError(`compact event ${event.tag} in wire format ${this.format}`);
     if (this.open !== undefined) {
       const bytes = encodeEvent(event, ticksDiff(event.ticks, this.previous));
       if (this.open.length + bytes.length <= this.chunkSize) {
         for (const b of bytes) this.open.push(b);
         this.previous = event.ticks;
-        this.current = nextCurrentTask(this.current, event);
+        expandEvent(event, this.state);
         return;
       }
       this.flush();
     }
-    this.open = chunkHeaderBytes(this.seq, event.ticks, this.current);
+    this.open = chunkHeaderBytes(this.seq, event.ticks, this.state, this.format);
     const bytes = encodeEvent(event, 0);
     if (this.open.length + bytes.length > this.chunkSize) {
       throw new RangeError(`event of ${bytes.length} bytes does not fit a ${this.chunkSize}-byte chunk`);
     }
     for (const b of bytes) this.open.push(b);
     this.previous = event.ticks;
-    this.current = nextCurrentTask(this.current, event);
+    expandEvent(event, this.state);
   }
 
   /** Seals the open chunk, if any (the device's `flush`). */
@@ -321,12 +391,14 @@ export function encodeNamesPayload(firstId: number, entries: readonly { kind: nu
 
 export type CounterValues = Record<(typeof COUNTERS_LAYOUT)[number]["field"], number | bigint>;
 
-export function encodeCountersPayload(counters: CounterValues): Uint8Array {
+/** A COUNTERS payload; without `hiddenTicks` it is the 72-byte payload of wire format 1. */
+export function encodeCountersPayload(counters: Omit<CounterValues, "hiddenTicks"> & { hiddenTicks?: number | bigint }): Uint8Array {
   const out: number[] = [];
   for (const entry of COUNTERS_LAYOUT) {
-    const v = counters[entry.field]!;
-    if (entry.size === "u64") u64le(out, v);
-    else u32le(out, u32Field(v, entry.field));
+    const v = (counters as Partial<CounterValues>)[entry.field];
+    if (v === undefined && entry.offset! >= COUNTERS_SIZE_V1) break;
+    if (entry.size === "u64") u64le(out, v!);
+    else u32le(out, u32Field(v!, entry.field));
   }
   return Uint8Array.from(out);
 }
@@ -335,7 +407,7 @@ export const infoRecord = (info: InfoFields) => encodeRecord(RECORD_TYPE.INFO, e
 export const namesRecord = (firstId: number, entries: readonly { kind: number; text: string }[]) =>
   encodeRecord(RECORD_TYPE.NAMES, encodeNamesPayload(firstId, entries));
 export const chunkRecord = (payload: Uint8Array) => encodeRecord(RECORD_TYPE.CHUNK, payload);
-export const countersRecord = (c: CounterValues) => encodeRecord(RECORD_TYPE.COUNTERS, encodeCountersPayload(c));
+export const countersRecord = (c: Parameters<typeof encodeCountersPayload>[0]) => encodeRecord(RECORD_TYPE.COUNTERS, encodeCountersPayload(c));
 
 export function concatBytes(parts: readonly (Uint8Array | readonly number[])[]): Uint8Array {
   const total = parts.reduce((n, p) => n + p.length, 0);
@@ -368,11 +440,14 @@ export interface ExpectedRow {
  * exactness; past it a decoder may round differently.
  */
 export function expectedRows(
-  events: readonly WireEvent[],
+  wireEvents: readonly WireEvent[],
   tickHz: number,
-  options: { contextTask?: number; baseTicks?: number | bigint } = {},
+  options: { contextTask?: number; contextResource?: number; baseTicks?: number | bigint } = {},
 ): ExpectedRow[] {
   const rows: ExpectedRow[] = [];
+  // Compact forms stand for the events they expand to (section 4.1).
+  const state = { current: options.contextTask ?? 0, resource: options.contextResource ?? 0 };
+  const events = wireEvents.flatMap((e) => expandEvent(e, state));
   let current = options.contextTask ?? 0;
   let previous: number | bigint = options.baseTicks ?? events[0]?.ticks ?? 0;
   for (const event of events) {

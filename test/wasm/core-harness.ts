@@ -6,10 +6,10 @@ import * as ts from "../../core/index";
 export * from "../../core/host";
 export * from "../../core/wire";
 export {
-  taskSpawn, pollBegin, pollEnd, taskEnd, wake, wakeByTask, wakeByIrq, wakeExternal, wakerClone,
+  taskSpawn, pollBegin, pollEnd, taskEnd, wake, wakeByTask, wakeAndDrop, wakeByTaskAndDrop, wakeByIrq, wakeExternal, wakerClone,
   wakerDrop, awaitAt, resourceCreate, resourceOp, resourceDrop, flowBegin, flowEnd, flowEnter,
   flowEnterTask, currentFlow, log0, log1, log2, log3, log4, mark, counter, memSample, idleBegin,
-  idleEnd, isrEnter, isrExit, setFilter,
+  idleEnd, isrEnter, isrExit, setFilter, timerArm, timerFire, timerFireWake,
 } from "../../core/events";
 export { CHUNK_SIZE, CHUNK_COUNT, NAMES_BYTES, MAX_TASKS } from "../../core/config";
 
