@@ -7,6 +7,7 @@
 // decoded, never the device's clock ahead of its events.
 
 import type { ClockAnchor } from "../tracefile/schema.js";
+import type { Lint } from "../model/lint.js";
 import { renderTable, type Column } from "../report/text-table.js";
 import { formatDuration, safeText } from "../report/units.js";
 import { LiveFeed } from "./live-feed.js";
@@ -113,10 +114,19 @@ export class LiveView {
       head,
       renderTable(COLUMNS, shown.map(snapshotCells)),
       ...(rows.length > shown.length ? [`(${rows.length - shown.length} more)`] : []),
-      ...lints.map((l) => `lint: ${l.severity}: ${safeText(l.title)}`),
+      ...(lints.length > 0 ? [lintSummary(lints)] : []),
       ...(status ? [status] : []),
     ].join("\n");
   }
+}
+
+/** "lints: 3 (1 error): lost-wakeup, late-timer x2", most important first (trace-report, or the
+ *  console on a terminal, has the rest). */
+function lintSummary(lints: readonly Lint[]): string {
+  const kinds = new Map<string, number>();
+  for (const l of lints) kinds.set(l.kind, (kinds.get(l.kind) ?? 0) + 1);
+  const errors = lints.filter((l) => l.severity === "error").length;
+  return `lints: ${lints.length}${errors > 0 ? ` (${errors} error${errors === 1 ? "" : "s"})` : ""}: ${[...kinds].map(([k, n]) => (n > 1 ? `${k} x${n}` : k)).join(", ")}`;
 }
 
 function snapshotCells(r: TaskRow): string[] {

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // trace-pull: records a device's trace into a *.trace.cbor file.
-//   trace-pull --wasi app.wasm [-o out.trace.cbor] [-- app args...]
+//   trace-pull --wasi app.wasm [--live] [-o out.trace.cbor] [-- app args...]
 //   trace-pull --port /dev/ttyUSB0 [--baud N] [--dump | --stream | --live] [--duration S] [-o out]
 
 import { basename, join } from "node:path";

@@ -1,0 +1,189 @@
+// The live console's parts without a terminal: keys from raw terminal bytes, text measured in
+// terminal cells, frames that fit any size exactly, and the analysis behind it, which must be
+// the report's own (the same lints from the same records). test/console.test.ts drives the whole
+// console in a real terminal.
+
+import { describe, it, expect, beforeAll, afterAll } from "vitest";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { ROOT } from "./support/core-harness.js";
+import { cleanEnv, cliPath } from "./support/cli.js";
+import { parseKeys, commandFor } from "../host/cli/console-input.js";
+import { cellWidth, clip, encodeLine, line, pad, Screen, span, type Line } from "../host/cli/console-screen.js";
+import { drawDetail, drawHelp, drawLints, drawResources, drawTasks, type Frame, type Place } from "../host/cli/console-views.js";
+import { LiveFeed } from "../host/cli/live-feed.js";
+import { histogramBins, resourceRows, sortRows, taskDetail, taskRows } from "../host/cli/live-rows.js";
+import { Histogram } from "../host/model/histogram.js";
+import { analyzeTrace } from "../host/model/analyze.js";
+import { runWasi, type WasiRunResult } from "../host/sources/wasi.js";
+import { TraceWriter } from "../host/tracefile/writer.js";
+import { TraceIngest } from "../host/pull/ingest.js";
+
+const DEMO = join(ROOT, "build/demo.wasm");
+let dir: string;
+beforeAll(() => {
+  if (!existsSync(DEMO)) throw new Error(`${DEMO} is missing: run npm run build`);
+  dir = mkdtempSync(join(tmpdir(), "taskscope-console-units-"));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+// eslint-disable-next-line no-control-regex
+const plain = (text: string) => text.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, "");
+
+describe("keys from a terminal in raw mode", () => {
+  it("reads arrows, paging and Escape in both cursor modes, and characters as themselves", () => {
+    expect(parseKeys("\x1b[A\x1b[B\x1bOA\x1bOB\x1b[5~\x1b[6~\x1b[H\x1b[4~\x1b[Z")).toEqual(["up", "down", "up", "down", "pageup", "pagedown", "home", "end", "backtab"]);
+    expect(parseKeys("\x1b")).toEqual(["escape"]);
+    expect(parseKeys("\x1b\x1b")).toEqual(["escape"]);
+    expect(parseKeys("jk\rq\x03\t")).toEqual(["j", "k", "enter", "q", "ctrl-c", "tab"]);
+    // An unknown sequence goes whole; what follows is still read.
+    expect(parseKeys("\x1b[1;5Pq")).toEqual(["q"]);
+    expect(parseKeys("é😀")).toEqual(["é", "😀"]);
+  });
+
+  it("maps keys to commands: q and Ctrl-C quit, vi keys move, letters sort", () => {
+    expect(commandFor("q")).toEqual({ type: "quit" });
+    expect(commandFor("ctrl-c")).toEqual({ type: "quit" });
+    expect(commandFor("j")).toEqual({ type: "move", by: 1 });
+    expect(commandFor("up")).toEqual({ type: "move", by: -1 });
+    expect(commandFor("enter")).toEqual({ type: "open" });
+    expect(commandFor("escape")).toEqual({ type: "back" });
+    expect(commandFor("p")).toEqual({ type: "sort", key: "polls" });
+    expect(commandFor("b")).toEqual({ type: "sort", key: "busy" });
+    expect(commandFor("r")).toEqual({ type: "view", view: "resources" });
+    expect(commandFor("Z")).toBeUndefined();
+  });
+});
+
+describe("text in terminal cells", () => {
+  it("counts wide characters as two cells and combining marks as none", () => {
+    expect(cellWidth("abc")).toBe(3);
+    expect(cellWidth("传感器")).toBe(6);
+    expect(cellWidth("e\u0301")).toBe(1);
+    expect(cellWidth("µs")).toBe(2);
+    expect(clip("传感器", 5)).toBe("传感");
+    expect(clip("sensor-reader", 7, true)).toBe("sensor…");
+    expect(cellWidth(pad("传感器", 7))).toBe(7);
+    expect(pad("42", 5, "right")).toBe("   42");
+  });
+
+  it("encodes a line exactly as wide as asked, colour only when asked", () => {
+    const l: Line = { spans: [span("STUCK", { fg: "red", bold: true }), span(" 传感器 and more text")], fill: { inverse: true } };
+    for (const width of [1, 4, 7, 12, 40]) {
+      expect(cellWidth(plain(encodeLine(l, width, true)))).toBe(width);
+      expect(cellWidth(plain(encodeLine(l, width, false)))).toBe(width);
+    }
+    expect(encodeLine(l, 40, true)).toContain("\x1b[1;31mSTUCK");
+    const bare = encodeLine(l, 40, false);
+    expect(bare).toContain("\x1b[1mSTUCK");
+    expect(bare).not.toMatch(/\x1b\[[0-9;]*3\dm/);
+    expect(bare).toContain("\x1b[7m"); // inverse video is not colour
+  });
+
+  it("paints only the lines that changed, within the terminal's size", () => {
+    const writes: string[] = [];
+    const term = { columns: 20, rows: 3, write: (t: string) => writes.push(t) };
+    const screen = new Screen(term, true);
+    screen.enter();
+    screen.paint([line("one"), line("two"), line("three"), line("four")]);
+    const first = writes.at(-1)!;
+    expect(first).toContain("\x1b[1;1Hone");
+    expect(first).toContain("\x1b[3;1Hthree");
+    expect(first).not.toContain("four"); // past the last row
+    screen.paint([line("one"), line("TWO"), line("three")]);
+    expect(writes.at(-1)).toBe(`\x1b[2;1HTWO${" ".repeat(17)}`);
+    screen.paint([line("one"), line("TWO"), line("three")]);
+    expect(writes.at(-1)).toBe(`\x1b[2;1HTWO${" ".repeat(17)}`); // nothing new written
+    screen.leave();
+    expect(writes.at(-1)).toContain("\x1b[?1049l");
+    expect(writes.at(-1)).toContain("\x1b[?25h");
+  });
+});
+
+describe("the console's analysis", () => {
+  let drains: Uint8Array[];
+  let result: WasiRunResult;
+  beforeAll(async () => {
+    drains = [];
+    result = await runWasi({ wasmPath: DEMO, args: ["deadlock"], onRecords: (b) => drains.push(b) });
+  }, 60_000);
+
+  it("is the report's: the same records give the same lints", () => {
+    const feed = new LiveFeed();
+    for (const d of drains) feed.records(d, result.anchor);
+    const file = join(dir, "deadlock.trace.cbor");
+    const writer = new TraceWriter(file);
+    writer.header({ tool: "test", source: "wasi:demo.wasm" });
+    const ingest = new TraceIngest(writer);
+    for (const d of drains) ingest.push(d, result.anchor);
+    ingest.finish("exit 0");
+    writer.close();
+    const report = analyzeTrace(file);
+    const live = feed.lints(true);
+    expect(live.length).toBeGreaterThan(0);
+    expect(live[0]!.kind).toBe("deadlock");
+    // The report also counts losses from the file's summary, which the console does not judge.
+    const titles = (lints: typeof live) => lints.filter((l) => l.kind !== "lost-events").map((l) => `${l.severity} ${l.title}`);
+    expect(titles(live)).toEqual(titles(report.lints));
+    expect(feed.nowNs).toBe(report.model.lastT);
+  });
+
+  it("draws every view to exactly the terminal's size, down to a tiny one", () => {
+    const feed = new LiveFeed();
+    for (const d of drains) feed.records(d, result.anchor);
+    const s = feed.session!;
+    const lints = feed.lints(true);
+    const rows = sortRows(taskRows(feed.model, s.index, feed.nowNs, lints), "state");
+    const resources = resourceRows(feed.model, s.index, feed.nowNs);
+    expect(rows.map((r) => r.name).sort()).toEqual(["compressor", "telemetry"]);
+    expect(resources.find((r) => r.name === "samples")).toMatchObject({ level: 4, capacity: 4, parked: [expect.objectContaining({ name: "telemetry" })] });
+    const detail = taskDetail(feed.model, rows[0]!.task, feed.nowNs, lints);
+    for (const [width, height] of [[80, 24], [120, 40], [40, 10], [20, 5], [200, 60]] as const) {
+      const frame: Frame = { width, height, device: "wasi-demo (taskscope-demo 0.1)", nowNs: feed.nowNs, liveTasks: rows.length, endedTasks: 3, lints, status: "pulled: 13,000 events", notice: "demo.wasm exited with status 0; q to quit" };
+      const place: Place = { view: "tasks", detail: undefined, cursor: 1, scroll: 0, sort: "state", reverse: false, help: false };
+      const views = [drawTasks(frame, place, rows), drawResources(frame, { ...place, view: "resources" }, resources), drawLints(frame, { ...place, view: "lints", cursor: 0 }), drawDetail(frame, detail), drawHelp(frame)];
+      for (const v of views) {
+        expect(v.lines).toHaveLength(height);
+        for (const l of v.lines) expect(cellWidth(plain(encodeLine(l, width, true)))).toBe(width);
+      }
+    }
+  });
+
+  it("bins a histogram into at most the rows it has, losing no value", () => {
+    const h = new Histogram();
+    for (let i = 1; i <= 1000; i++) h.add(i * 997);
+    for (const max of [1, 3, 8, 100]) {
+      const bins = histogramBins(h, max);
+      expect(bins.length).toBeLessThanOrEqual(max);
+      expect(bins.reduce((n, b) => n + b.count, 0)).toBe(1000);
+      for (let i = 1; i < bins.length; i++) expect(bins[i]!.low).toBe(bins[i - 1]!.high);
+    }
+    expect(histogramBins(new Histogram(), 5)).toEqual([]);
+  });
+});
+
+describe("trace-pull --live off a terminal", () => {
+  it("prints snapshots of the task table, and ends with the program", () => {
+    const out = join(dir, "snap.trace.cbor");
+    const r = spawnSync(process.execPath, [cliPath("trace-pull"), "--wasi", DEMO, "--live", "-o", out, "--", "lost-wakeup"], { cwd: dir, env: cleanEnv(), encoding: "utf8", timeout: 120_000 });
+    expect(r.status, r.stderr).toBe(0);
+    const last = r.stdout.trim().split("\n\n").at(-1)!;
+    expect(last).toMatch(/^live: wasi-demo, device time \S+: 1 live tasks, \d+ ended$/m);
+    expect(last).toMatch(/^uart-reader\s+\d+\s+STUCK \(no waker\)\s+\S+\s+\d+\s+\S+\s+\S+ ago\s+uart-reader: read frame$/m);
+    expect(last).toMatch(/^lints: \d+ \(1 error\): lost-wakeup/m);
+    expect(r.stdout).toContain("demo lost-wakeup: stuck");
+    // eslint-disable-next-line no-control-regex
+    expect(r.stdout).not.toMatch(/\x1b/);
+    expect(r.stderr).toMatch(/^trace-pull: wrote .*snap\.trace\.cbor: /m);
+  }, 120_000);
+
+  it("refuses --live with --json or -o -, which need standard output", () => {
+    for (const extra of [["--json"], ["-o", "-"]]) {
+      const r = spawnSync(process.execPath, [cliPath("trace-pull"), "--wasi", DEMO, "--live", ...extra], { cwd: dir, env: cleanEnv(), encoding: "utf8" });
+      expect(r.status).toBe(2);
+      expect(r.stderr).toContain("--live draws on standard output");
+    }
+  });
+});
