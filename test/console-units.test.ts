@@ -142,7 +142,7 @@ describe("the console's analysis", () => {
     const detail = taskDetail(feed.model, rows[0]!.task, feed.nowNs, lints);
     for (const [width, height] of [[80, 24], [120, 40], [40, 10], [20, 5], [200, 60]] as const) {
       const frame: Frame = { width, height, device: "wasi-demo (taskscope-demo 0.1)", nowNs: feed.nowNs, liveTasks: rows.length, endedTasks: 3, lints, status: "pulled: 13,000 events", notice: "demo.wasm exited with status 0; q to quit" };
-      const place: Place = { view: "tasks", detail: undefined, cursor: 1, scroll: 0, sort: "state", reverse: false, help: false };
+      const place: Place = { view: "tasks", cursor: 1, scroll: 0, sort: "state", reverse: false, help: false };
       const views = [drawTasks(frame, place, rows), drawResources(frame, { ...place, view: "resources" }, resources), drawLints(frame, { ...place, view: "lints", cursor: 0 }), drawDetail(frame, detail), drawHelp(frame)];
       for (const v of views) {
         expect(v.lines).toHaveLength(height);

@@ -29,8 +29,6 @@ export interface Frame {
 /** Where the user is: the view, the selected row, the first row shown, the sort. */
 export interface Place {
   view: View;
-  /** Set while a task's detail is open. */
-  detail: TaskDetail | undefined;
   cursor: number;
   scroll: number;
   sort: SortKey;
@@ -58,8 +56,8 @@ const SEVERITY: Record<LintSeverity, { text: string; style: Style }> = {
 };
 
 export function drawTasks(frame: Frame, place: Place, rows: readonly TaskRow[]): Drawn {
-  const cols = taskColumns();
-  const list = rows.map((r) => taskCells(r));
+  const cols = TASK_COLUMNS;
+  const list = rows.map(taskCells);
   const legend = rows.some((r) => r.joinedMidRun) ? "  *: first seen mid-run, history incomplete" : "";
   return drawList(frame, place, cols, list, `sort: ${place.sort}${place.reverse ? " (reversed)" : ""}${legend}`, (room) => lintPane(frame, room));
 }
@@ -247,19 +245,17 @@ interface Cell {
   style?: Style;
 }
 
-function taskColumns(): Column[] {
-  return [
-    { header: "TASK", min: 6, max: 24, flex: 3 },
-    { header: "ID", align: "right", min: 2, max: 6 },
-    { header: "STATE", min: 9, max: 22, flex: 4 },
-    { header: "FOR", align: "right", min: 5, max: 7 },
-    { header: "POLLS", align: "right", min: 5, max: 9 },
-    { header: "BUSY", align: "right", min: 5, max: 6 },
-    { header: "LAST WAKE", align: "right", min: 9, max: 9 },
-    { header: "WARN", min: 4, max: 5 },
-    { header: "AWAITING", min: 8, max: 80, flex: 1 },
-  ];
-}
+const TASK_COLUMNS: readonly Column[] = [
+  { header: "TASK", min: 6, max: 24, flex: 3 },
+  { header: "ID", align: "right", min: 2, max: 6 },
+  { header: "STATE", min: 9, max: 22, flex: 4 },
+  { header: "FOR", align: "right", min: 5, max: 7 },
+  { header: "POLLS", align: "right", min: 5, max: 9 },
+  { header: "BUSY", align: "right", min: 5, max: 6 },
+  { header: "LAST WAKE", align: "right", min: 9, max: 9 },
+  { header: "WARN", min: 4, max: 5 },
+  { header: "AWAITING", min: 8, max: 80, flex: 1 },
+];
 
 const STATE_STYLE: Record<string, Style> = { running: { fg: "green" }, scheduled: { fg: "cyan" } };
 

@@ -31,11 +31,14 @@ const VIEWS: readonly View[] = ["tasks", "resources", "lints"];
 
 export class LiveConsole {
   private readonly screen: Screen;
-  private readonly place: Place = { view: "tasks", detail: undefined, cursor: 0, scroll: 0, sort: "state", reverse: false, help: false };
+  private readonly place: Place = { view: "tasks", cursor: 0, scroll: 0, sort: "state", reverse: false, help: false };
   /** The task the cursor is on (by incarnation), so it follows the task when rows reorder. */
   private selected: number | undefined;
   private detailTask: TaskRecord | undefined;
   private listHeight = 1;
+  /** The list last drawn: its length, and the task rows in their order on screen. */
+  private listLength = 0;
+  private rowsShown: TaskRow[] = [];
   private noticeText = "";
   private timer: NodeJS.Timeout | undefined;
   private forget: (() => void) | undefined;
@@ -112,50 +115,51 @@ export class LiveConsole {
     this.screen.leave();
   }
 
-  private frame(): Frame {
+  /** What is on screen: the frame's facts and, in order, the task rows (sorted as shown). */
+  private frame(): { frame: Frame; rows: TaskRow[] } {
     const s = this.feed.session;
-    const live = s ? taskRows(this.feed.model, s.index, this.feed.nowNs, []).length : 0;
-    return {
+    const lints = this.feed.lints();
+    const nowNs = this.feed.nowNs;
+    const rows = s ? sortRows(taskRows(this.feed.model, s.index, nowNs, lints), this.place.sort, this.place.reverse) : [];
+    const frame: Frame = {
       width: this.screen.width,
       height: this.screen.height,
       device: s ? `${safeText(s.info.device)} (${safeText(s.info.firmware)})` : "waiting for the device...",
-      nowNs: this.feed.nowNs,
-      liveTasks: live,
-      endedTasks: this.feed.endedTasks(live),
-      lints: this.feed.lints(),
+      nowNs,
+      liveTasks: rows.length,
+      endedTasks: this.feed.endedTasks(rows.length),
+      lints,
       status: this.opts.status?.() ?? "",
       notice: this.noticeText,
     };
-  }
-
-  private rows(frame: Frame): TaskRow[] {
-    const s = this.feed.session;
-    if (!s) return [];
-    return sortRows(taskRows(this.feed.model, s.index, frame.nowNs, frame.lints), this.place.sort, this.place.reverse);
+    return { frame, rows };
   }
 
   private compose(): Drawn {
-    const frame = this.frame();
+    const { frame, rows } = this.frame();
+    this.follow(rows);
+    this.rowsShown = rows;
     if (this.place.help) return drawHelp(frame);
-    if (this.detailTask) {
-      return drawDetail(frame, taskDetail(this.feed.model, this.detailTask, frame.nowNs, frame.lints));
-    }
+    if (this.detailTask) return drawDetail(frame, taskDetail(this.feed.model, this.detailTask, frame.nowNs, frame.lints));
     const s = this.feed.session;
     switch (this.place.view) {
-      case "tasks": {
-        const rows = this.rows(frame);
-        this.follow(rows);
+      case "tasks":
+        this.listLength = rows.length;
         return drawTasks(frame, this.place, rows);
+      case "resources": {
+        const resources = s ? resourceRows(this.feed.model, s.index, frame.nowNs) : [];
+        this.listLength = resources.length;
+        return drawResources(frame, this.place, resources);
       }
-      case "resources":
-        return drawResources(frame, this.place, s ? resourceRows(this.feed.model, s.index, frame.nowNs) : []);
       case "lints":
+        this.listLength = frame.lints.length;
         return drawLints(frame, this.place);
     }
   }
 
-  /** Keeps the cursor on the selected task when the rows reorder. */
+  /** Keeps the cursor on the selected task when the task rows reorder. */
   private follow(rows: readonly TaskRow[]): void {
+    if (this.place.view !== "tasks") return;
     if (this.selected !== undefined) {
       const at = rows.findIndex((r) => r.task.index === this.selected);
       if (at >= 0) this.place.cursor = at;
@@ -219,28 +223,12 @@ export class LiveConsole {
     }
   }
 
+  /** Moves the cursor within the list last drawn (what the user sees). */
   private moveTo(row: number): void {
     if (this.detailTask) return;
     const p = this.place;
-    const count = this.listLength();
-    p.cursor = Math.max(0, Math.min(row, count - 1));
-    if (p.view === "tasks") {
-      const frame = this.frame();
-      this.selected = this.rows(frame)[p.cursor]?.task.index;
-    }
-  }
-
-  private listLength(): number {
-    const s = this.feed.session;
-    if (!s) return 0;
-    switch (this.place.view) {
-      case "tasks":
-        return taskRows(this.feed.model, s.index, this.feed.nowNs, []).length;
-      case "resources":
-        return resourceRows(this.feed.model, s.index, this.feed.nowNs).length;
-      case "lints":
-        return this.feed.lints().length;
-    }
+    p.cursor = Math.max(0, Math.min(row, this.listLength - 1));
+    if (p.view === "tasks") this.selected = this.rowsShown[p.cursor]?.task.index;
   }
 
   private show(view: View): void {
@@ -255,8 +243,7 @@ export class LiveConsole {
   private open(): void {
     if (this.detailTask) return;
     if (this.place.view === "tasks") {
-      const rows = this.rows(this.frame());
-      this.detailTask = rows[this.place.cursor]?.task;
+      this.detailTask = this.rowsShown[this.place.cursor]?.task;
     } else if (this.place.view === "lints") {
       const lint = this.feed.lints()[this.place.cursor];
       const index = lint?.tasks.find((t) => t.index !== undefined)?.index;
