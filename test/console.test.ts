@@ -68,7 +68,7 @@ describe("trace-pull --wasi --live", () => {
       screen = await t.waitFor("the end of the program", (s) => has(s, /^ demo\.wasm exited with status 0; q to quit \(the trace is complete: /));
       const row = screen.find((l) => l.startsWith(">uart-reader"))!;
       // Every column but the last in full at 80 columns; the await site is cut to fit.
-      expect(row).toMatch(/^>uart-reader\s+\d+\s+STUCK \(no waker\)\s+\S+\s+\d+\s+\S+%\s+\S+\s+1 E\s+uart-reader:/);
+      expect(row).toMatch(/^>uart-reader\s+\d+\s+STUCK \(no waker\)\s+\S+\s+\d+\s+\S+%\s+\S+\s+\d+ E\s+uart-reader:/);
       expect(row.length).toBeLessThanOrEqual(80);
       expect(has(screen, /^─ lints \(\d+\) ─/)).toBe(true);
       expect(has(screen, /^ ERROR lost wake-up: uart-reader \(task \d+\) parked at 'uart-reader: read frame'/)).toBe(true);
@@ -127,7 +127,7 @@ describe("trace-pull --wasi --live", () => {
       expect(has(screen, /^ {2}Tasks {3}Resources {3}Lints/)).toBe(true);
       expect(screen.find((l) => /^[ >]samples /.test(l))).toMatch(/channel\s+█{6} 4\/4\s+4\s+\S+\s+-\s+1: telemetry\b/);
       expect(screen.find((l) => /^[ >]acks /.test(l))).toMatch(/channel\s+█{6} 2\/2\s+2\s+\S+\s+-\s+1: compressor\b/);
-      expect(screen.find((l) => /^[ >]db /.test(l))).toMatch(/mutex\s+free\s+\d+\s+-\s+free\s+-/);
+      expect(screen.find((l) => /^[ >]db /.test(l))).toMatch(/mutex\s+free\s+\d+\s+-\s+-\s+-/);
 
       // Lints: the deadlock first; Enter opens the first task it names.
       t.keys("l");

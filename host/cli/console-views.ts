@@ -80,7 +80,7 @@ export function drawResources(frame: Frame, place: Place, rows: readonly Resourc
     fillCell(r),
     { text: r.kind === "channel" || r.capacity > 0 ? String(r.maxLevel) : "-" },
     { text: r.kind === "channel" && r.fullNs > 0 ? formatDuration(r.fullNs) : "-", ...(!Number.isNaN(r.res.fullSince) ? { style: { fg: "yellow" as const } } : {}) },
-    { text: r.holder ? `${r.holder} ${formatDuration(r.holderForNs)}` : r.kind === "mutex" ? "free" : "-" },
+    { text: r.holder ? `${r.holder} ${formatDuration(r.holderForNs)}` : "-" },
     {
       text: r.parked.length === 0 ? "-" : `${r.parked.length}: ${r.parked.map((t) => safeText(t.name)).join(", ")}`,
       ...(r.parked.length > 0 ? { style: { fg: "yellow" as const } } : {}),
@@ -297,9 +297,9 @@ function layout(cols: readonly Column[], list: readonly Cell[][], width: number)
     widths[i] = Math.max(c.min, widths[i]! - over);
   }
   for (let i = widths.length - 1; i > 0 && total() > width; i--) widths[i] = 0;
-  // What is left goes to the most elastic column shown (the last one if none is).
+  // Still too wide (one column left): the most elastic column shown takes the cut.
   const shown = flexible.find(({ i }) => widths[i]! > 0)?.i ?? widths.findLastIndex((w) => w > 0);
-  if (shown >= 0) widths[shown] = Math.max(1, widths[shown]! + width - total());
+  if (shown >= 0 && total() > width) widths[shown] = Math.max(1, widths[shown]! + width - total());
   return widths;
 }
 
@@ -328,7 +328,7 @@ function drawList(frame: Frame, place: Place, cols: readonly Column[], list: rea
   const scroll = Math.max(0, Math.min(place.scroll, cursor, Math.max(0, list.length - listHeight)), cursor - listHeight + 1);
   const body: Line[] = [];
   for (let i = scroll; i < Math.min(list.length, scroll + listHeight); i++) body.push(rowLine(list[i]!, cols, widths, i === cursor));
-  if (list.length === 0) body.push(line(span(place.view === "tasks" ? "  (no live task yet)" : place.view === "resources" ? "  (no resource yet)" : "  (no lint: nothing wrong seen so far)", DIM)));
+  if (list.length === 0) body.push(line(span(place.view === "tasks" ? "  (no live task)" : place.view === "resources" ? "  (no resource yet)" : "  (no lint: nothing wrong seen so far)", DIM)));
   while (body.length < listHeight) body.push(line(""));
   const range = list.length > listHeight ? `rows ${scroll + 1}-${Math.min(list.length, scroll + listHeight)} of ${formatCount(list.length)}` : "";
   const top = [titleLine(frame), tabsLine(frame, place, [range, extra].filter(Boolean).join("  ")), header];

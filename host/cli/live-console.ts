@@ -91,10 +91,16 @@ export class LiveConsole {
 
   draw(): void {
     if (!this.forget) return;
-    const drawn = this.compose();
-    this.listHeight = drawn.listHeight;
-    this.place.scroll = drawn.scroll;
-    this.screen.paint(drawn.lines);
+    try {
+      const drawn = this.compose();
+      this.listHeight = drawn.listHeight;
+      this.place.scroll = drawn.scroll;
+      this.screen.paint(drawn.lines);
+    } catch (e) {
+      // The normal screen first, so the error is printed where it stays.
+      this.stop();
+      throw e;
+    }
   }
 
   private restore(): void {
