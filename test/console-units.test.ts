@@ -5,6 +5,7 @@
 
 import { describe, it, expect, beforeAll, afterAll } from "vitest";
 import { spawnSync } from "node:child_process";
+import { EventEmitter } from "node:events";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -14,6 +15,9 @@ import { parseKeys, commandFor } from "../host/cli/console-input.js";
 import { cellWidth, clip, encodeLine, line, pad, Screen, span, type Line } from "../host/cli/console-screen.js";
 import { drawDetail, drawHelp, drawLints, drawResources, drawTasks, type Frame, type Place } from "../host/cli/console-views.js";
 import { LiveFeed } from "../host/cli/live-feed.js";
+import { LiveConsole } from "../host/cli/live-console.js";
+import { decodeRecords } from "../host/format/index.js";
+import { formatDuration } from "../host/report/units.js";
 import { histogramBins, resourceRows, sortRows, taskDetail, taskRows } from "../host/cli/live-rows.js";
 import { Histogram } from "../host/model/histogram.js";
 import { analyzeTrace } from "../host/model/analyze.js";
@@ -163,6 +167,113 @@ describe("the console's analysis", () => {
     expect(histogramBins(new Histogram(), 5)).toEqual([]);
   });
 });
+
+describe("the console judges only what it saw", () => {
+  /** The console on a terminal of 100x30 that keeps what is on screen, row by row. */
+  function drawnConsole(feed: LiveFeed) {
+    const rows: string[] = [];
+    const term = Object.assign(new EventEmitter(), {
+      isTTY: true, columns: 100, rows: 30,
+      write(text: string): boolean {
+        // Frames are whole lines, each after a move to its row's first column.
+        for (const m of text.matchAll(/\x1b\[(\d+);1H([^\x1b]*(?:\x1b\[[0-9;]*m[^\x1b]*)*)/g)) rows[Number(m[1]) - 1] = plain(m[2]!).trimEnd();
+        return true;
+      },
+    });
+    const c = new LiveConsole(feed, { output: term as unknown as NodeJS.WriteStream, colour: false, onQuit: () => {}, refreshMs: 3_600_000 });
+    return {
+      screen(): string[] {
+        c.draw();
+        return [...rows];
+      },
+      start: () => c.start(),
+      stop: () => c.stop(),
+    };
+  }
+  /** The device time the title shows. */
+  const deviceTime = (screen: string[]) => / │ device time (\S+) │ /.exec(screen[0]!)?.[1];
+
+  let drains: Uint8Array[];
+  let result: WasiRunResult;
+  beforeAll(async () => {
+    drains = [];
+    result = await runWasi({ wasmPath: DEMO, args: ["lost-wakeup"], onRecords: (b) => drains.push(b) });
+  }, 60_000);
+
+  it("calls a task STUCK only when the stream holds its whole history, and its clock is the newest event", () => {
+    const full = new LiveFeed();
+    const whole = drawnConsole(full);
+    whole.start();
+    try {
+      for (const d of drains) full.records(d, result.anchor);
+      full.lints(true);
+      const screen = whole.screen();
+      expect(screen.find((l) => l.startsWith(">"))).toMatch(/^>uart-reader\s+\d+\s+STUCK \(no waker\)/);
+      expect(deviceTime(screen)).toBe(formatDuration(full.nowNs));
+    } finally {
+      whole.stop();
+    }
+
+    // Attached mid-run: the first drains' chunks (every spawn, the wakers cloned then) were
+    // overwritten before the pull. Every frame drawn from then on is read.
+    const late = new LiveFeed();
+    const attached = drawnConsole(late);
+    attached.start();
+    const frames: string[][] = [];
+    try {
+      const firstKept = Math.floor(drains.length / 4);
+      drains.forEach((d, i) => {
+        late.records(i < firstKept ? withoutChunks(d) : d, result.anchor);
+        if (i < firstKept) return;
+        late.lints(true);
+        const screen = attached.screen();
+        frames.push(screen);
+        expect(deviceTime(screen)).toBe(formatDuration(late.nowNs));
+      });
+    } finally {
+      attached.stop();
+    }
+    expect(frames.length).toBeGreaterThan(1);
+    expect(frames.flat().filter((l) => l.includes("STUCK"))).toEqual([]);
+    expect(frames.flat().some((l) => /parked \(waker unknown\)/.test(l))).toBe(true);
+  });
+
+  it("keeps its clock with the events it decoded when the device's counters run ahead", () => {
+    const feed = new LiveFeed();
+    const c = drawnConsole(feed);
+    c.start();
+    try {
+      for (const d of drains) feed.records(d, result.anchor);
+      const before = deviceTime(c.screen());
+      expect(before).toBe(formatDuration(feed.nowNs));
+      // A COUNTERS record whose clock is far past every event (as a drain sends before its chunks).
+      const counters = countersAhead(drains, 10n ** 12n);
+      feed.records(counters, result.anchor);
+      expect(deviceTime(c.screen())).toBe(before);
+    } finally {
+      c.stop();
+    }
+  });
+});
+
+/** Each record of a drain as its own bytes (records are back to back). */
+function recordBytes(drain: Uint8Array): { type: string; bytes: Uint8Array }[] {
+  const records = decodeRecords(drain);
+  return records.map((r, i) => ({ type: r.type, bytes: drain.subarray(r.offset, records[i + 1]?.offset ?? drain.length) }));
+}
+
+function withoutChunks(drain: Uint8Array): Uint8Array {
+  return Buffer.concat(recordBytes(drain).filter((r) => r.type !== "CHUNK").map((r) => r.bytes));
+}
+
+/** The first COUNTERS record of the drains with its device clock set to `ticks`. */
+function countersAhead(drains: Uint8Array[], ticks: bigint): Uint8Array {
+  const r = drains.flatMap(recordBytes).find((x) => x.type === "COUNTERS")!;
+  const bytes = r.bytes.slice();
+  // docs/FORMAT.md 2.3: "now", the device ticks when the record was written, is the u64 at 48.
+  new DataView(bytes.buffer, bytes.byteOffset).setBigUint64(3 + 48, ticks, true);
+  return bytes;
+}
 
 describe("trace-pull --live off a terminal", () => {
   it("prints snapshots of the task table, and ends with the program", () => {
