@@ -107,21 +107,16 @@ describe("text in terminal cells", () => {
 });
 
 describe("the console's analysis", () => {
-  let drains: Uint8Array[];
-  let result: WasiRunResult;
-  beforeAll(async () => {
-    drains = [];
-    result = await runWasi({ wasmPath: DEMO, args: ["deadlock"], onRecords: (b) => drains.push(b) });
-  }, 60_000);
+  const demo = demoRun("deadlock");
 
   it("is the report's: the same records give the same lints", () => {
     const feed = new LiveFeed();
-    for (const d of drains) feed.records(d, result.anchor);
+    for (const d of demo.drains) feed.records(d, demo.result.anchor);
     const file = join(dir, "deadlock.trace.cbor");
     const writer = new TraceWriter(file);
     writer.header({ tool: "test", source: "wasi:demo.wasm" });
     const ingest = new TraceIngest(writer);
-    for (const d of drains) ingest.push(d, result.anchor);
+    for (const d of demo.drains) ingest.push(d, demo.result.anchor);
     ingest.finish("exit 0");
     writer.close();
     const report = analyzeTrace(file);
@@ -136,7 +131,7 @@ describe("the console's analysis", () => {
 
   it("draws every view to exactly the terminal's size, down to a tiny one", () => {
     const feed = new LiveFeed();
-    for (const d of drains) feed.records(d, result.anchor);
+    for (const d of demo.drains) feed.records(d, demo.result.anchor);
     const s = feed.session!;
     const lints = feed.lints(true);
     const rows = sortRows(taskRows(feed.model, s.index, feed.nowNs, lints), "state");
@@ -169,8 +164,9 @@ describe("the console's analysis", () => {
 });
 
 describe("the console judges only what it saw", () => {
-  /** The console on a terminal of 100x30 that keeps what is on screen, row by row. */
-  function drawnConsole(feed: LiveFeed) {
+  /** Runs `fn` with a console over `feed` on a terminal of 100x30; `screen()` draws a frame and
+   *  returns what the terminal then shows, row by row. */
+  function withConsole(feed: LiveFeed, fn: (screen: () => string[]) => void): void {
     const rows: string[] = [];
     const term = Object.assign(new EventEmitter(), {
       isTTY: true, columns: 100, rows: 30,
@@ -181,58 +177,46 @@ describe("the console judges only what it saw", () => {
       },
     });
     const c = new LiveConsole(feed, { output: term as unknown as NodeJS.WriteStream, colour: false, onQuit: () => {}, refreshMs: 3_600_000 });
-    return {
-      screen(): string[] {
+    c.start();
+    try {
+      fn(() => {
         c.draw();
         return [...rows];
-      },
-      start: () => c.start(),
-      stop: () => c.stop(),
-    };
+      });
+    } finally {
+      c.stop();
+    }
   }
   /** The device time the title shows. */
   const deviceTime = (screen: string[]) => / │ device time (\S+) │ /.exec(screen[0]!)?.[1];
 
-  let drains: Uint8Array[];
-  let result: WasiRunResult;
-  beforeAll(async () => {
-    drains = [];
-    result = await runWasi({ wasmPath: DEMO, args: ["lost-wakeup"], onRecords: (b) => drains.push(b) });
-  }, 60_000);
+  const demo = demoRun("lost-wakeup");
 
   it("calls a task STUCK only when the stream holds its whole history, and its clock is the newest event", () => {
     const full = new LiveFeed();
-    const whole = drawnConsole(full);
-    whole.start();
-    try {
-      for (const d of drains) full.records(d, result.anchor);
+    withConsole(full, (screen) => {
+      for (const d of demo.drains) full.records(d, demo.result.anchor);
       full.lints(true);
-      const screen = whole.screen();
-      expect(screen.find((l) => l.startsWith(">"))).toMatch(/^>uart-reader\s+\d+\s+STUCK \(no waker\)/);
-      expect(deviceTime(screen)).toBe(formatDuration(full.nowNs));
-    } finally {
-      whole.stop();
-    }
+      const shown = screen();
+      expect(shown.find((l) => l.startsWith(">"))).toMatch(/^>uart-reader\s+\d+\s+STUCK \(no waker\)/);
+      expect(deviceTime(shown)).toBe(formatDuration(full.nowNs));
+    });
 
     // Attached mid-run: the first drains' chunks (every spawn, the wakers cloned then) were
     // overwritten before the pull. Every frame drawn from then on is read.
     const late = new LiveFeed();
-    const attached = drawnConsole(late);
-    attached.start();
     const frames: string[][] = [];
-    try {
-      const firstKept = Math.floor(drains.length / 4);
-      drains.forEach((d, i) => {
-        late.records(i < firstKept ? withoutChunks(d) : d, result.anchor);
+    withConsole(late, (screen) => {
+      const firstKept = Math.floor(demo.drains.length / 4);
+      demo.drains.forEach((d, i) => {
+        late.records(i < firstKept ? withoutChunks(d) : d, demo.result.anchor);
         if (i < firstKept) return;
         late.lints(true);
-        const screen = attached.screen();
-        frames.push(screen);
-        expect(deviceTime(screen)).toBe(formatDuration(late.nowNs));
+        const shown = screen();
+        frames.push(shown);
+        expect(deviceTime(shown)).toBe(formatDuration(late.nowNs));
       });
-    } finally {
-      attached.stop();
-    }
+    });
     expect(frames.length).toBeGreaterThan(1);
     expect(frames.flat().filter((l) => l.includes("STUCK"))).toEqual([]);
     expect(frames.flat().some((l) => /parked \(waker unknown\)/.test(l))).toBe(true);
@@ -240,21 +224,25 @@ describe("the console judges only what it saw", () => {
 
   it("keeps its clock with the events it decoded when the device's counters run ahead", () => {
     const feed = new LiveFeed();
-    const c = drawnConsole(feed);
-    c.start();
-    try {
-      for (const d of drains) feed.records(d, result.anchor);
-      const before = deviceTime(c.screen());
+    withConsole(feed, (screen) => {
+      for (const d of demo.drains) feed.records(d, demo.result.anchor);
+      const before = deviceTime(screen());
       expect(before).toBe(formatDuration(feed.nowNs));
       // A COUNTERS record whose clock is far past every event (as a drain sends before its chunks).
-      const counters = countersAhead(drains, 10n ** 12n);
-      feed.records(counters, result.anchor);
-      expect(deviceTime(c.screen())).toBe(before);
-    } finally {
-      c.stop();
-    }
+      feed.records(countersAhead(demo.drains, 10n ** 12n), demo.result.anchor);
+      expect(deviceTime(screen())).toBe(before);
+    });
   });
 });
+
+/** The demo's drains in `scenario`, as the pull gets them (run before the suite's tests). */
+function demoRun(scenario: string): { drains: Uint8Array[]; result: WasiRunResult } {
+  const run = { drains: [] as Uint8Array[], result: undefined as unknown as WasiRunResult };
+  beforeAll(async () => {
+    run.result = await runWasi({ wasmPath: DEMO, args: [scenario], onRecords: (b) => run.drains.push(b) });
+  }, 60_000);
+  return run;
+}
 
 /** Each record of a drain as its own bytes (records are back to back). */
 function recordBytes(drain: Uint8Array): { type: string; bytes: Uint8Array }[] {
