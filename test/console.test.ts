@@ -183,28 +183,30 @@ describe("trace-pull --wasi --live", () => {
     }, 90_000);
   }
 
-  it("honours NO_COLOR and shows names from the trace as text, never as terminal commands", async () => {
-    const file = join(dir, "hostile.trace.cbor");
-    const t = console(["--wasi", HOSTILE, "--live", "-o", file], { width: 120, height: 24 }, { NO_COLOR: "1" });
-    try {
-      const screen = await t.waitFor("the end of the program", (s) => has(s, /exited with status 0/) && has(s, /STUCK/));
-      expect(has(screen, /^>evil\\x1b\]0;pwned\\x07\S*\s+1\s+STUCK \(no waker\)\s.*wait\\x1b\[1A\\rhere \[chan\\u202eevil\]/)).toBe(true);
-      expect(screen[0]).toContain("dev\\x1b[31mRED\\x1b[0m");
-      expect(t.format("#{pane_title}")).not.toContain("pwned");
-      const styled = t.styled();
-      expect(styled).not.toMatch(COLOUR);
-      // Attributes are not colour: the selected row still shows in inverse video.
-      expect(styled).toMatch(/\x1b\[[0-9;]*7m[^\n]*evil/);
-      t.keys("Enter");
-      const detail = await t.waitFor("its detail", (s) => has(s, /^ task evil/));
-      expect(has(detail, /^ task evil\\x1b\]0;pwned\\x07\\x1b\[2J \(id 1\)/)).toBe(true);
-      expect(t.styled()).not.toMatch(COLOUR);
-      t.keys("q");
-      expect(await t.exited()).toBe(0);
-    } finally {
-      t.stop();
-    }
-  }, 90_000);
+  for (const [name, value] of [["NO_COLOR", "1"], ["FORCE_COLOR", "0"]] as const) {
+    it(`honours ${name}=${value} and shows names from the trace as text, never as terminal commands`, async () => {
+      const file = join(dir, `hostile-${name}.trace.cbor`);
+      const t = console(["--wasi", HOSTILE, "--live", "-o", file], { width: 120, height: 24 }, { [name]: value });
+      try {
+        const screen = await t.waitFor("the end of the program", (s) => has(s, /exited with status 0/) && has(s, /STUCK/));
+        expect(has(screen, /^>evil\\x1b\]0;pwned\\x07\S*\s+1\s+STUCK \(no waker\)\s.*wait\\x1b\[1A\\rhere \[chan\\u202eevil\]/)).toBe(true);
+        expect(screen[0]).toContain("dev\\x1b[31mRED\\x1b[0m");
+        expect(t.format("#{pane_title}")).not.toContain("pwned");
+        const styled = t.styled();
+        expect(styled).not.toMatch(COLOUR);
+        // Attributes are not colour: the selected row still shows in inverse video.
+        expect(styled).toMatch(/\x1b\[[0-9;]*7m[^\n]*evil/);
+        t.keys("Enter");
+        const detail = await t.waitFor("its detail", (s) => has(s, /^ task evil/));
+        expect(has(detail, /^ task evil\\x1b\]0;pwned\\x07\\x1b\[2J \(id 1\)/)).toBe(true);
+        expect(t.styled()).not.toMatch(COLOUR);
+        t.keys("q");
+        expect(await t.exited()).toBe(0);
+      } finally {
+        t.stop();
+      }
+    }, 90_000);
+  }
 });
 
 describe("trace-pull --port --live", () => {
