@@ -160,6 +160,15 @@ describe("the console's analysis", () => {
       for (let i = 1; i < bins.length; i++) expect(bins[i]!.low).toBe(bins[i - 1]!.high);
     }
     expect(histogramBins(new Histogram(), 5)).toEqual([]);
+    // A task polled a few times (the histogram keeps those values as they are): bins all the same.
+    const few = new Histogram();
+    for (const v of [0, 1000, 1100, 2000]) few.add(v);
+    const bins = histogramBins(few, 100);
+    expect(bins[0]).toEqual({ low: 0, high: 1, count: 1 });
+    expect(bins.reduce((n, b) => n + b.count, 0)).toBe(4);
+    expect(bins.at(-1)).toMatchObject({ count: 1 });
+    expect(bins.at(-1)!.low).toBeLessThanOrEqual(2000);
+    expect(bins.at(-1)!.high).toBeGreaterThan(2000);
   });
 });
 

@@ -136,6 +136,14 @@ export class Histogram {
    *  (empty ones between included): its range [low, high) in ns and its count. Values below
    *  1 ns come first, as [0, 1). For drawing the distribution. */
   forEachBucket(fn: (low: number, high: number, count: number) => void): void {
+    if (this.few !== null) {
+      // The few values kept as they are, counted in the buckets they would take.
+      const few = new Histogram();
+      few.few = null;
+      for (const v of this.few) few.bucket(v);
+      few.forEachBucket(fn);
+      return;
+    }
     if (this.zeros > 0) fn(0, 1, this.zeros);
     const counts = this.counts;
     if (counts === null) return;
