@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { runCli, UsageError, CliError, versionLine } from "./run-cli.js";
 import { parseArgs, parseDecimal, parseWholeNumber } from "./args.js";
-import { ProgressLine, StepMeter } from "./progress.js";
+import { ProgressLine } from "./progress.js";
 import { LiveView } from "./live-view.js";
 import { runJob } from "./job.js";
 import { openInput } from "./input.js";
@@ -25,7 +25,8 @@ import { CATEGORIES } from "../format/spec.js";
 import { planOutput, type OutputPlan } from "../export/output.js";
 import { formatBytes, formatCount } from "../report/units.js";
 import { TOOL_VERSION } from "./version.js";
-import { progressText, type LiveRecords, type WasiJobInput, type WasiJobResult } from "./wasi-job.js";
+import type { LiveRecords, WasiJobInput, WasiJobResult } from "./wasi-job.js";
+import { wasiLive } from "./wasi-live.js";
 
 const HELP = `Usage:
   trace-pull --wasi APP.wasm [--live] [-o OUT.trace.cbor] [--json] [-- ARGS...]
@@ -256,37 +257,6 @@ async function runWasiJob(name: string, path: string, plan: OutputPlan, spool: s
   if (r.trap) note("trace-pull", `${app} trapped: ${r.trap} (the trace up to the trap is in the file)`);
   else if (r.exitCode !== 0) note("trace-pull", `${app} exited with status ${r.exitCode}`);
   return r.exitCode;
-}
-
-/** The live view of a --wasi pull: the job posts each drain's records here. While the program
- *  runs, q stops it as Ctrl-C does (a complete trace); once it has ended, q closes the console. */
-function wasiLive() {
-  const meter = new StepMeter("pulling");
-  let figures: LiveRecords["stats"] | undefined;
-  let final: string | undefined;
-  let quit!: () => void;
-  const quitPressed = new Promise<void>((resolve) => (quit = resolve));
-  const view = new LiveView(process.stdout, {
-    status: () => final ?? (figures ? progressText(meter, figures) : ""),
-    input: process.stdin,
-    colour: useColour(1),
-    // While the job runs its handler takes the signal; once it has ended, nothing does.
-    onQuit: () => {
-      if (!deliverSignal("SIGINT")) quit();
-    },
-  });
-  return {
-    view,
-    take(m: LiveRecords): void {
-      figures = m.stats;
-      view.records(m.bytes, m.anchor);
-    },
-    /** The program has ended: the figures stay as they are; resolves on q. */
-    ended: (): Promise<void> => {
-      final = figures ? progressText(meter, figures).replace(/^pulling:/, "pulled:") : "";
-      return quitPressed;
-    },
-  };
 }
 
 /** The --json summary of a pull (schema "taskscope.pull/1"). */
