@@ -240,6 +240,11 @@ describe("the console judges only what it saw", () => {
       // A COUNTERS record whose clock is far past every event (as a drain sends before its chunks).
       feed.records(countersAhead(demo.drains, 10n ** 12n), demo.result.anchor);
       expect(deviceTime(screen())).toBe(before);
+      // A chunk at a time no device reaches (a flipped high bit in its base time) is set aside
+      // as the file's reader does, and counted.
+      feed.records(chunkFromTheFuture(demo.drains), demo.result.anchor);
+      expect(deviceTime(screen())).toBe(before);
+      expect(feed.session!.damagedEvents).toBeGreaterThan(0);
     });
   });
 });
@@ -261,6 +266,14 @@ function recordBytes(drain: Uint8Array): { type: string; bytes: Uint8Array }[] {
 
 function withoutChunks(drain: Uint8Array): Uint8Array {
   return Buffer.concat(recordBytes(drain).filter((r) => r.type !== "CHUNK").map((r) => r.bytes));
+}
+
+/** The last CHUNK record of the drains, with its base time's top bit set (docs/FORMAT.md 3:
+ *  seq u32, then the base time u64). */
+function chunkFromTheFuture(drains: Uint8Array[]): Uint8Array {
+  const bytes = drains.flatMap(recordBytes).filter((x) => x.type === "CHUNK").at(-1)!.bytes.slice();
+  bytes[3 + 4 + 7]! |= 0x40;
+  return bytes;
 }
 
 /** The first COUNTERS record of the drains with its device clock set to `ticks`. */

@@ -7,6 +7,7 @@
 
 import { decodeRecords, decodeChunk, EventBatch, NameTable, DecodeError, type InfoRecord } from "../format/index.js";
 import { LOG_ARG } from "../format/spec.js";
+import { MAX_TIME_NS, timeProblem } from "../format/limits.js";
 import { Analyzer } from "../model/analyze.js";
 import type { Lint } from "../model/lint.js";
 import type { TraceModel } from "../model/trace-model.js";
@@ -95,20 +96,27 @@ export class LiveFeed {
     this.tasksBefore = this.model.taskCount;
     this.sessions.push({
       index: this.sessions.length, info: sessionInfoFromInfo(info, anchor), names: new NameTable(), counters: undefined,
-      stalls: undefined, chunks: 0, events: 0, resentEvents: 0, lastSeq: undefined,
+      stalls: undefined, chunks: 0, events: 0, resentEvents: 0, damagedEvents: 0, lastSeq: undefined,
     });
   }
 
   private chunk(s: TraceSession, payload: Uint8Array): void {
     const batch = this.batch;
     batch.clear();
-    let seq: number;
+    let header;
     try {
-      seq = decodeChunk(payload, s.info.tickHz, batch).seq;
+      header = decodeChunk(payload, s.info.tickHz, batch);
     } catch (e) {
       if (e instanceof DecodeError) return;
       throw e;
     }
+    // At a time no device reaches (a flipped high bit): set aside as the file's reader does, so
+    // "now" never leaps past the events.
+    if (timeProblem(header.baseTicks, s.info.tickHz) !== undefined || (batch.length > 0 && !(batch.t[batch.length - 1]! < MAX_TIME_NS))) {
+      s.damagedEvents += header.events;
+      return;
+    }
+    const seq = header.seq;
     // The analyzer finds chunks missing between batches from these counters, as when it reads
     // the file.
     s.chunks++;
