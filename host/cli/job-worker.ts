@@ -15,6 +15,8 @@ export interface JobContext {
   /** The number of the signal that asked the command to stop (jobs run with onSignal
    *  "finish"), 0 while none has. */
   stopSignal(): number;
+  /** Sends `value` (plain data) to the main thread's onData now, while the job runs. */
+  post(value: unknown): void;
 }
 
 type JobModule = { run(input: unknown, context: JobContext): Promise<unknown> };
@@ -24,6 +26,7 @@ const flags = new Int32Array(data.shared);
 const context: JobContext = {
   progress: new ProgressLine(stderrSink(() => Atomics.load(flags, SHARED_COLUMNS))),
   stopSignal: () => Atomics.load(flags, SHARED_STOP),
+  post: (value) => parentPort!.postMessage({ type: "data", value } satisfies JobMessage),
 };
 
 let message: JobMessage;

@@ -25,10 +25,13 @@ export interface JobOptions {
    */
   onSignal?: "abort" | "finish";
   graceMs?: number;
+  /** Takes what the job sends along the way (context.post), in order, before its result. */
+  onData?: (value: unknown) => void;
 }
 
 /** What the worker sends back. */
 export type JobMessage =
+  | { type: "data"; value: unknown }
   | { type: "done"; value: unknown }
   | { type: "error"; message: string; exitCode?: number; usage?: boolean; pipeClosed?: boolean; stack?: string };
 
@@ -87,7 +90,11 @@ export async function runJob<R>(module: URL, input: unknown, options: JobOptions
   try {
     const message = await new Promise<JobMessage>((resolve, reject) => {
       let settled = false;
-      worker.once("message", (m: JobMessage) => {
+      worker.on("message", (m: JobMessage) => {
+        if (m.type === "data") {
+          options.onData?.(m.value);
+          return;
+        }
         settled = true;
         resolve(m);
       });
@@ -100,6 +107,7 @@ export async function runJob<R>(module: URL, input: unknown, options: JobOptions
       });
     });
     if (message.type === "done") return message.value as R;
+    if (message.type === "data") throw new Error("unreachable: data is not a result");
     if (message.pipeClosed) throw new PipeClosed();
     if (message.exitCode !== undefined) throw new CliError(message.message, message.exitCode, message.usage === true);
     const internal = new Error(message.message);

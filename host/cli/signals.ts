@@ -44,6 +44,16 @@ export function cleanupOnSignal(cleanup: () => void): () => void {
   };
 }
 
+/** Hands `signal` to the current handler as if it had arrived (a terminal in raw mode sends
+ *  Ctrl-C as a key, not a signal; the live console's q means the same); false when no handler
+ *  takes it: nothing is running that a signal would stop. */
+export function deliverSignal(signal: NodeJS.Signals): boolean {
+  const handler = handlers.at(-1);
+  if (!handler) return false;
+  handler(signal);
+  return true;
+}
+
 function dispatch(signal: NodeJS.Signals): void {
   const handler = handlers.at(-1);
   if (handler) handler(signal);

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // trace-pull: records a device's trace into a *.trace.cbor file.
-//   trace-pull --wasi app.wasm [-o out.trace.cbor] [-- app args...]
+//   trace-pull --wasi app.wasm [--live] [-o out.trace.cbor] [-- app args...]
 //   trace-pull --port /dev/ttyUSB0 [--baud N] [--dump | --stream | --live] [--duration S] [-o out]
 
 import { basename, join } from "node:path";
@@ -12,7 +12,9 @@ import { ProgressLine } from "./progress.js";
 import { LiveView } from "./live-view.js";
 import { runJob } from "./job.js";
 import { openInput } from "./input.js";
-import { cleanupOnSignal, exitForSignal, handleSignals, signalNumber } from "./signals.js";
+import { cleanupOnSignal, deliverSignal, exitForSignal, handleSignals, signalNumber } from "./signals.js";
+import { useColour } from "./colour.js";
+import { HeldOutput } from "./held-output.js";
 import { writeStdout, note } from "./stdio.js";
 import { TraceTarget } from "./trace-target.js";
 import { SerialSourceError } from "../sources/serial.js";
@@ -24,10 +26,11 @@ import { CATEGORIES } from "../format/spec.js";
 import { planOutput, type OutputPlan } from "../export/output.js";
 import { formatBytes, formatCount } from "../report/units.js";
 import { TOOL_VERSION } from "./version.js";
-import type { WasiJobInput, WasiJobResult } from "./wasi-job.js";
+import type { LiveRecords, WasiJobInput, WasiJobResult } from "./wasi-job.js";
+import { wasiLive } from "./wasi-live.js";
 
 const HELP = `Usage:
-  trace-pull --wasi APP.wasm [-o OUT.trace.cbor] [--json] [-- ARGS...]
+  trace-pull --wasi APP.wasm [--live] [-o OUT.trace.cbor] [--json] [-- ARGS...]
   trace-pull --port PATH [--baud N] [--dump | --stream | --live] [--duration S] [-o OUT.trace.cbor] [--json]
 
 --wasi runs APP.wasm under node:wasi with the taskscope clock, pulls the device core's rings during
@@ -45,7 +48,9 @@ Options:
   --baud N              line speed (default 115200)
   --dump                pull what the device has and exit (default for --port)
   --stream              pull as the device records, until Ctrl-C or --duration
-  --live                stream and show a task table that follows the device (implies --stream)
+  --live                a console that follows the device as it runs: tasks, a task's detail,
+                        resources, lints (keys: q quit, arrows move, Enter detail, ? help);
+                        with --port it implies --stream
   --duration S          stream for S seconds, then stop (implies --stream)
   --clear               discard what the device recorded before the pull starts
   --filter LIST         record only these categories (e.g. task,poll,wake,await), or a 32-bit mask
@@ -147,9 +152,10 @@ async function main(argv: string[]): Promise<number> {
   if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}' (application arguments go after --)`);
   if (values.wasi && values.port) throw new UsageError("give one source: --wasi or --port, not both");
   if (values.json && values.output === "-") throw new UsageError("--json prints the summary on standard output, and -o - writes the trace there: give -o FILE");
+  if (values.live && (values.json || values.output === "-")) throw new UsageError("--live draws on standard output: it goes with neither --json nor -o -");
   if (values.port) return pullSerial(values.port, values, appArgs);
   if (!values.wasi) throw new UsageError("no source given: use --wasi APP.wasm or --port PATH");
-  for (const flag of ["baud", "dump", "stream", "live", "duration", "clear", "filter"] as const) {
+  for (const flag of ["baud", "dump", "stream", "duration", "clear", "filter"] as const) {
     if (values[flag] !== undefined) throw new UsageError(`--${flag} goes with --port`);
   }
   return pullWasi(values.wasi, values, appArgs);
@@ -192,6 +198,7 @@ async function pullWasi(wasm: string, values: Flags, appArgs: string[]): Promise
 }
 
 async function runWasiJob(name: string, path: string, plan: OutputPlan, spool: string | undefined, drainMs: number, values: Flags, appArgs: string[]): Promise<number> {
+  const app = basename(name);
   const job: WasiJobInput = {
     name,
     path,
@@ -202,9 +209,35 @@ async function runWasiJob(name: string, path: string, plan: OutputPlan, spool: s
     programStdout: plan.kind === "stdout" || values.json ? 2 : 1,
     tool: `taskscope ${TOOL_VERSION} trace-pull`,
   };
-  // Asked to stop, the job ends the program and finishes the file; if it cannot within the grace
-  // time (the program blocks in a read), the file keeps what was drained so far.
-  const r = await runJob<WasiJobResult>(new URL("./wasi-job.js", import.meta.url), job, { outputs: [plan], onSignal: "finish", graceMs: 500 });
+  const live = values.live ? wasiLive() : undefined;
+  let r: WasiJobResult;
+  let held: HeldOutput | undefined;
+  try {
+    live?.view.start();
+    if (live?.view.interactive) {
+      // The program's own output would tear the console's frame: it is printed once it closes.
+      held = new HeldOutput();
+      job.programStdout = held.stdout;
+      job.programStderr = held.stderr;
+    }
+    job.live = live !== undefined;
+    // Asked to stop, the job ends the program and finishes the file; if it cannot within the grace
+    // time (the program blocks in a read), the file keeps what was drained so far.
+    r = await runJob<WasiJobResult>(new URL("./wasi-job.js", import.meta.url), job, {
+      outputs: [plan],
+      onSignal: "finish",
+      graceMs: 500,
+      ...(live ? { onData: (m: unknown) => live.take(m as LiveRecords) } : {}),
+    });
+    // The program ended by itself: the console stays, on a complete trace, until q.
+    if (live?.view.readsKeys && r.stoppedBy === 0) {
+      live.view.notice(`${app} ${r.trap ? "trapped" : `exited with status ${r.exitCode}`}; q to quit (the trace is complete: ${r.output})`);
+      await live.ended();
+    }
+  } finally {
+    live?.view.stop();
+    held?.release();
+  }
   const s = r.stats;
   const where = r.output;
   if (values.json) {
@@ -219,7 +252,6 @@ async function runWasiJob(name: string, path: string, plan: OutputPlan, spool: s
     );
     for (const line of pullProblems(s)) note("trace-pull", line);
   }
-  const app = basename(job.name);
   if (r.stoppedBy !== 0) {
     note("trace-pull", `stopped ${app} (the trace up to then is in ${where}, complete)`);
     return 128 + r.stoppedBy;
@@ -258,7 +290,6 @@ async function pullSerial(path: string, values: Flags, appArgs: string[]): Promi
   const duration = values.duration === undefined ? undefined : parseDecimal(values.duration, "--duration", "a number of seconds above 0");
   const streaming = values.stream === true || values.live === true || duration !== undefined;
   if (values.dump && streaming) throw new UsageError("--dump pulls once; --stream, --live and --duration keep pulling: choose one");
-  if (values.live && (values.json || values.output === "-")) throw new UsageError("--live draws on standard output: it goes with neither --json nor -o -");
   const filter = values.filter === undefined ? undefined : parseFilter(values.filter);
   const { plan, spool, release } = traceOutput(values.output ?? `${basename(path)}.trace.cbor`, []);
   try {
@@ -280,7 +311,14 @@ async function runSerial(path: string, target: TraceTarget, { baud, duration, st
   const progress = new ProgressLine();
   const started = Date.now();
   let pull: SerialPull | undefined;
-  const live = values.live ? new LiveView(process.stdout, { status: () => (pull ? serialProgressText(path, pull.stats, started) : "") }) : undefined;
+  const live = values.live
+    ? new LiveView(process.stdout, {
+        status: () => (pull ? serialProgressText(path, pull.stats, started) : ""),
+        input: process.stdin,
+        colour: useColour(1),
+        onQuit: () => void deliverSignal("SIGINT"), // the stream ends as on Ctrl-C
+      })
+    : undefined;
   let reason = streaming ? "stopped" : "dump complete";
   let interrupts = 0;
   /** A signal that cut the pull short: during a dump, or a second one during a stream (the first
@@ -299,7 +337,8 @@ async function runSerial(path: string, target: TraceTarget, { baud, duration, st
       exitForSignal(signal);
     }
     if (streaming && interrupts === 1) {
-      if (progress.enabled) {
+      if (live?.interactive) live.notice("stopping: pulling what the device still holds (q again to stop now)");
+      else if (progress.enabled) {
         // Someone at a terminal pressed Ctrl-C and waits: say why it takes a moment.
         progress.clear();
         note("trace-pull", "stopping: pulling what the device still holds (Ctrl-C again to stop now)");

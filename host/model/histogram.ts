@@ -132,6 +132,28 @@ export class Histogram {
     for (let i = 0; i < oc.length; i++) counts[other.lo + i - this.lo]! += oc[i]!;
   }
 
+  /** Calls `fn` for each bucket from the lowest to the highest that holds a value, in order
+   *  (empty ones between included): its range [low, high) in ns and its count. Values below
+   *  1 ns come first, as [0, 1). For drawing the distribution. */
+  forEachBucket(fn: (low: number, high: number, count: number) => void): void {
+    if (this.few !== null) {
+      // The few values kept as they are, counted in the buckets they would take.
+      const few = new Histogram();
+      few.few = null;
+      for (const v of this.few) few.bucket(v);
+      few.forEachBucket(fn);
+      return;
+    }
+    if (this.zeros > 0) fn(0, 1, this.zeros);
+    const counts = this.counts;
+    if (counts === null) return;
+    let first = 0;
+    let last = counts.length - 1;
+    while (first <= last && counts[first] === 0) first++;
+    while (last >= first && counts[last] === 0) last--;
+    for (let i = first; i <= last; i++) fn(bucketLow(this.lo + i), bucketLow(this.lo + i + 1), counts[i]!);
+  }
+
   /** A JSON-able summary. */
   summary(): HistogramSummary {
     return {

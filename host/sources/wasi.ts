@@ -18,8 +18,9 @@ export interface WasiSourceOptions {
   onRecords: (records: Uint8Array, anchor: ClockAnchor) => void;
   /** Minimum wall time between drains during the run. */
   drainIntervalMs?: number;
-  /** Host file descriptor the program's standard output goes to (default 1). */
+  /** Host file descriptors the program's standard output and error go to (default 1, 2). */
   stdout?: number;
+  stderr?: number;
   /** Called just before the program writes to its standard output or error (a progress line
    *  clears itself so the program's text starts on a clean line). */
   beforeOutput?: () => void;
@@ -90,6 +91,7 @@ export async function runWasi(opts: WasiSourceOptions): Promise<WasiRunResult> {
     env: opts.env ?? {},
     returnOnExit: true,
     ...(opts.stdout !== undefined ? { stdout: opts.stdout } : {}),
+    ...(opts.stderr !== undefined ? { stderr: opts.stderr } : {}),
   });
   const wasiImport = opts.beforeOutput ? withOutputHook(wasi.wasiImport, opts.beforeOutput) : wasi.wasiImport;
 
