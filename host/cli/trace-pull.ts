@@ -24,10 +24,12 @@ import { planOutput, type OutputPlan } from "../export/output.js";
 import { formatBytes, formatCount } from "../report/units.js";
 import { TOOL_VERSION } from "./version.js";
 import type { WasiJobInput, WasiJobResult } from "./wasi-job.js";
+import { LiveOtlpRun, OTLP_PULL_HELP, OTLP_PULL_OPTIONS, planLiveOtlp, type LiveOtlpPlan, type OtlpPullFlags } from "./pull-otlp.js";
 
 const HELP = `Usage:
   trace-pull --wasi APP.wasm [-o OUT.trace.cbor] [--json] [-- ARGS...]
   trace-pull --port PATH [--baud N] [--dump | --stream | --live] [--duration S] [-o OUT.trace.cbor] [--json]
+  trace-pull --port PATH --stream --otlp [--endpoint URL] [--header KEY=VALUE]... [-o OUT.trace.cbor]
 
 --wasi runs APP.wasm under node:wasi with the taskscope clock, pulls the device core's rings during
 and after the run, and writes a trace file (default: APP.trace.cbor). APP.wasm "-" reads the
@@ -57,6 +59,8 @@ Options:
   -h, --help            show this help
   --version             show the version
 
+${OTLP_PULL_HELP}
+
 The file appears under its name once the device has sent its first records, and grows from there:
 a pull that fails before (no such module, no device answering) leaves an existing file as it was,
 and one killed later leaves everything received so far. Ctrl-C or SIGTERM ends --wasi at the
@@ -67,7 +71,7 @@ Exit status (--wasi): the application's own exit status once the trace is writte
 trapped). Both: 1 if the trace could not be pulled or written; 2 for wrong arguments; 130/143
 when stopped by Ctrl-C/SIGTERM.`;
 
-function serialProgressText(path: string, s: SerialPullStats, startedMs: number): string {
+function serialProgressText(path: string, s: SerialPullStats, startedMs: number, otlp?: string): string {
   const secs = Math.max(0.001, (Date.now() - startedMs) / 1000);
   // Most important first: a narrow terminal cuts the end off.
   const parts = [
@@ -78,6 +82,7 @@ function serialProgressText(path: string, s: SerialPullStats, startedMs: number)
   ];
   if (s.link.chunksLost > 0) parts.push(`${formatCount(s.link.chunksLost)} chunks lost`);
   if (!s.portOpen) parts.push("port closed, reconnecting...");
+  if (otlp) parts.push(otlp);
   return parts.join(", ");
 }
 
@@ -97,7 +102,7 @@ function parseFilter(text: string): number {
   return mask >>> 0;
 }
 
-interface Flags {
+interface Flags extends OtlpPullFlags {
   output?: string;
   json?: boolean;
   baud?: string;
@@ -129,6 +134,7 @@ async function main(argv: string[]): Promise<number> {
       output: { type: "string", short: "o" },
       json: { type: "boolean" },
       "drain-ms": { type: "string" },
+      ...OTLP_PULL_OPTIONS,
       help: { type: "boolean", short: "h" },
       version: { type: "boolean" },
     },
@@ -151,6 +157,7 @@ async function main(argv: string[]): Promise<number> {
   for (const flag of ["baud", "dump", "stream", "live", "duration", "clear", "filter"] as const) {
     if (values[flag] !== undefined) throw new UsageError(`--${flag} goes with --port`);
   }
+  planLiveOtlp(values, process.env, { port: false, streaming: false });
   return pullWasi(values.wasi, values, appArgs);
 }
 
@@ -257,9 +264,10 @@ async function pullSerial(path: string, values: Flags, appArgs: string[]): Promi
   if (values.dump && streaming) throw new UsageError("--dump pulls once; --stream, --live and --duration keep pulling: choose one");
   if (values.live && (values.json || values.output === "-")) throw new UsageError("--live draws on standard output: it goes with neither --json nor -o -");
   const filter = values.filter === undefined ? undefined : parseFilter(values.filter);
+  const otlp = planLiveOtlp(values, process.env, { port: true, streaming });
   const { plan, spool, release } = traceOutput(values.output ?? `${basename(path)}.trace.cbor`, []);
   try {
-    return await runSerial(path, new TraceTarget(plan, spool), { baud, duration, streaming, filter }, values);
+    return await runSerial(path, new TraceTarget(plan, spool), { baud, duration, streaming, filter, otlp }, values);
   } finally {
     release();
   }
@@ -270,9 +278,11 @@ interface SerialPlan {
   duration: number | undefined;
   streaming: boolean;
   filter: number | undefined;
+  /** --otlp: spans to a collector while recording. */
+  otlp: LiveOtlpPlan | undefined;
 }
 
-async function runSerial(path: string, target: TraceTarget, { baud, duration, streaming, filter }: SerialPlan, values: Flags): Promise<number> {
+async function runSerial(path: string, target: TraceTarget, { baud, duration, streaming, filter, otlp: otlpPlan }: SerialPlan, values: Flags): Promise<number> {
 
   const progress = new ProgressLine();
   const started = Date.now();
@@ -308,6 +318,11 @@ async function runSerial(path: string, target: TraceTarget, { baud, duration, st
     }
   };
   const stopHandling = handleSignals(onSignal);
+  const say = (text: string) => {
+    progress.clear();
+    note("trace-pull", text);
+  };
+  const otlp = otlpPlan ? await LiveOtlpRun.start(otlpPlan, TOOL_VERSION, say) : undefined;
   try {
     pull = await SerialPull.open({
       path,
@@ -321,9 +336,11 @@ async function runSerial(path: string, target: TraceTarget, { baud, duration, st
         target.publish();
         live?.records(bytes, anchor);
       },
+      store: otlp?.live.store,
     });
   } catch (e) {
     stopHandling();
+    otlp?.abort();
     target.discard();
     if (e instanceof SerialSourceError) throw new CliError(e.message);
     const code = (e as NodeJS.ErrnoException).code;
@@ -336,7 +353,7 @@ async function runSerial(path: string, target: TraceTarget, { baud, duration, st
     p.stop();
     setTimeout(() => p.abandon(), STOP_GRACE_MS).unref();
   }, duration * 1000);
-  const ticker = live ? undefined : setInterval(() => progress.update(() => serialProgressText(path, p.stats, started)), 200);
+  const ticker = live ? undefined : setInterval(() => progress.update(() => serialProgressText(path, p.stats, started, otlp?.progressText())), 200);
   live?.start();
 
   let failure: Error | undefined;
@@ -356,18 +373,23 @@ async function runSerial(path: string, target: TraceTarget, { baud, duration, st
   await p.close(reason);
   const s = p.stats;
   if (failure && s.link.sessions === 0) {
+    otlp?.abort();
     target.discard();
     throw new CliError(`${failure.message} on ${path}: is a device with taskscope's link attached, at ${baud} baud?`);
   }
+  const sent = await otlp?.finish(target.writePath, progress.enabled ? say : undefined);
+  if (sent?.stoppedBy) stoppedBy ??= sent.stoppedBy;
   target.finish();
   if (values.json) {
     writeStdout(JSON.stringify(pullSummary(`serial:${path}`, target.name, p.writer.size, s.ingest, {
       link: { frames: s.frames.frames, damagedFrames: s.frames.damaged, missingFrames: s.link.framesLost, chunksMissing: s.link.chunksLost, chunksSentAgain: s.link.chunksRecovered, deviceSessions: s.link.sessions, portReopened: s.reopened },
       interrupted: signalled,
       failure: failure?.message ?? null,
+      ...(otlp && sent ? { otlp: otlp.json(sent) } : {}),
     }), null, 2) + "\n");
   } else {
     note("trace-pull", serialSummary(target.name, p.writer.size, s));
+    if (otlp && sent) note("trace-pull", otlp.summaryLine(sent));
   }
   if (failure) throw new CliError(`${failure.message} on ${path} (what arrived before is in ${target.name})`);
   return stoppedBy ? 128 + signalNumber(stoppedBy) : 0;
