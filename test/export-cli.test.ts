@@ -119,10 +119,10 @@ describe("trace-export carries the insight engine's lints", () => {
     // As many lints as trace-report finds, in every export's summary and in every export.
     const report = spawnSync(process.execPath, [join(ROOT, "dist/host/cli/trace-report.js"), file, "--json"], { encoding: "utf8", maxBuffer: 64 << 20 });
     const lints = (JSON.parse(report.stdout) as { lints: unknown[] }).lints.length;
-    expect(lints).toBeGreaterThan(1);
+    expect(lints).toBeGreaterThanOrEqual(1);
     let r = run(["--otlp", file, "-o", "lw.json"]);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stderr).toContain(`traces, ${lints} lints (`);
+    expect(r.stderr).toMatch(new RegExp(`traces, ${lints} lints? \\(`));
     const spans = decodeOtlpFile(readFileSync(join(dir, "lw.json")), "json");
     // A lint naming two tasks is an event on both spans: the events of the same lint count once.
     const placed = new Set(spans.flatMap((s) => s.events.filter((e) => e.name.startsWith("lint: ")).map((e) => `${e.name} ${e.attributes["message"]}`)));
@@ -130,7 +130,7 @@ describe("trace-export carries the insight engine's lints", () => {
     for (const format of ["protobuf", "json"]) {
       const pr = run(["--perfetto", file, "--format", format, "-o", `lw.${format}.out`]);
       expect(pr.code, pr.stderr).toBe(0);
-      expect(pr.stderr).toContain(`wake arrows, ${lints} lints (`);
+      expect(pr.stderr).toMatch(new RegExp(`wake arrows, ${lints} lints? \\(`));
     }
     const stuck = spans.filter((s) => s.events.some((e) => e.name === "lint: lost-wakeup"));
     expect(stuck.map((s) => s.name)).toEqual(["uart-reader"]);

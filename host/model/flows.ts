@@ -121,7 +121,7 @@ export class FlowTracker {
 
   /** A task serves the flow from now on. */
   join(f: FlowRecord, task: TaskRecord): void {
-    if (f.tasks.some((t) => t.index === task.index)) return;
+    for (const t of f.tasks) if (t.index === task.index) return;
     f.taskCount++;
     if (f.tasks.length < MAX_FLOW_TASKS) f.tasks.push(taskRef(task));
   }

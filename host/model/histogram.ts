@@ -1,7 +1,9 @@
 // Fixed-resolution log histogram of durations (ns): 4 buckets per power of two (each bucket
 // spans ~19 %), so a percentile is known to within a bucket whatever the range, and memory is a
 // few hundred bytes however many values are added. Count, sum, min and max are exact.
-// The bucket array covers only the range of values seen and grows on demand.
+// The bucket array covers only the range of values seen and grows on demand. The first FEW
+// values are kept as they are (exact percentiles, and no bucket array at all for the many
+// short-lived tasks that are polled only a few times); the buckets take over after them.
 
 const SUB = 4; // buckets per octave
 const LOG_SUB = 2;
@@ -24,21 +26,39 @@ function bucketLow(b: number): number {
   return 2 ** exp * (1 + sub / SUB);
 }
 
+/** Values kept as they are before the buckets take over. */
+const FEW = 8;
+
 export class Histogram {
   count = 0;
   sum = 0;
   min = Number.POSITIVE_INFINITY;
   max = 0;
-  /** Values below 1 ns (zero durations) are counted here. */
+  /** Values below 1 ns (zero durations) are counted here (bucket mode). */
   private zeros = 0;
   private lo = 0;
   private counts: Uint32Array | null = null;
+  /** The values themselves while there are at most FEW (null once bucketed). */
+  private few: number[] | null = [];
 
   add(v: number): void {
     this.count++;
     this.sum += v;
     if (v < this.min) this.min = v;
     if (v > this.max) this.max = v;
+    const few = this.few;
+    if (few !== null) {
+      if (few.length < FEW) {
+        few.push(v);
+        return;
+      }
+      this.few = null;
+      for (const x of few) this.bucket(x);
+    }
+    this.bucket(v);
+  }
+
+  private bucket(v: number): void {
     if (v < 1) {
       this.zeros++;
       return;
@@ -46,8 +66,10 @@ export class Histogram {
     const b = bucketOf(v);
     let counts = this.counts;
     if (counts === null) {
-      counts = this.counts = new Uint32Array(8);
-      this.lo = b;
+      // Room for three octaves below the first value and five above: most durations of one kind
+      // fall there, so the array rarely has to grow.
+      counts = this.counts = new Uint32Array(32);
+      this.lo = Math.max(0, b - 12);
     } else if (b < this.lo || b >= this.lo + counts.length) {
       counts = this.grow(b);
     }
@@ -62,6 +84,10 @@ export class Histogram {
    *  bucket's geometric middle, clamped to the exact min and max). 0 when empty. */
   quantile(p: number): number {
     if (this.count === 0) return 0;
+    if (this.few !== null) {
+      const sorted = [...this.few].sort((a, b) => a - b);
+      return sorted[Math.min(sorted.length, Math.max(1, Math.ceil(p * sorted.length))) - 1]!;
+    }
     const rank = Math.min(this.count, Math.max(1, Math.ceil(p * this.count)));
     if (rank <= this.zeros) return this.min;
     let seen = this.zeros;
@@ -80,6 +106,15 @@ export class Histogram {
   /** Adds every value of `other` (as its buckets). */
   merge(other: Histogram): void {
     if (other.count === 0) return;
+    if (other.few !== null) {
+      for (const v of other.few) this.add(v);
+      return;
+    }
+    if (this.few !== null) {
+      const mine = this.few;
+      this.few = null;
+      for (const v of mine) this.bucket(v);
+    }
     this.count += other.count;
     this.sum += other.sum;
     this.min = Math.min(this.min, other.min);
