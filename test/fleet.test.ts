@@ -16,6 +16,7 @@ import { startPtyPair, type PtyPair } from "./support/pty.js";
 import { TestCollector } from "./support/collector.js";
 import { decodeOtlpFile, type OtlpSpan } from "./support/otlp-decode.js";
 import { cleanEnv, run, start, waitFor, type Run } from "./support/cli.js";
+import { ROOT } from "./support/core-harness.js";
 
 let dir: string;
 beforeAll(() => {
@@ -95,10 +96,12 @@ interface OtlpSummary {
 describe("a fleet of boards streaming into one collector", () => {
   it("delivers every span once, the same as trace-export of each pull's file, across 503s and an outage that overflows the queues", async () => {
     const c = await TestCollector.start();
-    // Requests leave every 100 ms, each try gets a second, and a queue of 300 spans fills within
-    // a second or two of an outage at the rate these boards record.
+    // Requests leave every 100 ms, and a queue of 300 spans fills within a second or two of an
+    // outage at the rate these boards record. --timeout stays at its 10 s: a collector that
+    // answers later than that (a loaded machine) may get a request twice, as OTLP delivers at
+    // least once, and this test counts spans exactly.
     const env = { OTEL_BSP_SCHEDULE_DELAY: "100" };
-    const extra = ["--timeout", "1000", "--queue-size", "300", "--batch-size", "100"];
+    const extra = ["--queue-size", "300", "--batch-size", "100"];
     const boards = [await board("a", 0xa1, c.url, extra, env), await board("b", 0xb2, c.url, extra, env)];
     let runs: Run[] = [];
     try {
@@ -112,9 +115,11 @@ describe("a fleet of boards streaming into one collector", () => {
 
       // Down long enough for both queues to fill: spans are dropped, counted, and said so.
       await c.down();
-      await waitFor("both pullers to say their queue is full", () => boards.every((b) => /the queue is full/.test(b.stderr())), 60_000);
+      const said = boards.map((b) => b.stderr().length);
+      await waitFor("both pullers to say their queue is full and the collector cannot be reached", () =>
+        boards.every((b, k) => /the queue is full/.test(b.stderr().slice(said[k])) && /OTLP: cannot reach/.test(b.stderr().slice(said[k]))), 60_000);
       await c.up();
-      await waitFor("both pullers to say the collector takes spans again", () => boards.every((b) => /takes spans again \([\d,]+ dropped meanwhile\)/.test(b.stderr())), 60_000);
+      await waitFor("both pullers to say the collector takes spans again", () => boards.every((b, k) => /takes spans again \([\d,]+ dropped meanwhile\)/.test(b.stderr().slice(said[k]))), 60_000);
     } finally {
       runs = await Promise.all(boards.map(finish));
       await c.close();
@@ -180,4 +185,38 @@ describe("a fleet of boards streaming into one collector", () => {
     // The trace file is whole whatever the collector did.
     expect(run("trace-report", [b.file, "--json"], { cwd: dir }).code).toBe(0);
   }, 120_000);
+});
+
+describe("trace-pull --wasi --otlp", () => {
+  it("sends the spans of a WASI run while it records: the spans trace-export --otlp makes of its file, each once", async () => {
+    const c = await TestCollector.start();
+    try {
+      const file = join(dir, "demo.trace.cbor");
+      const r = await start("trace-pull", ["--wasi", join(ROOT, "build/demo.wasm"), "--otlp", "--endpoint", c.url, "--json", "-o", file], { cwd: dir, env: cleanEnv() }).result;
+      expect(r.code, r.stderr).toBe(0);
+      const o = (JSON.parse(r.stdout) as { otlp: OtlpSummary }).otlp;
+      const { spans: exportedSpans, lints } = exported(file);
+      const got = c.spans();
+      expect(new Set(got.map((s) => s.spanId)).size).toBe(got.length);
+      expect(o).toMatchObject({ spans: exportedSpans.length, sent: exportedSpans.length, lints, dropped: { queueFull: 0, refused: 0, unsent: 0 } });
+      expect(got.map(shape).sort()).toEqual(exportedSpans.map(shape).sort());
+      expect(new Set(got.map((s) => s.resource["taskscope.trace.source"]))).toEqual(new Set(["wasi:demo.wasm"]));
+    } finally {
+      await c.close();
+    }
+  }, 120_000);
+
+  it("says which flags go together", () => {
+    const cases: [string[], string][] = [
+      [["--wasi", "x.wasm", "--endpoint", "http://127.0.0.1:1"], "--endpoint goes with --otlp"],
+      [["--port", "/dev/null", "--dump", "--otlp", "--endpoint", "http://127.0.0.1:1"], "--otlp sends spans while a stream records"],
+      [["--wasi", "x.wasm", "--otlp"], "--otlp needs a collector"],
+      [["--wasi", "x.wasm", "--otlp", "--endpoint", "http://127.0.0.1:1", "--queue-size", "0"], "--queue-size"],
+    ];
+    for (const [args, message] of cases) {
+      const r = run("trace-pull", args, { cwd: dir, env: cleanEnv() });
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr).toContain(message);
+    }
+  });
 });

@@ -15,6 +15,8 @@ import { parseWholeNumber } from "./args.js";
 import { byteSize, pollMode, settings } from "./otlp-flags.js";
 import { UsageError } from "./run-cli.js";
 import { handleSignals } from "./signals.js";
+import { MessageChannel, type MessagePort } from "node:worker_threads";
+import { relayStore } from "../pull/store-relay.js";
 
 /** The flags, for trace-pull's option table. */
 export const OTLP_PULL_OPTIONS = {
@@ -30,9 +32,9 @@ export const OTLP_PULL_OPTIONS = {
   "no-lints": { type: "boolean" },
 } as const;
 
-export const OTLP_PULL_HELP = `OTLP while streaming (--port with --stream, --live or --duration):
+export const OTLP_PULL_HELP = `OTLP while recording (--wasi, or --port with --stream, --live or --duration):
   --otlp                send each span to an OpenTelemetry collector over OTLP/HTTP as soon as it
-                        ends, while the trace is recorded (the same spans and ids as trace-export
+                        ends, while the trace is recorded (--wasi, or --port with --stream) (the same spans and ids as trace-export
                         --otlp of the trace file gives); lints go out at the end
   --endpoint URL        the collector (default: OTEL_EXPORTER_OTLP_ENDPOINT); a URL with no path
                         gets /v1/traces
@@ -73,14 +75,13 @@ export interface LiveOtlpPlan {
 const FLAG_NAMES = Object.keys(OTLP_PULL_OPTIONS).filter((f) => f !== "otlp") as (keyof OtlpPullFlags)[];
 
 /** The live export's settings, or undefined without --otlp (UsageError when they do not fit). */
-export function planLiveOtlp(flags: OtlpPullFlags, env: Env, where: { port: boolean; streaming: boolean }): LiveOtlpPlan | undefined {
+export function planLiveOtlp(flags: OtlpPullFlags, env: Env, where: { streaming: boolean }): LiveOtlpPlan | undefined {
   if (!flags.otlp) {
     const stray = FLAG_NAMES.find((f) => flags[f] !== undefined);
     if (stray) throw new UsageError(`--${stray} goes with --otlp`);
     return undefined;
   }
-  if (!where.port) throw new UsageError("--otlp goes with --port and --stream (trace-export --otlp sends a finished trace)");
-  if (!where.streaming) throw new UsageError("--otlp sends spans while a stream records: add --stream (or --duration S)");
+  if (!where.streaming) throw new UsageError("--otlp sends spans while a stream records: add --stream (or --duration S); trace-export --otlp sends a finished trace");
   if (flags.timeout !== undefined) parseWholeNumber(flags.timeout, "--timeout", 1);
   const send = settings(() => resolveSendConfig({ endpoint: flags.endpoint, headers: flags.header, protocol: flags.protocol, timeoutMs: flags.timeout }, env));
   if (!send) throw new UsageError("--otlp needs a collector: --endpoint URL, or OTEL_EXPORTER_OTLP_ENDPOINT");
@@ -124,6 +125,16 @@ export class LiveOtlpRun {
     return new LiveOtlpRun(plan, new LiveOtlpExport({ ...plan.options, toolVersion, onEvent: (e) => say(eventText(e, url, plan.options.queueSpans)) }));
   }
 
+  /**
+   * For a pull in a worker thread (--wasi): the port to give the job (moved with its input),
+   * whose stored items reach the live export here; `stored` settles once the worker's last item
+   * has been taken in (or the worker went away).
+   */
+  workerPort(): { port: MessagePort; stored: Promise<void> } {
+    const { port1, port2 } = new MessageChannel();
+    return { port: port2, stored: relayStore(port1, this.live.store) };
+  }
+
   /** For the progress line: "1,234 spans sent" (and what waits). */
   progressText(): string {
     const q = this.live.queue;
@@ -135,11 +146,12 @@ export class LiveOtlpRun {
   }
 
   /**
-   * The pull is over and `file` complete: finds the lints over it (in a worker, so the queue keeps
+   * The pull is over and `file` complete (undefined: a pipe or device, not to be read back, so no
+   * lints): finds the lints over it (in a worker, so the queue keeps
    * sending meanwhile), sends the last spans and waits for the collector at most --timeout.
    * Ctrl-C or SIGTERM stops waiting at once (what is left is counted unsent).
    */
-  async finish(file: string, say: ((text: string) => void) | undefined): Promise<LiveOtlpEnd> {
+  async finish(file: string | undefined, say: ((text: string) => void) | undefined): Promise<LiveOtlpEnd> {
     const abort = new AbortController();
     let stoppedBy: NodeJS.Signals | undefined;
     let worker: ReturnType<typeof lintsInWorker> | undefined;
@@ -148,10 +160,12 @@ export class LiveOtlpRun {
       worker?.stop();
       abort.abort();
     });
+    let lints: Lint[] = [];
+    let lintError: string | undefined;
     try {
-      let lints: Lint[] = [];
-      let lintError: string | undefined;
-      if (this.plan.lints && this.live.spans > 0) {
+      if (this.plan.lints && this.live.spans > 0 && file === undefined) {
+        lintError = "the trace went to a pipe or device, not to a file to read back";
+      } else if (this.plan.lints && this.live.spans > 0 && file !== undefined) {
         say?.("finding lints over the trace, then sending the last spans (Ctrl-C to stop now)");
         const start = (await import("../export/lint-worker.js")).lintsInWorker;
         if (!abort.signal.aborted) {
@@ -159,7 +173,7 @@ export class LiveOtlpRun {
           try {
             lints = await worker.lints;
           } catch (e) {
-            if (!abort.signal.aborted) lintError = e instanceof Error ? e.message.split("\n")[0] : String(e);
+            if (!abort.signal.aborted) lintError = `the analysis failed (${e instanceof Error ? e.message.split("\n")[0] : String(e)})`;
           }
         }
       }
@@ -193,7 +207,7 @@ export class LiveOtlpRun {
       parts.push(`${formatCount(dropped)} dropped: ${why.join(", ")}; trace-export --otlp of the trace file sends them all, with the same ids`);
     }
     if (q.retried > 0) parts.push(`${plural(q.retried, "request")} tried again`);
-    if (r.lintError) parts.push(`no lints: the analysis failed (${r.lintError})`);
+    if (r.lintError) parts.push(`no lints: ${r.lintError}`);
     if (r.failure) parts.push(`the live export stopped early (${r.failure}); the trace file is complete`);
     return parts.join("; ");
   }

@@ -157,8 +157,8 @@ async function main(argv: string[]): Promise<number> {
   for (const flag of ["baud", "dump", "stream", "live", "duration", "clear", "filter"] as const) {
     if (values[flag] !== undefined) throw new UsageError(`--${flag} goes with --port`);
   }
-  planLiveOtlp(values, process.env, { port: false, streaming: false });
-  return pullWasi(values.wasi, values, appArgs);
+  const otlp = planLiveOtlp(values, process.env, { streaming: true });
+  return pullWasi(values.wasi, values, appArgs, otlp);
 }
 
 /** The output's plan; "-" also gets a temporary file to collect the trace in, which `release`
@@ -182,7 +182,7 @@ function traceOutput(output: string, inputs: string[]): { plan: OutputPlan; spoo
   };
 }
 
-async function pullWasi(wasm: string, values: Flags, appArgs: string[]): Promise<number> {
+async function pullWasi(wasm: string, values: Flags, appArgs: string[], otlp: LiveOtlpPlan | undefined): Promise<number> {
   const drainMs = values["drain-ms"] === undefined ? 50 : parseDecimal(values["drain-ms"], "--drain-ms", "a number of milliseconds", true);
   const fromStdin = wasm === "-";
   const output = values.output ?? (fromStdin ? "stdin.trace.cbor" : `${basename(wasm).replace(/\.wasm$/, "")}.trace.cbor`);
@@ -190,14 +190,16 @@ async function pullWasi(wasm: string, values: Flags, appArgs: string[]): Promise
   // "-" (or a FIFO) is copied to a temporary file first; a missing file is runWasi's to report.
   const module = fromStdin || existsSync(wasm) ? await openInput(wasm) : undefined;
   try {
-    return await runWasiJob(fromStdin ? "stdin.wasm" : wasm, module?.path ?? wasm, plan, spool, drainMs, values, appArgs);
+    return await runWasiJob(fromStdin ? "stdin.wasm" : wasm, module?.path ?? wasm, plan, spool, drainMs, values, appArgs, otlp);
   } finally {
     module?.release();
     release();
   }
 }
 
-async function runWasiJob(name: string, path: string, plan: OutputPlan, spool: string | undefined, drainMs: number, values: Flags, appArgs: string[]): Promise<number> {
+async function runWasiJob(name: string, path: string, plan: OutputPlan, spool: string | undefined, drainMs: number, values: Flags, appArgs: string[], otlpPlan: LiveOtlpPlan | undefined): Promise<number> {
+  const otlp = otlpPlan ? await LiveOtlpRun.start(otlpPlan, TOOL_VERSION, (text) => note("trace-pull", text)) : undefined;
+  const relay = otlp?.workerPort();
   const job: WasiJobInput = {
     name,
     path,
@@ -207,14 +209,25 @@ async function runWasiJob(name: string, path: string, plan: OutputPlan, spool: s
     spool,
     programStdout: plan.kind === "stdout" || values.json ? 2 : 1,
     tool: `taskscope ${TOOL_VERSION} trace-pull`,
+    ...(relay ? { storePort: relay.port } : {}),
   };
   // Asked to stop, the job ends the program and finishes the file; if it cannot within the grace
   // time (the program blocks in a read), the file keeps what was drained so far.
-  const r = await runJob<WasiJobResult>(new URL("./wasi-job.js", import.meta.url), job, { outputs: [plan], onSignal: "finish", graceMs: 500 });
+  let r: WasiJobResult;
+  try {
+    r = await runJob<WasiJobResult>(new URL("./wasi-job.js", import.meta.url), job, { outputs: [plan], onSignal: "finish", graceMs: 500, transfer: relay ? [relay.port] : [] });
+  } catch (e) {
+    otlp?.abort();
+    throw e;
+  }
+  await relay?.stored;
+  // The worker copied "-" to standard output and removed its spool: only a named file is read
+  // back for the lints.
+  const sent = await otlp?.finish(plan.kind === "replace" ? plan.path : undefined, undefined);
   const s = r.stats;
   const where = r.output;
   if (values.json) {
-    writeStdout(JSON.stringify(pullSummary(`wasi:${basename(job.name)}`, where, r.bytes, s, { exitCode: r.exitCode, trap: r.trap ?? null, interrupted: r.stoppedBy !== 0 }), null, 2) + "\n");
+    writeStdout(JSON.stringify(pullSummary(`wasi:${basename(job.name)}`, where, r.bytes, s, { exitCode: r.exitCode, trap: r.trap ?? null, interrupted: r.stoppedBy !== 0, ...(otlp && sent ? { otlp: otlp.json(sent) } : {}) }), null, 2) + "\n");
   } else {
     note(
       "trace-pull",
@@ -223,8 +236,10 @@ async function runWasiJob(name: string, path: string, plan: OutputPlan, spool: s
         (s.lostInTransfer > 0 ? `; ${formatCount(s.lostInTransfer)} lost in transfer` : "") +
         (s.damaged > 0 ? `; ${formatCount(s.damaged)} damaged records left out` : ""),
     );
+    if (otlp && sent) note("trace-pull", otlp.summaryLine(sent));
   }
   const app = basename(job.name);
+  if (sent?.stoppedBy && r.stoppedBy === 0) return 128 + signalNumber(sent.stoppedBy);
   if (r.stoppedBy !== 0) {
     note("trace-pull", `stopped ${app} (the trace up to then is in ${where}, complete)`);
     return 128 + r.stoppedBy;
@@ -264,7 +279,7 @@ async function pullSerial(path: string, values: Flags, appArgs: string[]): Promi
   if (values.dump && streaming) throw new UsageError("--dump pulls once; --stream, --live and --duration keep pulling: choose one");
   if (values.live && (values.json || values.output === "-")) throw new UsageError("--live draws on standard output: it goes with neither --json nor -o -");
   const filter = values.filter === undefined ? undefined : parseFilter(values.filter);
-  const otlp = planLiveOtlp(values, process.env, { port: true, streaming });
+  const otlp = planLiveOtlp(values, process.env, { streaming });
   const { plan, spool, release } = traceOutput(values.output ?? `${basename(path)}.trace.cbor`, []);
   try {
     return await runSerial(path, new TraceTarget(plan, spool), { baud, duration, streaming, filter, otlp }, values);
@@ -377,7 +392,7 @@ async function runSerial(path: string, target: TraceTarget, { baud, duration, st
     target.discard();
     throw new CliError(`${failure.message} on ${path}: is a device with taskscope's link attached, at ${baud} baud?`);
   }
-  const sent = await otlp?.finish(target.writePath, progress.enabled ? say : undefined);
+  const sent = await otlp?.finish(target.plan.kind === "direct" ? undefined : target.writePath, progress.enabled ? say : undefined);
   if (sent?.stoppedBy) stoppedBy ??= sent.stoppedBy;
   target.finish();
   if (values.json) {

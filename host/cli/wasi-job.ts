@@ -4,9 +4,12 @@
 // a complete trace of everything recorded.
 
 import { basename } from "node:path";
+import type { MessagePort } from "node:worker_threads";
 import { runWasi, WasiSourceError } from "../sources/wasi.js";
 import { TraceIngest, type IngestStats } from "../pull/ingest.js";
 import { TraceWriter } from "../tracefile/writer.js";
+import { TappedTraceWriter } from "../pull/store-tap.js";
+import { PortTap } from "../pull/store-relay.js";
 import { formatBytes, formatCount } from "../report/units.js";
 import { ioErrorText, type OutputPlan } from "../export/output.js";
 import { CliError } from "./run-cli.js";
@@ -25,6 +28,8 @@ export interface WasiJobInput {
   /** Host fd for the program's standard output (2 when ours carries the trace or JSON). */
   programStdout: number;
   tool: string;
+  /** --otlp: every stored item is posted here too, for the live export on the main thread. */
+  storePort?: MessagePort;
 }
 
 export interface WasiJobResult {
@@ -38,11 +43,20 @@ export interface WasiJobResult {
 }
 
 export async function run(input: WasiJobInput, context: JobContext): Promise<WasiJobResult> {
+  const tap = input.storePort ? new PortTap(input.storePort) : undefined;
+  try {
+    return await pull(input, context, tap);
+  } finally {
+    tap?.end();
+  }
+}
+
+async function pull(input: WasiJobInput, context: JobContext, tap: PortTap | undefined): Promise<WasiJobResult> {
   const { progress } = context;
   const target = new TraceTarget(input.plan, input.spool);
   let writer: TraceWriter;
   try {
-    writer = new TraceWriter(target.writePath);
+    writer = tap ? new TappedTraceWriter(target.writePath, tap) : new TraceWriter(target.writePath);
     writer.header({ tool: input.tool, source: `wasi:${basename(input.name)}` });
   } catch (e) {
     target.discard();
