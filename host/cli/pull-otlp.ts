@@ -34,8 +34,9 @@ export const OTLP_PULL_OPTIONS = {
 
 export const OTLP_PULL_HELP = `OTLP while recording (--wasi, or --port with --stream, --live or --duration):
   --otlp                send each span to an OpenTelemetry collector over OTLP/HTTP as soon as it
-                        ends, while the trace is recorded (--wasi, or --port with --stream) (the same spans and ids as trace-export
-                        --otlp of the trace file gives); lints go out at the end
+                        ends, while the trace file is written (the same spans and ids as
+                        trace-export --otlp of the file gives); lints go out at the end; --json
+                        adds an "otlp" object: sent, dropped (queueFull, refused, unsent), retried
   --endpoint URL        the collector (default: OTEL_EXPORTER_OTLP_ENDPOINT); a URL with no path
                         gets /v1/traces
   --header KEY=VALUE    a request header, e.g. an API key (repeat for more); never printed
@@ -46,7 +47,8 @@ export const OTLP_PULL_HELP = `OTLP while recording (--wasi, or --port with --st
   --batch-size N        spans per request at most (default ${DEFAULT_BATCH_SIZE})
   --max-request-bytes N bytes per request at most (default ${DEFAULT_MAX_REQUEST_BYTES / 2 ** 20}MiB)
   --queue-size N        spans waiting for the collector at most (default ${"65,536"}; beyond, spans
-                        are dropped and counted); OTEL_BSP_MAX_QUEUE_SIZE sets it too
+                        are dropped and counted); OTEL_BSP_MAX_QUEUE_SIZE sets it too, and
+                        OTEL_BSP_SCHEDULE_DELAY the ms a request that is not full waits (1000)
   --no-lints            skip the analysis at the end`;
 
 const DEFAULT_QUEUE_SPANS = 65_536;

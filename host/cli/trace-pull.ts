@@ -30,6 +30,7 @@ const HELP = `Usage:
   trace-pull --wasi APP.wasm [-o OUT.trace.cbor] [--json] [-- ARGS...]
   trace-pull --port PATH [--baud N] [--dump | --stream | --live] [--duration S] [-o OUT.trace.cbor] [--json]
   trace-pull --port PATH --stream --otlp [--endpoint URL] [--header KEY=VALUE]... [-o OUT.trace.cbor]
+  trace-pull --wasi APP.wasm --otlp [--endpoint URL] ... [-o OUT.trace.cbor] [-- ARGS...]
 
 --wasi runs APP.wasm under node:wasi with the taskscope clock, pulls the device core's rings during
 and after the run, and writes a trace file (default: APP.trace.cbor). APP.wasm "-" reads the
