@@ -5,6 +5,18 @@ import type { PollMode } from "../export/otlp/mapper.js";
 import { OtlpConfigError } from "../export/otlp/config.js";
 import { UsageError } from "./run-cli.js";
 
+/** The OTLP flags trace-export and trace-pull --otlp share, for their option tables. */
+export const OTLP_SEND_OPTIONS = {
+  endpoint: { type: "string" },
+  header: { type: "string", multiple: true },
+  protocol: { type: "string" },
+  timeout: { type: "string" },
+  polls: { type: "string" },
+  "batch-size": { type: "string" },
+  "max-request-bytes": { type: "string" },
+  "no-lints": { type: "boolean" },
+} as const;
+
 /** A byte count: a whole number, optionally with KiB, MiB (or k, M) after it. */
 export function byteSize(value: string, flag: string): number {
   const m = /^(\d+)\s*(k|kib|kb|m|mib|mb)?$/i.exec(value.trim());

@@ -12,7 +12,7 @@ import type { lintsInWorker } from "../export/lint-worker.js";
 import type { Lint } from "../model/lint.js";
 import { formatBytes, formatCount } from "../report/units.js";
 import { parseWholeNumber } from "./args.js";
-import { byteSize, pollMode, settings } from "./otlp-flags.js";
+import { OTLP_SEND_OPTIONS, byteSize, pollMode, settings } from "./otlp-flags.js";
 import { UsageError } from "./run-cli.js";
 import { handleSignals } from "./signals.js";
 import { MessageChannel, type MessagePort } from "node:worker_threads";
@@ -21,15 +21,8 @@ import { relayStore } from "../pull/store-relay.js";
 /** The flags, for trace-pull's option table. */
 export const OTLP_PULL_OPTIONS = {
   otlp: { type: "boolean" },
-  endpoint: { type: "string" },
-  header: { type: "string", multiple: true },
-  protocol: { type: "string" },
-  timeout: { type: "string" },
-  polls: { type: "string" },
-  "batch-size": { type: "string" },
-  "max-request-bytes": { type: "string" },
+  ...OTLP_SEND_OPTIONS,
   "queue-size": { type: "string" },
-  "no-lints": { type: "boolean" },
 } as const;
 
 export const OTLP_PULL_HELP = `OTLP while recording (--wasi, or --port with --stream, --live or --duration):

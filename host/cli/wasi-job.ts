@@ -8,8 +8,8 @@ import type { MessagePort } from "node:worker_threads";
 import { runWasi, WasiSourceError } from "../sources/wasi.js";
 import { TraceIngest, type IngestStats } from "../pull/ingest.js";
 import { TraceWriter } from "../tracefile/writer.js";
-import { TappedTraceWriter } from "../pull/store-tap.js";
-import { PortTap } from "../pull/store-relay.js";
+import { TappedTraceWriter, type StoreTap } from "../pull/store-tap.js";
+import { portTap } from "../pull/store-relay.js";
 import { formatBytes, formatCount } from "../report/units.js";
 import { ioErrorText, type OutputPlan } from "../export/output.js";
 import { CliError } from "./run-cli.js";
@@ -43,7 +43,7 @@ export interface WasiJobResult {
 }
 
 export async function run(input: WasiJobInput, context: JobContext): Promise<WasiJobResult> {
-  const tap = input.storePort ? new PortTap(input.storePort) : undefined;
+  const tap = input.storePort ? portTap(input.storePort) : undefined;
   try {
     return await pull(input, context, tap);
   } finally {
@@ -51,7 +51,7 @@ export async function run(input: WasiJobInput, context: JobContext): Promise<Was
   }
 }
 
-async function pull(input: WasiJobInput, context: JobContext, tap: PortTap | undefined): Promise<WasiJobResult> {
+async function pull(input: WasiJobInput, context: JobContext, tap: StoreTap | undefined): Promise<WasiJobResult> {
   const { progress } = context;
   const target = new TraceTarget(input.plan, input.spool);
   let writer: TraceWriter;
