@@ -18,6 +18,7 @@ import { analysisFigures, benchAnalysis } from "./analysis.js";
 import { benchExport, exportFigures } from "./export.js";
 import { benchCommands, commandFigures } from "./commands.js";
 import { benchLink } from "./link.js";
+import { benchLiveExport, liveExportFigures } from "./live-export.js";
 import { figure, formatTarget, formatValue, type Figure } from "./figure.js";
 
 interface Section {
@@ -33,6 +34,7 @@ const SECTIONS: Section[] = [
   { id: "link", title: "serial link through a pty", run: linkFigures },
   { id: "analysis", title: "analysis (10 M events)", run: async () => analysisFigures(await benchAnalysis()) },
   { id: "export", title: "export, in process", run: async () => exportFigures(await benchExport()) },
+  { id: "live", title: "export while pulling (trace-pull --otlp), in process", run: async () => liveExportFigures(await benchLiveExport()) },
   { id: "commands", title: "the three commands, whole process", run: async (log) => commandFigures(await benchCommands(log)) },
 ];
 

@@ -26,7 +26,7 @@ import { TestCollector } from "./support/collector.js";
 import { checkOtlp, spanSignature } from "./support/otlp-check.js";
 import { decodeOtlpFile, type OtlpSpan } from "./support/otlp-decode.js";
 import { BASE_INFO, ev, pullDemoTrace } from "./support/otlp-traces.js";
-import { replayTrace } from "./support/replay.js";
+import { replayTrace } from "../bench/replay.js";
 import { encodeChunks } from "./support/wire-encoder.js";
 
 let dir: string;

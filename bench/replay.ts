@@ -1,9 +1,9 @@
-// Test helper: a trace file written again item by item through a TraceWriter (a tapped one, for
+// A trace file written again item by item through a TraceWriter (a tapped one, for
 // the live export), as a pull would have stored it: the same header (creation time included, so
 // the OTLP ids match), sessions, names, chunks items, counters, losses and footer.
 
-import { TraceFileReader } from "../../host/tracefile/reader.js";
-import type { TraceWriter } from "../../host/tracefile/writer.js";
+import { TraceFileReader } from "../host/tracefile/reader.js";
+import type { TraceWriter } from "../host/tracefile/writer.js";
 
 /** Copies `file` into `writer` (not closed); `between` runs after each item (to let sends go). */
 export async function replayTrace(file: string, writer: TraceWriter, between?: () => Promise<void> | void): Promise<void> {
