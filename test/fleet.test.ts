@@ -124,6 +124,12 @@ describe("a fleet of boards streaming into one collector", () => {
       runs = await Promise.all(boards.map(finish));
       await c.close();
     }
+    // Each board's spans carry its own resource: its source, and its device session and instance.
+    const resources = boards.map((b) => fromBoard(c, b).map((s) => `${String(s.resource["service.instance.id"])} ${String(s.resource["taskscope.device_session"])}`));
+    expect(new Set(resources[0]).size).toBe(1);
+    expect(new Set(resources[1]).size).toBe(1);
+    expect(resources[0]![0]).not.toBe(resources[1]![0]);
+    expect(c.spans().length).toBe(resources[0]!.length + resources[1]!.length);
     const answered503 = new Set(c.requests.filter((q) => q.answer.status === 503).flatMap((q) => q.spans.map((s) => s.spanId)));
     expect(answered503.size).toBeGreaterThan(0);
 
