@@ -104,7 +104,7 @@ describe("trace-pull --wasi and trace-report on the demo", () => {
 
   it("rejects a corrupt file with one line naming the byte offset", () => {
     const bytes = Buffer.from(readFileSync(file));
-    const at = Math.floor(bytes.length / 2);
+    const at = 0; // the header: damage further in is skipped and reported (test/hostile-file.test.ts)
     bytes.fill(0xff, at, at + 64);
     const bad = join(dir, "bad.trace.cbor");
     writeFileSync(bad, bytes);

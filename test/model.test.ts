@@ -288,6 +288,43 @@ describe("long polls and starvation", () => {
   });
 });
 
+describe("late timers", () => {
+  // A sleeper arms a 10 ms timer at 0; the executor finds it due at 28 ms. What happened in
+  // between decides whom the lint names.
+  function lateSleeper(between: (s: TraceScript) => void): Lint {
+    const s = new TraceScript();
+    const timer = s.resource(0, "timer", "timer", 0);
+    s.spawn(0, 1, "sleeper").spawn(0, 2, "blip").spawn(0, 3, "hog");
+    s.begin(10, 1).clone(20, 1).timerArm(20, timer, ms(10)).pending(30, { site: "sleeper: tick", res: timer });
+    s.poll(40, 2, 5, { site: "blip: wait" }).poll(50, 3, 5, { site: "hog: wait" });
+    between(s);
+    s.timerFire(ms(28) + 20, 1, timer).poll(ms(28) + 30, 1, 10, { site: "sleeper: done" });
+    s.done(ms(29), 1).done(ms(29), 2).done(ms(29), 3);
+    const late = only(lintsOf(s), "late-timer");
+    expect(late).toHaveLength(1);
+    return late[0]!;
+  }
+
+  it("names the poll that ran over the deadline", () => {
+    const l = lateSleeper((s) => s.wake(ms(9), 3).poll(ms(9), 3, ms(19), { site: "hog: work" }));
+    expect(l.tasks.map((t) => t.name)).toEqual(["sleeper", "hog"]);
+    expect(l.evidence["delayedBy"]).toMatch(/^hog/);
+  });
+
+  it("does not blame a short poll that fell inside a late wake-up: the executor slept past it", () => {
+    const l = lateSleeper((s) => s.idle(100, ms(28)).wake(ms(28), 2).poll(ms(28), 2, 5, { site: "blip: wait" }));
+    expect(l.tasks.map((t) => t.name)).toEqual(["sleeper"]);
+    expect(l.evidence["delayedBy"]).toBeUndefined();
+    expect(l.title).toContain("the executor was idle past the deadline");
+  });
+
+  it("says when neither a poll nor idling covers the lateness", () => {
+    const l = lateSleeper((s) => s.wake(ms(20), 2).poll(ms(20), 2, 5, { site: "blip: wait" }));
+    expect(l.tasks.map((t) => t.name)).toEqual(["sleeper"]);
+    expect(l.title).toContain("no poll and no idle time covers most of it");
+  });
+});
+
 describe("leaks and backpressure", () => {
   it("reports tasks left parked forever by a parent that ended, and says nothing can wake them", () => {
     const s = new TraceScript();

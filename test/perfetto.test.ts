@@ -389,7 +389,7 @@ describe("Perfetto mapping details (synthetic traces)", () => {
       events: Array.from({ length: 2000 }, (_, i) => ev(i % 2 === 0 ? EVENT.POLL_BEGIN : EVENT.POLL_PENDING, 10 + i, i % 2 === 0 ? { task: 1 } : {})),
     }]);
     const bytes = Buffer.from(readFileSync(path));
-    bytes.fill(0xff, bytes.length >> 1, (bytes.length >> 1) + 32);
+    bytes.fill(0xff, 0, 32); // the header: damage further in is skipped and reported (test/hostile-file.test.ts)
     writeFileSync(path, bytes);
     for (const format of ["json", "protobuf"] as const) {
       await expect(exportPerfetto(path, { out: join(dir, `bad.${format}`), format })).rejects.toThrow(/byte \d+/);

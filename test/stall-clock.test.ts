@@ -60,6 +60,21 @@ describe("StallClock", () => {
     expect(c.account.runQueueNs - before).toBeLessThanOrEqual(5 * MS / 2);
   });
 
+  it("skips what a sleep overran, and a wait for a CPU just before the sleep began", () => {
+    const { c, call, wait } = clock();
+    call(0);
+    // The program read its clock at 0, asked to sleep 1 ms, but was preempted for 12 ms before
+    // the sleep began; then the sleep itself returned 3 ms late, 2 ms of it waiting for a CPU.
+    wait(12 * MS);
+    c.sleepBegins(12 * MS + 50 * US);
+    wait(2 * MS);
+    c.sleptOver(12 * MS + 50 * US, 16 * MS + 50 * US, 1 * MS);
+    // Device time: 50 µs of program before the sleep, the 1 ms asked for, nothing else.
+    expect(call(16 * MS + 50 * US)).toBe(1 * MS + 50 * US);
+    expect(c.account.runQueueNs).toBe(12 * MS);
+    expect(c.account.sleepOverNs).toBe(3 * MS);
+  });
+
   it("never goes backwards, and is plain wall time with nothing to skip", () => {
     const { call } = clock();
     const times = [0, 10, 20, 1_000, 300 * US, 301 * US].map((w) => call(w));

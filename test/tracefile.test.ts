@@ -286,38 +286,107 @@ describe("corruption and foreign files", () => {
     return { bytes: new Uint8Array(readFileSync(path)), items };
   }
 
+  function writeSampleFile() {
+    const path = tempPath();
+    writeSample(path);
+    return path;
+  }
+
   function errorReading(bytes: Uint8Array | string) {
     const path = tempPath("bad");
     writeFileSync(path, bytes);
     return traceErrorOf(() => readWholeTrace(path));
   }
 
-  it("malformed CBOR in the middle names the item's offset", () => {
+  function damageReading(bytes: Uint8Array | string) {
+    const path = tempPath("bad");
+    writeFileSync(path, bytes);
+    return readWholeTrace(path);
+  }
+
+  it("malformed CBOR in the middle: that stretch is skipped (offset, bytes), the rest is read", () => {
     const { bytes, items } = sampleBytes();
     const target = items[4]!; // counters
     const broken = bytes.slice();
     broken[target.offset] = 0xff; // a break where an item should start
-    const error = errorReading(broken);
-    expect(error.offset).toBe(target.offset);
-    expect(error.detail).toMatch(/^bad CBOR item: break outside/);
-    expect(error.message).toContain(`trace file byte ${target.offset}`);
+    const trace = damageReading(broken);
+    expect(trace.damaged).toEqual([{ offset: target.offset, bytes: items[5]!.offset - target.offset, reason: expect.stringMatching(/^bad CBOR item: break outside/) }]);
+    expect(trace.truncated).toBeUndefined();
+    expect(trace.sessions[0]!.counters).toBeUndefined(); // the damaged item
+    expect(trace.sessions[1]!.counters?.nextSeq).toBe(43);
+    expect(trace.footer?.reason).toBe("exit 0");
+    expect(trace.totals).toEqual(readWholeTrace(writeSampleFile()).totals);
 
     const reserved = bytes.slice();
     reserved[target.offset] = 0x1c; // additional information 28 is reserved
-    expect(errorReading(reserved)).toMatchObject({ offset: target.offset, detail: expect.stringMatching(/reserved/) });
+    expect(damageReading(reserved).damaged).toEqual([expect.objectContaining({ offset: target.offset, reason: expect.stringMatching(/reserved/) })]);
   });
 
-  it("wrong keys or types name the item's offset", () => {
+  it("a flipped bit in a byte string's head is damage, not a clean stop: everything after it is read", () => {
+    const path = tempPath();
+    writeSample(path);
+    const { items } = itemsOf(path);
+    const bytes = new Uint8Array(readFileSync(path));
+    const item = items.find((i): i is Extract<TraceItem, { type: "chunks" }> => i.type === "chunks")!;
+    const head = item.chunkOffsets[1]! - 2; // 0x58 len: a byte string with a one-byte length
+    expect(bytes[head]).toBe(0x58);
+    for (const flipped of [0x5a, 0x5b, 0x59]) {
+      const broken = bytes.slice();
+      broken[head] = flipped; // its length now read from 4, 8 or 2 bytes
+      const trace = damageReading(broken);
+      expect(trace.truncated, `head ${flipped.toString(16)}`).toBeUndefined();
+      expect(trace.damaged).toHaveLength(1);
+      expect(trace.damaged[0]!.offset).toBe(item.offset);
+      expect(trace.damaged[0]!.bytes).toBe(items[items.indexOf(item) + 1]!.offset - item.offset);
+      expect(trace.footer?.reason).toBe("exit 0");
+      expect(trace.sessions[1]!.events).toBeGreaterThan(0);
+    }
+    // A file cut inside an item is a truncation, not damage.
+    const cut = damageReading(bytes.subarray(0, item.chunkOffsets[1]! + 5));
+    expect(cut.truncated).toEqual({ offset: item.offset, bytes: item.chunkOffsets[1]! + 5 - item.offset });
+    expect(cut.damaged).toEqual([]);
+  });
+
+  it("a length running past the end with a damaged item after it is damage, not truncation (fuzz: misread-aeb46564e317)", () => {
+    const path = tempPath();
+    writeSample(path);
+    const { items } = itemsOf(path);
+    const bytes = new Uint8Array(readFileSync(path));
+    const chunks = items.filter((i): i is Extract<TraceItem, { type: "chunks" }> => i.type === "chunks");
+    const item = chunks.at(-1)!;
+    const footer = items.at(-1)!;
+    expect(footer.type).toBe("footer");
+    // The last chunks item, then the footer (the counters and stalls between them left out).
+    const broken = Buffer.concat([bytes.subarray(0, items[items.indexOf(item) + 1]!.offset), bytes.subarray(footer.offset)]);
+    const footerAt = broken.length - (bytes.length - footer.offset);
+    expect(broken[item.chunkOffsets[0]! - 2]).toBe(0x58);
+    broken[item.chunkOffsets[0]! - 2] = 0x59; // its first payload's length now read from 2 bytes: past the end
+    broken[footerAt + 8] = 0xfe; // the footer's inner map head: reserved, so no valid item follows
+    const trace = damageReading(broken);
+    expect(trace.truncated).toBeUndefined();
+    expect(trace.damaged).toEqual([{ offset: item.offset, bytes: broken.length - item.offset, reason: expect.stringMatching(new RegExp(`^item runs past the end .*; an item starts again at byte ${footerAt}, so the file was not cut off$`)) }]);
+    // Cut inside the footer instead, with nothing after it: a truncation, as before.
+    const cut = damageReading(bytes.subarray(0, footer.offset + 10));
+    expect(cut.truncated).toEqual({ offset: footer.offset, bytes: 10 });
+    expect(cut.damaged).toEqual([]);
+  });
+
+  it("wrong keys or types: the item is damaged, and a lost session item costs only its own session", () => {
     const { bytes, items } = sampleBytes();
     const session = items[1]!;
     const text = Buffer.from(bytes).toString("latin1");
-    const renamed = Buffer.from(text.replace("tick_hz", "tick_hx"), "latin1");
-    expect(errorReading(renamed)).toMatchObject({ offset: session.offset, detail: 'session: unknown key "tick_hx"' });
-    const badMode = Buffer.from(text.replace("overwrite", "overwrote"), "latin1");
-    expect(errorReading(badMode)).toMatchObject({ offset: session.offset, detail: 'session: unknown mode "overwrote"' });
+    const renamed = damageReading(Buffer.from(text.replace("tick_hz", "tick_hx"), "latin1"));
+    expect(renamed.damaged[0]).toEqual({ offset: session.offset, bytes: items[7]!.offset - session.offset, reason: 'session: unknown key "tick_hx"' });
+    // Session 1 is read (as the first session of the file), and says why.
+    expect(renamed.sessions).toHaveLength(1);
+    expect(renamed.sessions[0]!.info.deviceSession).toBe(2);
+    expect(renamed.sessions[0]!.events).toBeGreaterThan(0);
+    expect(renamed.damaged[1]).toMatchObject({ offset: items[7]!.offset, bytes: 0, reason: expect.stringMatching(/session item\(s\) before session 1 are missing/) });
+    const badMode = damageReading(Buffer.from(text.replace("overwrite", "overwrote"), "latin1"));
+    expect(badMode.damaged[0]).toMatchObject({ offset: session.offset, reason: 'session: unknown mode "overwrote"' });
   });
 
-  it("a chunk that does not decode names the chunk's offset and the reason", () => {
+  it("a chunk that does not decode: counted as a damaged chunk (or, asked for, an error naming its offset)", () => {
     const path = tempPath();
     writeSample(path);
     const { items } = itemsOf(path);
@@ -325,45 +394,49 @@ describe("corruption and foreign files", () => {
     const chunkAt = item.chunkOffsets[1]!;
     const bytes = new Uint8Array(readFileSync(path));
     bytes[chunkAt + 13] = 0x3f; // first event tag of the second chunk
-    const error = errorReading(bytes);
+    const bad = tempPath("skip");
+    writeFileSync(bad, bytes);
+    const error = traceErrorOf(() => readWholeTrace(bad, { badChunks: "throw" }));
     expect(error.offset).toBe(chunkAt);
     expect(error.detail).toContain(`unknown event tag 0x3f at byte ${chunkAt + 13}`);
     expect(error.cause).toBeInstanceOf(DecodeError);
     expect((error.cause as DecodeError).offset).toBe(chunkAt + 13);
 
-    // Or drop it and count it as a decode loss.
-    const bad = tempPath("skip");
-    writeFileSync(bad, bytes);
-    const trace = readWholeTrace(bad, { badChunks: "skip" });
+    const trace = readWholeTrace(bad);
     expect(trace.losses.filter((l) => l.kind !== "link")).toEqual([
       { session: 0, kind: "decode", chunks: 1, fromSeq: 1, toSeq: 1, offset: chunkAt, reason: `unknown event tag 0x3f at byte ${chunkAt + 13}` },
       expect.objectContaining({ kind: "seq-gap", fromSeq: 3, toSeq: 3 }),
     ]);
   });
 
-  it("items out of order: undeclared session, second header, item after footer, bad names", () => {
+  it("items out of order, unknown items, bad names: each is damage with its offset; versions are errors", () => {
     const enc = plainCborEncoder();
     const header = enc.encode({ taskscope: 1, created: 1, tool: "t", source: "s" });
     const file = (...rest: object[]) => Buffer.concat([Buffer.from(header), ...rest.map((r) => Buffer.from(enc.encode(r)))]);
     const at = Buffer.from(header).length;
-    expect(errorReading(file({ session: 3, names: [] }))).toMatchObject({
-      offset: at, detail: "names item refers to session 3, which was never declared",
-    });
-    expect(errorReading(file({ taskscope: 1, created: 1, tool: "t", source: "s" }))).toMatchObject({ offset: at, detail: "second header" });
-    expect(errorReading(file({ footer: { ended: 1, reason: "r", sessions: 0, chunks: 0, events: 0 } }, { footer: { ended: 1, reason: "r", sessions: 0, chunks: 0, events: 0 } })).detail).toMatch(/after the footer/);
-    expect(errorReading(file({ hello: 1 }))).toMatchObject({ offset: at, detail: "unknown item (hello)" });
-    expect(errorReading(file({ session: 1, chunks: [new Uint8Array(20)] })).detail).toMatch(/never declared/);
+    const footer = { footer: { ended: 1, reason: "r", sessions: 0, chunks: 0, events: 0 } };
+    const only = (trace: ReturnType<typeof damageReading>) => {
+      expect(trace.damaged).toHaveLength(1);
+      return trace.damaged[0]!;
+    };
+    expect(only(damageReading(file({ session: 3, names: [] }, footer)))).toMatchObject({ offset: at, reason: "names item refers to session 3, which was never declared" });
+    expect(only(damageReading(file({ taskscope: 1, created: 1, tool: "t", source: "s" }, footer)))).toMatchObject({ offset: at, reason: "second header" });
+    expect(only(damageReading(file(footer, footer))).reason).toMatch(/after the footer/);
+    expect(only(damageReading(file({ hello: 1 }, footer)))).toMatchObject({ offset: at, reason: "unknown item (hello)" });
+    expect(only(damageReading(file({ session: 1, chunks: [new Uint8Array(20)] }, footer))).reason).toMatch(/never declared/);
     const session = {
       session: 0, device_session: 1, format: 1, tick_hz: 1000, device: "d", firmware: "f", mode: "stop",
       chunk_size: 128, chunk_count: 2, names_capacity: 10, max_tasks: 4, filter: 1, anchor: { ticks: 0, unix_ns: 0 },
     };
-    expect(errorReading(file({ ...session, session: 1 })).detail).toMatch(/out of order/);
-    const gap = errorReading(file(session, { session: 0, names: [[2, 1, "x"]] }));
-    expect(gap.detail).toMatch(/^names of session 0: gap in name ids/);
-    expect(errorReading(file(session, { session: 0, names: [[1, 9, "x"]] })).detail).toMatch(/unknown kind 9/);
+    const sessionAt = at + Buffer.from(enc.encode(session)).length;
+    expect(only(damageReading(file({ ...session, session: 1 }))).reason).toMatch(/session item\(s\) before session 1 are missing/);
+    expect(only(damageReading(file(session, { ...session, session: 0 })))).toMatchObject({ offset: sessionAt, reason: expect.stringMatching(/out of order/) });
+    expect(only(damageReading(file(session, { session: 0, names: [[2, 1, "x"]] }))).reason).toMatch(/^names of session 0: gap in name ids/);
+    expect(only(damageReading(file(session, { session: 0, names: [[1, 9, "x"]] }))).reason).toMatch(/unknown kind 9/);
+    expect(only(damageReading(file({ ...session, tick_hz: -1 }))).reason).toMatch(/"tick_hz" must be an unsigned integer/);
+    expect(only(damageReading(file({ session: 0, chunks: [] }))).reason).toMatch(/never declared|non-empty/);
+    // A newer format is not damage: the file cannot be read by this version.
     expect(errorReading(file({ ...session, format: 2 })).detail).toMatch(/wire format 2/);
-    expect(errorReading(file({ ...session, tick_hz: -1 })).detail).toMatch(/"tick_hz" must be an unsigned integer/);
-    expect(errorReading(file({ session: 0, chunks: [] })).detail).toMatch(/never declared|non-empty/);
   });
 
   it("files that are not taskscope traces get a clear error", () => {
@@ -374,6 +447,73 @@ describe("corruption and foreign files", () => {
     expect(errorReading(new Uint8Array(100_000).fill(0xbf)).detail).toMatch(/^not a taskscope trace file/);
     const zeros = errorReading(new Uint8Array(10).fill(0));
     expect(zeros.detail).toMatch(/^not a taskscope trace file/);
+  });
+});
+
+describe("values no device reaches: set aside, counted, the rest read", () => {
+  /** A one-session trace of `n` chunks of polls; `edit` may change the payloads first. */
+  function trace(options: { anchorTicks?: number; n?: number; edit?: (payloads: Uint8Array[]) => Uint8Array[]; counters?: object[] } = {}) {
+    const path = tempPath("values");
+    let payloads = encodeChunks(pollEvents(100, 2, 12 * (options.n ?? 6)), { chunkSize: 128 });
+    if (options.edit) payloads = options.edit(payloads.map((p) => p.slice()));
+    const w = new TraceWriter(path);
+    w.header({ tool: "t", source: "s", created: CREATED });
+    const s = w.session({ ...SESSION, anchor: { ticks: options.anchorTicks ?? SESSION.anchor.ticks, unixNs: SESSION.anchor.unixNs } });
+    for (const p of payloads) w.chunks(s, [p]);
+    for (const c of options.counters ?? []) w.counters(s, { ...COUNTERS, ...c });
+    w.footer({ reason: "exit 0", events: 0 });
+    w.close();
+    return { path, payloads };
+  }
+  const seqOf = (p: Uint8Array) => new DataView(p.buffer, p.byteOffset).getUint32(0, true);
+  const setSeq = (p: Uint8Array, v: number) => new DataView(p.buffer, p.byteOffset).setUint32(0, v >>> 0, true);
+
+  it("a chunk whose base time has its top bit set (2^63 ticks): one damaged chunk, the others analysed", () => {
+    const { path, payloads } = trace({ edit: (ps) => ((ps[0]![11] = 0x80), ps) });
+    const t = readWholeTrace(path);
+    expect(t.losses).toEqual([expect.objectContaining({ kind: "decode", chunks: 1, fromSeq: 0, reason: expect.stringMatching(/time of ~2\^63\.0 ticks is out of range/) })]);
+    expect(t.sessions[0]!.chunks).toBe(payloads.length - 1);
+    expect(t.sessions[0]!.damagedEvents).toBeGreaterThan(0);
+  });
+
+  it("a clock anchor of 2^63 ticks: set aside with its offset, times placed at the file's creation", () => {
+    const { path } = trace({ anchorTicks: 2 ** 63 });
+    const t = readWholeTrace(path);
+    expect(t.damaged).toEqual([expect.objectContaining({ bytes: 0, reason: expect.stringMatching(/clock anchor time of ~2\^63\.0 ticks is out of range/) })]);
+    expect(t.sessions[0]!.info.anchor).toEqual({ ticks: 0, unixNs: CREATED });
+    expect(t.totals.events).toBeGreaterThan(0);
+  });
+
+  it("counters that go backwards, or past 2^53: the later item set aside, the earlier kept", () => {
+    const { path } = trace({ counters: [{}, { recorded: 5 }, { droppedOverwritten: 2 ** 60 }] });
+    const t = readWholeTrace(path);
+    expect(t.damaged.map((d) => d.reason)).toEqual([
+      expect.stringMatching(/counters of session 0: counter recorded went backwards \(8589934592 then 5\)/),
+      expect.stringMatching(/counters of session 0: counter droppedOverwritten = ~2\^60\.0 is out of range/),
+    ]);
+    expect(t.sessions[0]!.counters).toEqual(COUNTERS);
+  });
+
+  it("a seq that jumps by 2^31 once: a damaged number, no 2^31-chunk gap; a jump the next chunk confirms is a gap", () => {
+    const jumped = trace({ edit: (ps) => (setSeq(ps[2]!, seqOf(ps[2]!) + 0x80000000), ps) });
+    const a = readWholeTrace(jumped.path);
+    expect(a.losses).toEqual([]);
+    expect(a.damaged).toEqual([expect.objectContaining({ bytes: 0, reason: expect.stringMatching(/chunk seq 2147483650 out of sequence between 1 and 3/) })]);
+    expect(a.totals.chunks).toBe(jumped.payloads.length); // its events are kept
+    // Every chunk from the third on moved by 2^25: a real jump, believed, reported as one gap.
+    const moved = trace({ edit: (ps) => ps.map((p, i) => (i >= 2 ? (setSeq(p, seqOf(p) + 2 ** 25), p) : p)) });
+    const b = readWholeTrace(moved.path);
+    expect(b.damaged).toEqual([]);
+    expect(b.losses).toEqual([expect.objectContaining({ kind: "seq-gap", chunks: 2 ** 25, fromSeq: 2 })]);
+  });
+
+  it("a chunks item stored twice (and a chunk inside another): each chunk counted once, the copies counted", () => {
+    const { path, payloads } = trace({ edit: (ps) => [...ps.slice(0, 3), ps[1]!, ...ps.slice(3), ps[0]!] });
+    const t = readWholeTrace(path);
+    expect(t.duplicateChunks).toBe(2);
+    expect(t.totals.chunks).toBe(payloads.length - 2);
+    expect(t.losses).toEqual([]);
+    expect(t.damaged).toEqual([]);
   });
 });
 

@@ -232,6 +232,9 @@ function commonNotes(name: string, summary: TraceSummary, timeline: TimelineStat
   if (summary.truncated) {
     notes.push(`warning: ${name} ends inside a record at byte ${summary.truncated.offset} (the writer was stopped); exported everything before it`);
   }
+  for (const d of summary.damaged.slice(0, 5)) notes.push(`warning: ${name} is damaged at byte ${d.offset}, ${formatCount(d.bytes)} bytes skipped: ${d.reason}`);
+  if (summary.damagedStretches > 5) notes.push(`warning: ${formatCount(summary.damagedStretches - 5)} more damaged places in ${name}; exported everything else`);
+  if (summary.duplicateChunks > 0) notes.push(`warning: ${formatCount(summary.duplicateChunks)} chunks stored twice in ${name}; exported once`);
   if (timeline.pollEndsWithoutBegin > 0) {
     notes.push(`note: ${formatCount(timeline.pollEndsWithoutBegin)} polls began before the trace did and are left out (their start is unknown)`);
   }

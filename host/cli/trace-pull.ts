@@ -18,6 +18,7 @@ import { TraceTarget } from "./trace-target.js";
 import { SerialSourceError } from "../sources/serial.js";
 import { SerialPull, type SerialPullStats } from "../pull/serial-pull.js";
 import type { IngestStats } from "../pull/ingest.js";
+import { pullProblems } from "../pull/problems.js";
 import { LinkTimeoutError } from "../link/session.js";
 import { CATEGORIES } from "../format/spec.js";
 import { planOutput, type OutputPlan } from "../export/output.js";
@@ -237,6 +238,7 @@ async function runWasiJob(name: string, path: string, plan: OutputPlan, spool: s
         (s.lostInTransfer > 0 ? `; ${formatCount(s.lostInTransfer)} lost in transfer` : "") +
         (s.damaged > 0 ? `; ${formatCount(s.damaged)} damaged records left out` : ""),
     );
+    for (const line of pullProblems(s)) note("trace-pull", line);
     if (otlp && sent) note("trace-pull", otlp.summaryLine(sent));
   }
   const app = basename(job.name);
@@ -264,6 +266,7 @@ function pullSummary(source: string, output: string, bytes: number, s: IngestSta
     lostInTransfer: s.lostInTransfer,
     pulledEarlier: s.pulledEarlier,
     damagedRecords: s.damaged,
+    problems: s.problems,
     ...extra,
   };
 }
@@ -398,13 +401,14 @@ async function runSerial(path: string, target: TraceTarget, { baud, duration, st
   target.finish();
   if (values.json) {
     writeStdout(JSON.stringify(pullSummary(`serial:${path}`, target.name, p.writer.size, s.ingest, {
-      link: { frames: s.frames.frames, damagedFrames: s.frames.damaged, missingFrames: s.link.framesLost, chunksMissing: s.link.chunksLost, chunksSentAgain: s.link.chunksRecovered, deviceSessions: s.link.sessions, portReopened: s.reopened },
+      link: { frames: s.frames.frames, damagedFrames: s.frames.damaged, missingFrames: s.link.framesLost, chunksMissing: s.link.chunksLost, chunksSentAgain: s.link.chunksRecovered, deviceSessions: s.link.sessions, portReopened: s.reopened, deviceFaults: s.link.faultNotes, chunksRejected: s.link.chunksRejected },
       interrupted: signalled,
       failure: failure?.message ?? null,
       ...(otlp && sent ? { otlp: otlp.json(sent) } : {}),
     }), null, 2) + "\n");
   } else {
     note("trace-pull", serialSummary(target.name, p.writer.size, s));
+    for (const line of pullProblems(s.ingest, s.link)) note("trace-pull", line);
     if (otlp && sent) note("trace-pull", otlp.summaryLine(sent));
   }
   if (failure) throw new CliError(`${failure.message} on ${path} (what arrived before is in ${target.name})`);

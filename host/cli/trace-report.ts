@@ -10,6 +10,7 @@ import { runJob } from "./job.js";
 import { useColour } from "./colour.js";
 import { writeStdout, note } from "./stdio.js";
 import { planOutput } from "../export/output.js";
+import { REPORT_SCHEMA } from "../report/report-data.js";
 import { formatCount } from "../report/units.js";
 import type { ReportJobInput, ReportJobResult } from "./report-job.js";
 import { DEFAULT_THRESHOLDS, THRESHOLD_SPECS, formatThreshold, parseDuration, parseThreshold, type Thresholds } from "../model/thresholds.js";
@@ -30,7 +31,7 @@ tree, resources and request flows with the slow-request analysis.
 FILE "-" reads the trace from standard input.
 
 Options:
-  --json                       print the report as JSON (schema "taskscope.report/1", docs/REPORT.md)
+  --json                       print the report as JSON (schema "${REPORT_SCHEMA}", docs/REPORT.md)
   --html OUT.html              also write a self-contained HTML report with a timeline ("-": print
                                it instead of the text report)
   --all-tasks                  list every task (by default finished look-alikes are folded into one row)

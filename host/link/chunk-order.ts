@@ -2,6 +2,8 @@
 // and come again when asked; what goes out is every chunk once, in sequence order, or a report
 // that a run of them will never come. One report per gap, because that is how a trace reader sees
 // a gap (FORMAT.md section 6: a stored loss covering the exact gap is not counted twice).
+// Every operation costs time in proportion to the chunks held or asked for, never to the size of
+// a gap: a sequence number that jumps by 2^31 costs no more than one that jumps by 2.
 
 import { seqAfter } from "../format/chunk.js";
 
@@ -142,6 +144,35 @@ export class ChunkOrder {
     return { first, count: (end - first) >>> 0 };
   }
 
+  /** Drops the held chunks `reject` says are impossible (the device's own state says it never
+   *  sent them); returns how many. `maxSeen` then rests on what is left. */
+  purge(reject: (seq: number) => boolean): number {
+    let n = 0;
+    for (const seq of [...this.held.keys()]) {
+      if (!reject(seq)) continue;
+      this.held.delete(seq);
+      n++;
+    }
+    if (n > 0) {
+      let max = this.next;
+      for (const seq of this.held.keys()) if (max === undefined || seqAfter(inc(seq), max)) max = inc(seq);
+      this.maxSeen = max;
+    }
+    return n;
+  }
+
+  /** Gives up the gap at `next` (up to the next held chunk, or to `sent`), reporting `reason`:
+   *  the device said it has those chunks but does not send them. Returns the chunks given up. */
+  giveUpGap(reason: string, sent: number): number {
+    if (this.next === undefined) return 0;
+    const end = this.held.size > 0 ? this.gapEnd(this.next, sent) : sent;
+    const count = (end - this.next) >>> 0;
+    if (count === 0 || count >= 0x80000000) return 0;
+    this.giveUp(end, reason);
+    this.release();
+    return count;
+  }
+
   /** What was asked for and has not come is missing again (to be asked for anew, or given up). */
   clearAsked(): void {
     this.asked.clear();
@@ -177,15 +208,18 @@ export class ChunkOrder {
     return !this.held.has(s) && !this.asked.has(s);
   }
 
-  /** End (exclusive) of the run of chunks from `from` that we neither hold nor ask for, at most
-   *  `limit` (undefined: up to the next held one). */
+  /** End (exclusive) of the run of chunks from `from` that we do not hold, at most `limit`
+   *  (undefined: up to the next held one, or `from` itself when nothing is held). */
   private gapEnd(from: number, limit: number | undefined): number {
-    let s = from;
-    while ((limit === undefined || seqAfter(limit, s)) && !this.held.has(s)) {
-      if (limit === undefined && this.held.size === 0) break;
-      s = inc(s);
+    let nearest: number | undefined;
+    for (const seq of this.held.keys()) {
+      const d = (seq - from) >>> 0;
+      if (d < 0x80000000 && (nearest === undefined || d < nearest)) nearest = d;
     }
-    return s;
+    if (limit === undefined) return nearest === undefined ? from : (from + nearest) >>> 0;
+    const toLimit = (limit - from) >>> 0;
+    if (toLimit >= 0x80000000) return from; // the limit is not ahead: nothing to give up
+    return nearest !== undefined && nearest < toLimit ? (from + nearest) >>> 0 : limit;
   }
 
   /** Moves `next` to `end`, giving up what lies between (reported unless `reason` is undefined). */
@@ -193,7 +227,7 @@ export class ChunkOrder {
     const from = this.next!;
     const count = (end - from) >>> 0;
     if (count === 0) return;
-    for (let s = from; s !== end; s = inc(s)) this.asked.delete(s);
+    for (const s of [...this.asked]) if (((s - from) >>> 0) < count) this.asked.delete(s);
     this.next = end;
     if (reason === undefined) return;
     this.stats.chunksLost += count;

@@ -3,6 +3,7 @@
 
 import { crc32 } from "./crc32.js";
 import { cobsEncodeFrame } from "./cobs.js";
+import { seqAfter } from "../format/chunk.js";
 
 export const LINK_VERSION = 1;
 /** type u8, session u32, seq u16 */
@@ -144,6 +145,21 @@ export interface StatusReply {
 }
 
 const LINK_STATE_BYTES = 17;
+
+/**
+ * Link state that cannot be true of a device whose ring holds `chunkCount` chunks, whose next
+ * chunk will get `nextSeq` (its COUNTERS) and whose names table has `namesCapacity` bytes
+ * (FORMAT.md section 8); undefined when it can. Slack of a ring's worth allows for chunks sealed
+ * between the state and the counters being written.
+ */
+export function linkStateProblem(st: LinkState, nextSeq: number, chunkCount: number, namesCapacity: number): string | undefined {
+  if (seqAfter(st.firstUnsent, nextSeq)) return `first unsent chunk ${st.firstUnsent} is past the next seq ${nextSeq}`;
+  if (seqAfter(st.oldestKept, st.firstUnsent)) return `oldest kept chunk ${st.oldestKept} is past the first unsent ${st.firstUnsent}`;
+  const kept = (nextSeq - st.oldestKept) >>> 0;
+  if (kept > 2 * chunkCount + 2) return `it holds chunks ${st.oldestKept} to ${(nextSeq - 1) >>> 0}, more than its ring of ${chunkCount}`;
+  if (st.namesSent > namesCapacity) return `${st.namesSent} names handed over, more than its ${namesCapacity}-byte names table holds`;
+  return undefined;
+}
 
 function readState(v: DataView, at: number): LinkState {
   return {

@@ -9,8 +9,17 @@
 // A frame from another session id means the device restarted (or was cleared): hello again and
 // carry on in the new session. Commands are answered in order; one is in flight at a time and is
 // sent again when its answer does not come.
+//
+// A broken or hostile device (frames with valid CRCs and impossible content) cannot keep a pull
+// from finishing (FORMAT.md section 8): every answer is checked against the device's own INFO,
+// counters and earlier link state; one that cannot be true is a device fault, counted, said in
+// `stats.faultNotes` and ignored. Chunks the device's counters say it never recorded are left
+// out, counted. Chunks and names it claims to hold but does not send when asked are given up
+// after a few tries. Too many faults in a row, sessions that restart without sending anything,
+// or a dump that makes no progress end the pull with a LinkProtocolError saying why.
 
-import { decodeRecords, DecodeError, seqAfter, type CountersRecord } from "../format/index.js";
+import { decodeRecords, DecodeError, seqAfter, type CountersRecord, type InfoRecord } from "../format/index.js";
+import { MAX_SEQ_JUMP, countersProblem, countersRegression, infoProblem, timeProblem } from "../format/limits.js";
 import { unixNowNs } from "../tracefile/writer.js";
 import { ChunkOrder } from "./chunk-order.js";
 import type { ClockAnchor, EarlierPull } from "../tracefile/schema.js";
@@ -22,6 +31,7 @@ import {
   decodeHello,
   decodeStatus,
   dumpPayload,
+  linkStateProblem,
   encodeFrame,
   filterPayload,
   streamPayload,
@@ -66,6 +76,14 @@ export interface LinkSessionOptions {
   bytesPerSecond?: number;
   /** Milliseconds clock, for tests (default performance.now). */
   now?: () => number;
+  /** Runs `tick` every `ms` until the returned function is called (default setInterval): tests
+   *  and the fuzz harness drive the session on a clock of their own. */
+  timer?: (tick: () => void, ms: number) => () => void;
+  /** A dump (or a stream's closing dump) that makes no progress this long while the device keeps
+   *  answering ends with a LinkProtocolError (ms, default 20000). */
+  noProgressMs?: number;
+  /** Device faults in a row (answers that cannot be true) before the pull gives up (default 16). */
+  maxFaults?: number;
 }
 
 export interface LinkStats {
@@ -89,9 +107,26 @@ export interface LinkStats {
   deviceRxDamaged: number;
   /** The latest COUNTERS of the current session. */
   counters: CountersRecord | undefined;
+  /** Answers that cannot be true (a broken or hostile device), ignored; the first few in words. */
+  faults: number;
+  faultNotes: string[];
+  /** Chunks left out because the device's own counters say it never recorded them. */
+  chunksRejected: number;
 }
 
+/** The pull ended before it finished: the device did not answer. */
 export class LinkTimeoutError extends Error {}
+
+/** The pull ended before it finished: the device answers, but never so that it can finish (a
+ *  broken or hostile device). A LinkTimeoutError too, for callers that handle both alike. */
+export class LinkProtocolError extends LinkTimeoutError {}
+
+/** Sessions in a row that sent nothing before the next began: past this, the device is taken to
+ *  restart on every command (or its link to be broken). */
+const MAX_EMPTY_SESSIONS = 8;
+/** Requests for the same missing chunks or names before they are given up. */
+const MAX_STALLS = 3;
+const MAX_FAULT_NOTES = 10;
 
 type Goal = "none" | "dump" | "stream";
 
@@ -104,6 +139,8 @@ interface Inflight {
   sentUnixNs: bigint;
   /** Extra wait for the answer: the time the asked-for chunks take on the wire. */
   extraMs: number;
+  /** The session's `received` when it was sent: an answer that brought nothing is a stall. */
+  mark: number;
 }
 
 /** Frame budget for resends: below one chunk record, so each chunk travels in a frame of its own
@@ -140,6 +177,14 @@ interface DeviceSession {
   /** Stream flow control: chunks the device may send past our ACK, and what we last ACKed. */
   window: number;
   acked: number | undefined;
+  /** The device's INFO and its latest accepted COUNTERS (what later answers are checked against). */
+  infoRecord: InfoRecord;
+  counters: CountersRecord | undefined;
+  /** Chunks and names received (progress), and requests in a row that brought none. */
+  received: number;
+  stalls: number;
+  /** Names the device claims (up to this id) that never came when asked: given up. */
+  namesGivenUp: number;
 }
 
 /** TASKSCOPE_DEBUG_LINK=1: the conversation, one line per command and answer, on stderr. */
@@ -151,9 +196,15 @@ const debug = (text: string): void => {
 export class LinkSession {
   readonly stats: LinkStats = {
     sessions: 0, framesLost: 0, resendRequests: 0, chunksRecovered: 0, chunksLost: 0, duplicates: 0,
-    retries: 0, badFrames: 0, deviceRxDamaged: 0, counters: undefined,
+    retries: 0, badFrames: 0, deviceRxDamaged: 0, counters: undefined, faults: 0, faultNotes: [], chunksRejected: 0,
   };
-  private readonly opt: Required<Omit<LinkSessionOptions, "filter">> & { filter: number | undefined };
+  private readonly opt: Required<Omit<LinkSessionOptions, "filter" | "timer">> & { filter: number | undefined };
+  private readonly startTimer: (tick: () => void, ms: number) => () => void;
+  private faultsInRow = 0;
+  private lastFault: string | undefined;
+  private emptySessions = 0;
+  private lastProgressAt = 0;
+  private progressKey = "";
   private dev: DeviceSession | undefined;
   private goal: Goal = "none";
   private stopping = false;
@@ -165,7 +216,7 @@ export class LinkSession {
   private cmdSeq = 0;
   private lastFrameAt = 0;
   private startedAt = 0;
-  private timer: NodeJS.Timeout | undefined;
+  private stopTimer: (() => void) | undefined;
   private waiter: { resolve: () => void; reject: (e: Error) => void } | undefined;
   private out: Uint8Array[] = [];
   /** Stream frame budget now: halved while many frames arrive damaged, grown back when clean. */
@@ -193,7 +244,15 @@ export class LinkSession {
       clear: options.clear ?? false,
       filter: options.filter,
       now: options.now ?? (() => performance.now()),
+      noProgressMs: options.noProgressMs ?? 20_000,
+      maxFaults: options.maxFaults ?? 16,
     };
+    this.startTimer =
+      options.timer ??
+      ((tick, ms) => {
+        const t = setInterval(tick, ms);
+        return () => clearInterval(t);
+      });
     this.frameBytes = this.opt.frameBytes;
     this.clearPending = this.opt.clear;
     this.filterPending = this.opt.filter !== undefined;
@@ -219,6 +278,11 @@ export class LinkSession {
     this.windowBad = 0;
     if (ratio > 0.25) this.frameBytes = Math.max(MIN_STREAM_FRAME_BYTES, this.frameBytes >> 1);
     else if (ratio < 0.02) this.frameBytes = Math.min(this.opt.frameBytes, this.frameBytes * 2);
+  }
+
+  /** A dump or stream is under way (its promise has not settled). */
+  get running(): boolean {
+    return this.goal !== "none";
   }
 
   /** The device session being recorded (its id), if any. */
@@ -278,7 +342,9 @@ export class LinkSession {
     } catch (e) {
       if (!(e instanceof RangeError || e instanceof DecodeError)) throw e;
       this.stats.badFrames++;
+      this.fault(`a frame of type 0x${f.type.toString(16)} that does not decode (${e.message})`);
     }
+    if (this.goal === "none") return; // a fault ended the pull
     this.flushOut();
     this.step();
   }
@@ -290,7 +356,8 @@ export class LinkSession {
     this.goal = goal;
     this.startedAt = this.opt.now();
     this.lastFrameAt = this.startedAt;
-    this.timer = setInterval(() => this.tick(), 10);
+    this.lastProgressAt = this.startedAt;
+    this.stopTimer = this.startTimer(() => this.tick(), 10);
     return new Promise<void>((resolve, reject) => {
       this.waiter = { resolve, reject };
       this.step();
@@ -299,8 +366,8 @@ export class LinkSession {
 
   private finish(error?: Error): void {
     debug(`finish${error ? `: ${error.message}` : ""}`);
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
+    this.stopTimer?.();
+    this.stopTimer = undefined;
     this.endSession("the pull ended before it arrived");
     this.flushOut();
     const w = this.waiter;
@@ -316,12 +383,26 @@ export class LinkSession {
     const limit = this.opt.connectTimeoutMs;
     if (this.connected && limit > 0) {
       if (!this.dev && now - this.startedAt > limit) {
-        this.finish(new LinkTimeoutError(`no answer from the device in ${(limit / 1000).toFixed(1)} s`));
+        // It may have answered, with nothing a session can start from: say what.
+        if (this.lastFault) this.finish(new LinkProtocolError(`the device answered, but not usably: ${this.lastFault}`));
+        else this.finish(new LinkTimeoutError(`no answer from the device in ${(limit / 1000).toFixed(1)} s`));
         return;
       }
       // A dump (or a stream's closing dump) gives up when the device falls silent.
       if (this.dev && (this.goal === "dump" || this.stopping) && now - this.lastFrameAt > limit) {
         this.finish(new LinkTimeoutError(`the device stopped answering (nothing for ${(limit / 1000).toFixed(1)} s)`));
+        return;
+      }
+    }
+    if (this.dev && (this.goal === "dump" || this.stopping)) {
+      const d = this.dev;
+      const key = `${d.chunks.next}:${d.nextName}:${d.finalDumpDone}:${this.stats.chunksLost}`;
+      if (key !== this.progressKey) {
+        this.progressKey = key;
+        this.lastProgressAt = now;
+      } else if (now - this.lastProgressAt > this.opt.noProgressMs) {
+        const why = this.lastFault ? `; last problem: ${this.lastFault}` : "";
+        this.finish(new LinkProtocolError(`the dump made no progress for ${(this.opt.noProgressMs / 1000).toFixed(0)} s although the device answers${why}`));
         return;
       }
     }
@@ -433,6 +514,15 @@ export class LinkSession {
     // Everything below the first unsent chunk, or below a chunk that arrived, was sent.
     const bound = c.maxSeen !== undefined && seqAfter(c.maxSeen, st.firstUnsent) ? c.maxSeen : st.firstUnsent;
     const ask = seqAfter(st.oldestKept, c.next) ? undefined : c.nextRequest(bound, d.window);
+    if (ask && d.stalls >= MAX_STALLS) {
+      // Asked for again and again, never sent though the device says it holds them: given up.
+      c.clearAsked();
+      const n = c.giveUpGap("the device did not send them when asked, though it said it held them", bound);
+      d.stalls = 0;
+      if (n > 0) this.fault(`the device did not send ${n} chunk(s) from ${ask.first} when asked ${MAX_STALLS} times, though its link state says it holds them: given up`);
+      this.step();
+      return true;
+    }
     if (ask) {
       const chunkBytes = d.chunkSize + 32; // a chunk record and its frame
       this.send(
@@ -444,6 +534,14 @@ export class LinkSession {
       return true;
     }
     if (d.namesMissing) {
+      if (d.stalls >= MAX_STALLS) {
+        d.namesGivenUp = st.namesSent;
+        d.namesMissing = false;
+        d.stalls = 0;
+        this.fault(`the device says it handed over names up to id ${st.namesSent}, but sends none from id ${d.nextName} when asked: they stay unnamed`);
+        this.release(d);
+        return false;
+      }
       this.command(COMMAND.DUMP, dumpPayload({ namesFrom: d.nextName, chunksFrom: c.next, chunkCount: 0, frameBytes: RESEND_FRAME_BYTES }));
       return true;
     }
@@ -462,7 +560,7 @@ export class LinkSession {
   private send(type: number, payload: Uint8Array | undefined, firstSentAt: number | undefined, extraMs = 0): void {
     this.cmdSeq = (this.cmdSeq % 0xffff) + 1; // 1..65535: 0 marks unsolicited frames
     const now = this.opt.now();
-    this.inflight = { type, seq: this.cmdSeq, payload, firstSentAt: firstSentAt ?? now, sentAt: now, sentUnixNs: unixNowNs(), extraMs };
+    this.inflight = { type, seq: this.cmdSeq, payload, firstSentAt: firstSentAt ?? now, sentAt: now, sentUnixNs: unixNowNs(), extraMs, mark: this.dev?.received ?? 0 };
     debug(`send command ${type} #${this.cmdSeq} to session ${this.dev?.id ?? 0}${firstSentAt === undefined ? "" : " (again)"}`);
     this.write(encodeFrame(type, this.dev?.id ?? 0, this.cmdSeq, payload));
   }
@@ -474,15 +572,35 @@ export class LinkSession {
     const reply = decodeHello(f.payload);
     const earlier = earlierPull(reply); // before anything changes: a malformed HELLO is a bad frame
     if (!inf || inf.type !== COMMAND.HELLO || reply.command !== inf.seq) return; // a stale answer
+    const info = decodeRecords(reply.info)[0];
+    const counters = decodeRecords(reply.counters)[0] as CountersRecord;
+    if (info?.type !== "INFO") throw new RangeError("HELLO carries no INFO record");
+    const same = this.dev !== undefined && this.dev.id === f.session;
+    const problem =
+      (info.sessionId !== f.session ? `its INFO names session ${info.sessionId}, its frame ${f.session}` : undefined) ??
+      infoProblem(info) ??
+      timeProblem(reply.now, info.tickHz) ??
+      countersProblem(counters) ??
+      linkStateProblem(reply.state, counters.nextSeq, info.chunkCount, info.namesCapacity) ??
+      (same ? this.sameSessionProblem(this.dev!, reply.state, counters) : undefined);
+    if (problem) {
+      this.fault(`HELLO: ${problem}`);
+      return; // not an answer: asked again, up to the limit of faults
+    }
+    this.faultsInRow = 0;
     this.answered();
     this.needHello = false;
     const recvNs = unixNowNs();
     const anchor: ClockAnchor = { ticks: reply.now, unixNs: (inf.sentUnixNs + recvNs) / 2n };
-    const same = this.dev && this.dev.id === f.session;
     debug(`hello from session ${f.session}${same ? " (the same)" : ""}`);
-    if (!same) this.enterSession(f.session, reply.info, anchor, earlier);
+    if (!same) {
+      this.enterSession(f.session, reply.info, info, anchor, earlier);
+      if (this.goal === "none") return; // too many empty sessions: the pull ended
+    }
     const d = this.dev!;
     d.info = reply.info;
+    d.infoRecord = info;
+    d.counters = counters;
     d.anchor = anchor;
     d.lastFrameSeq = f.seq;
     this.takeState(d, reply.state);
@@ -526,6 +644,18 @@ export class LinkSession {
       }
     } else if (f.type === DEVICE_FRAME.STATUS) {
       const st = decodeStatus(f.payload);
+      const counters = decodeRecords(st.counters)[0];
+      if (st.result !== RESULT.WRONG_SESSION) {
+        const problem =
+          (counters?.type !== "COUNTERS" ? "no COUNTERS record" : undefined) ??
+          countersProblem(counters as CountersRecord) ??
+          linkStateProblem(st.state, (counters as CountersRecord).nextSeq, d.infoRecord.chunkCount, d.infoRecord.namesCapacity) ??
+          this.sameSessionProblem(d, st.state, counters as CountersRecord);
+        if (problem) {
+          this.fault(`STATUS: ${problem}`);
+          return; // ignored: a command it answered is asked again
+        }
+      }
       const inf = this.inflight;
       const answers = inf !== undefined && st.command === inf.seq && st.commandType === inf.type;
       debug(`status #${st.command} (${answers ? "answer" : "other"}): unsent ${st.state.firstUnsent} oldest ${st.state.oldestKept} streaming ${st.state.streaming}; next ${d.chunks.next} held ${d.chunks.heldCount} maxSeen ${d.chunks.maxSeen} acked ${d.acked}`);
@@ -541,11 +671,18 @@ export class LinkSession {
         this.needHello = true;
         return;
       }
-      const counters = decodeRecords(st.counters)[0];
       if (counters?.type === "COUNTERS") {
         this.stats.counters = counters;
+        d.counters = counters;
         this.out.push(st.counters);
+        // Chunks at or past the next seq the device will use were never recorded: left out.
+        const rejected = d.chunks.purge((seq) => !seqAfter(counters.nextSeq, seq));
+        if (rejected > 0) {
+          this.stats.chunksRejected += rejected;
+          this.fault(`${rejected} chunk(s) with sequence numbers the device has not reached (its next is ${counters.nextSeq}): left out`, false);
+        }
       }
+      this.faultsInRow = 0;
       d.uncertain = false;
       this.ack(true);
       if (answers && inf.type === COMMAND.DUMP && new DataView(inf.payload!.buffer).getUint32(8, true) === DUMP_ALL) {
@@ -554,12 +691,23 @@ export class LinkSession {
       if (answers && inf.type === COMMAND.DUMP) {
         // Whatever was asked for and did not come is missing again (asked for anew, or given up).
         d.chunks.clearAsked();
+        // A request for particular chunks or names that brought nothing is a stall.
+        const particular = new DataView(inf.payload!.buffer).getUint32(8, true) !== DUMP_ALL;
+        if (particular) d.stalls = d.received === inf.mark ? d.stalls + 1 : 0;
       }
       this.takeState(d, st.state);
     }
   }
 
-  private enterSession(id: number, info: Uint8Array, anchor: ClockAnchor, earlier: EarlierPull): void {
+  private enterSession(id: number, info: Uint8Array, infoRecord: InfoRecord, anchor: ClockAnchor, earlier: EarlierPull): void {
+    const previous = this.dev;
+    if (previous?.announced) {
+      this.emptySessions = previous.received === 0 ? this.emptySessions + 1 : 0;
+      if (this.emptySessions >= MAX_EMPTY_SESSIONS) {
+        this.finish(new LinkProtocolError(`the device started ${this.emptySessions} sessions in a row without sending anything: it restarts on every command, or its link is broken`));
+        return;
+      }
+    }
     this.endSession("the device restarted before it arrived");
     this.flushOut();
     this.out = [];
@@ -577,12 +725,13 @@ export class LinkSession {
     this.dev = {
       id, announced: false, lastFrameSeq: undefined, nextName: 1, chunks, uncertain: false, state: undefined,
       namesMissing: false, finalDumpDone: false, info, anchor, earlier,
-      chunkSize: new DataView(info.buffer, info.byteOffset).getUint16(3 + 6, true),
+      chunkSize: infoRecord.chunkSize,
       // A quarter of the ring may be out beyond our ACK: enough to keep a line busy for many
       // round trips, while a pulled cable swallows at most that much (the rest stays unsent),
       // and three quarters of the ring still hold what was sent, for resends.
-      window: Math.max(2, Math.min(32, Math.floor(new DataView(info.buffer, info.byteOffset).getUint32(3 + 8, true) / 4))),
+      window: Math.max(2, Math.min(32, Math.floor(infoRecord.chunkCount / 4))),
       acked: undefined,
+      infoRecord, counters: undefined, received: 0, stalls: 0, namesGivenUp: 0,
     };
   }
 
@@ -599,7 +748,7 @@ export class LinkSession {
     // Where this connection's data starts: the oldest chunk the ring holds (all of it is pulled),
     // of which those before the first unsent were sent to an earlier connection.
     d.chunks.startAt(st.oldestKept, st.firstUnsent);
-    d.namesMissing = st.namesSent >= d.nextName;
+    d.namesMissing = st.namesSent >= d.nextName && st.namesSent > d.namesGivenUp;
     this.release(d);
   }
 
@@ -617,9 +766,20 @@ export class LinkSession {
         if (end > d.nextName) {
           this.out.push(raw);
           d.nextName = end;
+          d.received++;
         }
       } else if (r.type === "CHUNK") {
-        d.chunks.take(new DataView(r.payload.buffer, r.payload.byteOffset, 4).getUint32(0, true), raw);
+        const seq = new DataView(r.payload.buffer, r.payload.byteOffset, 4).getUint32(0, true);
+        const impossible = this.impossibleSeq(d, seq);
+        if (impossible) {
+          this.stats.chunksRejected++;
+          this.fault(`chunk seq ${seq} ${impossible}: left out`, false);
+          continue;
+        }
+        const before = d.chunks.heldCount;
+        const dup = this.stats.duplicates;
+        d.chunks.take(seq, raw);
+        if (this.stats.duplicates === dup && d.chunks.heldCount !== before) d.received++;
       } else if (r.type === "COUNTERS") {
         this.out.push(raw);
       }
@@ -638,6 +798,17 @@ export class LinkSession {
   private endSession(reason: string): void {
     const d = this.dev;
     if (!d || !d.announced) return;
+    // Held behind a gap with no STATUS since: a chunk further ahead than the device can have got
+    // since its last counters said where it was is a damaged number, not the end of a long gap.
+    const base = d.counters?.nextSeq ?? d.state?.firstUnsent;
+    if (base !== undefined) {
+      const limit = (base + 2 * d.infoRecord.chunkCount + 64) >>> 0;
+      const rejected = d.chunks.purge((seq) => !seqAfter(limit, seq));
+      if (rejected > 0) {
+        this.stats.chunksRejected += rejected;
+        this.fault(`${rejected} chunk(s) numbered far past what the device had recorded (next seq ${base}): left out`, false);
+      }
+    }
     d.chunks.finish(reason, d.state?.firstUnsent);
   }
 
@@ -654,6 +825,50 @@ export class LinkSession {
     if (!force && ahead < Math.max(1, d.window >> 2)) return;
     d.acked = upTo;
     this.write(encodeFrame(COMMAND.ACK, d.id, 0, ackPayload(upTo)));
+  }
+
+  /** An answer that cannot be true: counted and noted; too many in a row end the pull.
+   *  `inRow` false: a fault that does not stop the conversation (the rest of the answer was fine). */
+  private fault(text: string, inRow = true): void {
+    debug(`device fault: ${text}`);
+    this.stats.faults++;
+    this.lastFault = text;
+    const shape = text.replace(/\d+/g, "N");
+    if (this.stats.faultNotes.length < MAX_FAULT_NOTES && !this.stats.faultNotes.some((n) => n.replace(/\d+/g, "N") === shape)) {
+      this.stats.faultNotes.push(text);
+    }
+    if (!inRow) return;
+    if (++this.faultsInRow >= this.opt.maxFaults && this.goal !== "none") {
+      this.finish(new LinkProtocolError(`the device gave ${this.faultsInRow} answers in a row that cannot be true; last: ${text}`));
+    }
+  }
+
+  /** Why a chunk cannot have that seq: more than 2^24 ahead of anything the device said (no
+   *  device gets that far between two frames), or further behind than its ring reaches (it can
+   *  only send again what its ring holds). Undefined when it can. */
+  private impossibleSeq(d: DeviceSession, seq: number): string | undefined {
+    const next = d.chunks.next;
+    if (next === undefined) return undefined;
+    let front = next;
+    for (const s of [d.state?.firstUnsent, d.counters?.nextSeq]) if (s !== undefined && seqAfter(s, front)) front = s;
+    const ahead = (seq - front) >>> 0;
+    if (ahead < 0x80000000 && ahead >= MAX_SEQ_JUMP) return `is ${ahead} ahead of anything the device said it had (${front})`;
+    const behind = (next - seq) >>> 0;
+    if (behind > 0 && behind <= 0x80000000 && behind > 2 * d.infoRecord.chunkCount + 64) {
+      return `is ${behind} behind the next expected (${next}), further than the device's ring of ${d.infoRecord.chunkCount} reaches`;
+    }
+    return undefined;
+  }
+
+  /** Link state and counters of the session we are in must not go backwards. */
+  private sameSessionProblem(d: DeviceSession, st: LinkState, counters: CountersRecord): string | undefined {
+    const prev = d.state;
+    if (prev) {
+      if (seqAfter(prev.oldestKept, st.oldestKept)) return `oldest kept chunk went back from ${prev.oldestKept} to ${st.oldestKept}`;
+      if (seqAfter(prev.firstUnsent, st.firstUnsent)) return `first unsent chunk went back from ${prev.firstUnsent} to ${st.firstUnsent}`;
+      if (st.namesSent < prev.namesSent) return `names handed over went back from ${prev.namesSent} to ${st.namesSent}`;
+    }
+    return d.counters ? countersRegression(d.counters, counters) : undefined;
   }
 
   private flushOut(): void {

@@ -182,14 +182,14 @@ export function changeHolder(r: ResourceRecord, next: TaskRef | undefined, t: nu
 }
 
 /** The task that held mutex `r` for most of [a, b] (undefined if nobody known did). */
-// Scratch for blameHolder: time held per task index, and the TaskRef of each (reused, so a
-// blame allocates nothing).
-const heldNs = new Map<number, number>();
-const heldRef = new Map<number, TaskRef>();
+// Scratch for blameHolder: the distinct holders seen and the time each held (at most the ring
+// plus the current holder, so a linear search beats a map, and a blame allocates nothing).
+const heldRef: (TaskRef | undefined)[] = new Array(HOLD_RING + 1);
+const heldNs = new Float64Array(HOLD_RING + 1);
+let heldCount = 0;
 
 export function blameHolder(r: ResourceRecord, a: number, b: number): TaskRef | undefined {
-  heldNs.clear();
-  heldRef.clear();
+  heldCount = 0;
   r.holds?.overlaps(a, b);
   if (r.holder) {
     const o = b - Math.max(a, r.holderSince);
@@ -197,16 +197,23 @@ export function blameHolder(r: ResourceRecord, a: number, b: number): TaskRef | 
   }
   let best: TaskRef | undefined;
   let most = 0;
-  heldNs.forEach((ns, index) => {
-    if (ns > most) {
-      most = ns;
-      best = heldRef.get(index);
+  for (let i = 0; i < heldCount; i++) {
+    if (heldNs[i]! > most) {
+      most = heldNs[i]!;
+      best = heldRef[i];
     }
-  });
+    heldRef[i] = undefined; // no reference kept past the call
+  }
   return best;
 }
 
 function addHold(ref: TaskRef, ns: number): void {
-  heldNs.set(ref.index, (heldNs.get(ref.index) ?? 0) + ns);
-  heldRef.set(ref.index, ref);
+  for (let i = 0; i < heldCount; i++) {
+    if (heldRef[i]!.index === ref.index) {
+      heldNs[i] += ns;
+      return;
+    }
+  }
+  heldRef[heldCount] = ref;
+  heldNs[heldCount++] = ns;
 }

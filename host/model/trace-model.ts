@@ -982,6 +982,9 @@ export class TraceModel {
       }
     }
     const idle = Math.max(0, Math.min(this.lastIdleTo, t) - Math.max(this.lastIdleFrom, deadline)) || 0;
+    // A poll is to blame only when it covers most of the lateness: a few-µs poll that happened to
+    // fall inside a long delay did not cause it (the victim of something else is no culprit).
+    if (best >= 0 && (bestOverlap < late / 2 || bestOverlap < idle)) best = -1;
     if (best >= 0) {
       for (const lp of this.longPolls.values()) {
         if (lp.session === rec.session && lp.taskName === this.rpTask[best]!.name && this.rpEnd[best]! - this.rpStart[best]! >= this.thresholds.longPollNs && lp.site === this.rpSite[best]) {

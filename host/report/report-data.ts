@@ -230,6 +230,10 @@ export interface ReportData {
   file: string;
   complete: boolean;
   truncated: { offset: number; bytes: number } | null;
+  /** Stretches of the file skipped as damaged, and values set aside (the first 1,000). */
+  damaged: { offset: number; bytes: number; reason: string }[];
+  /** Chunks stored twice (same session and seq), dropped after the first. */
+  duplicateChunks: number;
   footerReason: string | null;
   sessions: SessionReport[];
   /** The window asked for (ns from each session's first event), null ends when not limited. */
@@ -377,6 +381,8 @@ export function buildReport(file: string, summary: TraceSummary, model: TraceMod
     file,
     complete: summary.footer !== undefined && summary.truncated === undefined,
     truncated: summary.truncated ? { ...summary.truncated } : null,
+    damaged: summary.damaged.map((d) => ({ ...d })),
+    duplicateChunks: summary.duplicateChunks,
     footerReason: summary.footer?.reason ?? null,
     sessions,
     window: { sinceNs: options.window?.sinceNs ?? null, untilNs: options.window?.untilNs ?? null },
@@ -425,7 +431,8 @@ function sessionReport(
   const firstNs = span?.firstT ?? 0;
   const lastNs = span?.lastT ?? 0;
   const anchorNs = ticksToNs(s.info.anchor.ticks, hz);
-  const startUnixNs = s.info.anchor.unixNs + BigInt(Math.round(firstNs - anchorNs));
+  const sinceAnchor = Math.round(firstNs - anchorNs);
+  const startUnixNs = s.info.anchor.unixNs + (Number.isFinite(sinceAnchor) ? BigInt(sinceAnchor) : 0n);
   const damaged = summary.losses.filter((l) => l.session === s.index && l.kind === "decode").reduce((n, l) => n + l.chunks, 0);
   const loss: LossReport = {
     overwrittenEvents: c?.droppedOverwritten ?? 0,

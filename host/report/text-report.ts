@@ -53,6 +53,9 @@ export function renderTextReport(report: ReportData, options: TextOptions = {}):
   } else if (!r.complete) {
     out.push(paint("yellow", "warning: the file has no footer (the writer did not finish); showing everything in it"));
   }
+  for (const d of r.damaged.slice(0, 5)) out.push(paint("yellow", `warning: damaged at byte ${d.offset}, ${formatCount(d.bytes)} bytes skipped: ${d.reason}`));
+  if (r.damaged.length > 5) out.push(paint("yellow", `warning: ${r.damaged.length - 5} more damaged places (--json lists them)`));
+  if (r.duplicateChunks > 0) out.push(paint("yellow", `warning: ${formatCount(r.duplicateChunks)} chunks stored twice; each counted once`));
   for (const s of r.sessions) out.push(...sessionLines(s, r.sessions.length > 1, paint));
   if (r.sessions.length === 0) out.push("no device session in this file");
   const scope = scopeLine(r);

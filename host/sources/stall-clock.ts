@@ -57,29 +57,44 @@ export class StallClock {
    *  origin), which never goes backwards. The program ran since the previous leave(); a long
    *  run is checked for run-queue wait. */
   enter(wallNs: number): number {
-    const rq = this.runQueue;
-    if (rq && this.lastWallNs === this.lastWallNs) {
-      const ran = wallNs - this.lastWallNs;
-      if (ran >= this.gapNs) {
-        const now = rq();
-        const waited = Math.min(Math.max(0, now - this.baseRunQueue), ran);
-        this.rebase(now, wallNs);
-        if (waited > 0) {
-          this.hiddenNs += waited;
-          this.account.runQueueNs += waited;
-          this.account.count++;
-          if (waited > this.account.largestNs) this.account.largestNs = waited;
-        }
-      } else if (wallNs - this.baseAtNs >= this.rebaseNs) {
-        this.rebase(rq(), wallNs);
-      }
-    } else if (rq) {
-      this.rebase(rq(), wallNs);
-    }
+    this.programRan(wallNs);
     this.enteredNs = wallNs;
     const out = wallNs - this.hiddenNs;
     if (out > this.lastOut) this.lastOut = out;
     return this.lastOut;
+  }
+
+  /** The program ran from the previous reading to `wallNs`: a long run is checked against the
+   *  run-queue counter, and what the thread waited for a CPU in it is skipped. */
+  private programRan(wallNs: number): void {
+    const rq = this.runQueue;
+    if (!rq) return;
+    if (this.lastWallNs !== this.lastWallNs) {
+      this.rebase(rq(), wallNs);
+      return;
+    }
+    const ran = wallNs - this.lastWallNs;
+    if (ran >= this.gapNs) {
+      const now = rq();
+      const waited = Math.min(Math.max(0, now - this.baseRunQueue), ran);
+      this.rebase(now, wallNs);
+      if (waited > 0) {
+        this.hiddenNs += waited;
+        this.account.runQueueNs += waited;
+        this.account.count++;
+        if (waited > this.account.largestNs) this.account.largestNs = waited;
+      }
+    } else if (wallNs - this.baseAtNs >= this.rebaseNs) {
+      this.rebase(rq(), wallNs);
+    }
+  }
+
+  /** The program starts a host sleep at `wallNs`. What it ran since its last reading is checked
+   *  first: a wait for a CPU just before the sleep is not part of the sleep's overshoot, and
+   *  would be lost when sleptOver starts counting afresh. */
+  sleepBegins(wallNs: number): void {
+    this.programRan(wallNs);
+    this.lastWallNs = wallNs;
   }
 
   /** The program slept in its host (WASI poll_oneoff) from `fromNs` to `toNs` after asking for

@@ -160,6 +160,7 @@ export async function runWasi(opts: WasiSourceOptions): Promise<WasiRunResult> {
   const sleepWatch = (inPtr: number, outPtr: number, n: number, nOut: number): number => {
     const asked = core ? relativeSleepNs(core.memory, inPtr, n) : undefined;
     const from = performance.now();
+    if (asked !== undefined) stalls.sleepBegins((from - t0) * 1e6);
     const r = pollOneoff(inPtr, outPtr, n, nOut);
     if (asked !== undefined) stalls.sleptOver((from - t0) * 1e6, (performance.now() - t0) * 1e6, asked);
     return r;

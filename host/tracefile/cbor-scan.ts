@@ -15,6 +15,13 @@ export class CborScanError extends Error {
   }
 }
 
+export interface ScanLimits {
+  /** Longest string, and most array or map entries, an item may claim (default: no limit). */
+  maxBytes?: number;
+  /** Whether tags are allowed (default true). */
+  tags?: boolean;
+}
+
 /** Deeper nesting than any trace file item has is treated as corruption (and bounds the scan). */
 const MAX_DEPTH = 64;
 
@@ -35,10 +42,14 @@ const BREAK = 0xff;
 
 /**
  * Scans the item starting at `start` and returns the offset just past it, or INCOMPLETE if
- * `bytes` ends first. Throws CborScanError for malformed bytes. The content start of every
- * definite-length byte string directly inside the item is appended to `byteStrings`.
+ * `bytes` ends first. Throws CborScanError for malformed bytes, and for a string, array or map
+ * that claims more than `limits.maxBytes` (no item that large can follow: corruption, not a
+ * truncation), and for a tag when `limits.tags` is false.
+ * The content start of every definite-length byte string directly inside the item is appended
+ * to `byteStrings`.
  */
-export function scanCborItem(bytes: Uint8Array, start: number, byteStrings?: number[]): number {
+export function scanCborItem(bytes: Uint8Array, start: number, byteStrings?: number[], limits: ScanLimits = {}): number {
+  const maxBytes = limits.maxBytes ?? Number.POSITIVE_INFINITY;
   const end = bytes.length;
   const stack: number[] = [];
   let p = start;
@@ -81,6 +92,7 @@ export function scanCborItem(bytes: Uint8Array, start: number, byteStrings?: num
             stack.push(major === MAJOR_BYTES ? INDEFINITE_BYTES : INDEFINITE_TEXT);
             continue;
           }
+          if (arg > maxBytes) throw new CborScanError(head, `string of ${arg} bytes is longer than any item`);
           if (arg > end - p) return INCOMPLETE;
           if (major === MAJOR_BYTES && byteStrings) byteStrings.push(p);
           p += arg;
@@ -88,6 +100,7 @@ export function scanCborItem(bytes: Uint8Array, start: number, byteStrings?: num
         case MAJOR_ARRAY:
         case MAJOR_MAP: {
           const items = major === MAJOR_MAP ? arg * 2 : arg;
+          if (items > maxBytes) throw new CborScanError(head, `${major === MAJOR_MAP ? "map" : "array"} of ${arg} entries is larger than any item`);
           if (indefinite || items > 0) {
             if (stack.length >= MAX_DEPTH) throw new CborScanError(head, "nesting too deep");
             stack.push(indefinite ? INDEFINITE : items);
@@ -97,6 +110,7 @@ export function scanCborItem(bytes: Uint8Array, start: number, byteStrings?: num
         }
         case MAJOR_TAG:
           if (indefinite) throw new CborScanError(head, "indefinite length on a tag");
+          if (limits.tags === false) throw new CborScanError(head, `tag ${arg} (this format uses no tags)`);
           if (stack.length >= MAX_DEPTH) throw new CborScanError(head, "nesting too deep");
           stack.push(1); // the tagged item
           continue;

@@ -2,7 +2,7 @@
 
 export { TraceFileError } from "./errors.js";
 export { TraceWriter, cborUint, unixNowNs, plainCborEncoder, type HeaderFields, type FooterFields } from "./writer.js";
-export { TraceFileReader, readTraceFile, type ReaderOptions, type ReaderStats, type Truncation } from "./reader.js";
+export { TraceFileReader, readTraceFile, MAX_DAMAGE_ENTRIES, type ReaderOptions, type ReaderStats, type Truncation, type Damage } from "./reader.js";
 export {
   openTrace,
   readWholeTrace,

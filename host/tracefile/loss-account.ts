@@ -20,6 +20,8 @@ export interface LossAccount {
 export interface HeldEvents {
   events: number;
   resentEvents: number;
+  /** Events that arrived in chunks set aside as damaged (not lost in transfer either). */
+  damagedEvents?: number;
 }
 
 export function lossAccount(counters: DeviceCounters | undefined, held: HeldEvents, earlier: EarlierPull | undefined): LossAccount {
@@ -28,7 +30,7 @@ export function lossAccount(counters: DeviceCounters | undefined, held: HeldEven
   if (!counters) return { droppedOnDevice: 0, lostInTransfer: 0, pulledEarlier };
   return {
     droppedOnDevice: counters.droppedOverwritten + counters.droppedFull,
-    lostInTransfer: Math.max(0, counters.drained - before - (held.events - held.resentEvents)),
+    lostInTransfer: Math.max(0, counters.drained - before - (held.events - held.resentEvents) - (held.damagedEvents ?? 0)),
     pulledEarlier,
   };
 }

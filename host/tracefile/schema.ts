@@ -2,6 +2,7 @@
 // a decoded CBOR value into one of them. Keys are snake_case in the file, camelCase here.
 
 import type { DeviceCounters, InfoRecord, NameEntry } from "../format/records.js";
+import { tickHzProblem } from "../format/limits.js";
 import { COUNTER_KEYS, NAME_KINDS, OLDEST_TRACE_FILE_VERSION, RING_MODES, TRACE_FILE_VERSION, type CounterField, type RingModeName } from "../format/spec.js";
 
 export interface TraceHeader {
@@ -78,24 +79,26 @@ export interface FooterInfo {
   events: number;
 }
 
-/** `offset`: file offset of the item's first byte. */
-export type TraceItem =
-  | { type: "header"; offset: number; header: TraceHeader }
-  | { type: "session"; offset: number; session: number; info: SessionInfo }
-  | { type: "names"; offset: number; session: number; names: NameEntry[] }
+/** The item variants without where they lie in the file. */
+type ItemBody =
+  | { type: "header"; header: TraceHeader }
+  | { type: "session"; session: number; info: SessionInfo }
+  | { type: "names"; session: number; names: NameEntry[] }
   | {
       type: "chunks";
-      offset: number;
       session: number;
       /** CHUNK payloads, views into the reader's block (copy them to keep them past the item). */
       chunks: Uint8Array[];
       /** File offset of each payload's first byte. */
       chunkOffsets: number[];
     }
-  | { type: "counters"; offset: number; session: number; counters: DeviceCounters }
-  | { type: "loss"; offset: number; session: number; loss: LossInfo }
-  | { type: "stalls"; offset: number; session: number; stalls: StallInfo }
-  | { type: "footer"; offset: number; footer: FooterInfo };
+  | { type: "counters"; session: number; counters: DeviceCounters }
+  | { type: "loss"; session: number; loss: LossInfo }
+  | { type: "stalls"; session: number; stalls: StallInfo }
+  | { type: "footer"; footer: FooterInfo };
+
+/** `offset`: file offset of the item's first byte; `size`: its length in bytes. */
+export type TraceItem = ItemBody & { offset: number; size: number };
 
 export type TraceItemType = TraceItem["type"];
 
@@ -165,18 +168,31 @@ function own(map: CborMap, key: string): Value {
   return Object.hasOwn(map, key) ? map[key] : undefined;
 }
 
-/** A CBOR uint as a number (exact up to 2^53, rounded beyond). */
+/** A CBOR uint as a number (exact up to 2^53, rounded beyond). A float is not a uint: one that
+ *  is integral and small reads the same as the integer, a larger one (1e308) is refused. */
 function uint(map: CborMap, key: string, what: string): number {
   const v = own(map, key);
-  if (typeof v === "bigint" && v >= 0n) return Number(v);
-  if (typeof v === "number" && Number.isInteger(v) && v >= 0) return v;
+  if (typeof v === "bigint" && v >= 0n && v < 1n << 64n) return Number(v);
+  if (typeof v === "number" && Number.isSafeInteger(v) && v >= 0) return v;
   throw new SchemaError(`${what}: "${key}" must be an unsigned integer`);
 }
+
+/** A uint of at most `max` (u32 fields, counts): larger is a damaged value, not a number to show. */
+function bounded(map: CborMap, key: string, what: string, max: number): number {
+  const v = uint(map, key, what);
+  if (v > max) throw new SchemaError(`${what}: "${key}" = ${v} is above ${max === U32_MAX ? "2^32 - 1" : max === COUNT_MAX ? "2^53" : max}`);
+  return v;
+}
+
+const U32_MAX = 0xffffffff;
+const COUNT_MAX = Number.MAX_SAFE_INTEGER;
+const u32 = (map: CborMap, key: string, what: string) => bounded(map, key, what, U32_MAX);
+const count = (map: CborMap, key: string, what: string) => bounded(map, key, what, COUNT_MAX);
 
 /** A CBOR uint kept exact as a bigint (Unix nanoseconds). */
 function bigUint(map: CborMap, key: string, what: string): bigint {
   const v = own(map, key);
-  if (typeof v === "bigint" && v >= 0n) return v;
+  if (typeof v === "bigint" && v >= 0n && v < 1n << 64n) return v;
   if (typeof v === "number" && Number.isSafeInteger(v) && v >= 0) return BigInt(v);
   throw new SchemaError(`${what}: "${key}" must be an unsigned integer`);
 }
@@ -195,7 +211,7 @@ function nested(map: CborMap, key: string, what: string): CborMap {
 
 function earlierPull(e: CborMap): EarlierPull {
   checkKeys(e, "session earlier", ITEM_KEYS.earlier);
-  return { firstUnsent: uint(e, "first_unsent", "session earlier"), drained: uint(e, "drained", "session earlier") };
+  return { firstUnsent: u32(e, "first_unsent", "session earlier"), drained: count(e, "drained", "session earlier") };
 }
 
 /** Which item a decoded value is, from its keys; undefined if none. */
@@ -214,7 +230,11 @@ export function itemTypeOf(value: Value): TraceItemType | undefined {
  * Checks a decoded CBOR value against the schema and returns the typed item. `byteStrings` are
  * the file offsets of the item's byte string contents, in order (the chunk offsets).
  */
-export function toTraceItem(value: Value, offset: number, byteStrings: readonly number[]): TraceItem {
+export function toTraceItem(value: Value, offset: number, byteStrings: readonly number[], size = 0): TraceItem {
+  return { ...itemBody(value, offset, byteStrings), offset, size } as TraceItem;
+}
+
+function itemBody(value: Value, offset: number, byteStrings: readonly number[]): ItemBody {
   const type = itemTypeOf(value);
   if (type === undefined || !isMap(value)) {
     const keys = isMap(value) ? Object.keys(value).join(", ") : describe(value);
@@ -229,7 +249,7 @@ export function toTraceItem(value: Value, offset: number, byteStrings: readonly 
         throw new SchemaError(`unsupported trace file version ${version} (this reader knows ${OLDEST_TRACE_FILE_VERSION} to ${TRACE_FILE_VERSION})`);
       }
       return {
-        type, offset,
+        type,
         header: { version, created: bigUint(m, "created", "header"), tool: text(m, "tool", "header"), source: text(m, "source", "header") },
       };
     }
@@ -241,19 +261,19 @@ export function toTraceItem(value: Value, offset: number, byteStrings: readonly 
       if (!RING_MODES.some((r) => r.name === mode)) throw new SchemaError(`session: unknown mode "${mode}"`);
       const w = "session";
       return {
-        type, offset, session: uint(m, "session", w),
+        type, session: u32(m, "session", w),
         info: {
-          deviceSession: uint(m, "device_session", w),
-          format: uint(m, "format", w),
-          tickHz: positive(uint(m, "tick_hz", w), "session: tick_hz"),
+          deviceSession: u32(m, "device_session", w),
+          format: u32(m, "format", w),
+          tickHz: tickHz(uint(m, "tick_hz", w)),
           device: text(m, "device", w),
           firmware: text(m, "firmware", w),
           mode: mode as RingModeName,
-          chunkSize: uint(m, "chunk_size", w),
-          chunkCount: uint(m, "chunk_count", w),
-          namesCapacity: uint(m, "names_capacity", w),
-          maxTasks: uint(m, "max_tasks", w),
-          filter: uint(m, "filter", w),
+          chunkSize: u32(m, "chunk_size", w),
+          chunkCount: u32(m, "chunk_count", w),
+          namesCapacity: u32(m, "names_capacity", w),
+          maxTasks: u32(m, "max_tasks", w),
+          filter: u32(m, "filter", w),
           anchor: { ticks: uint(a, "ticks", "session anchor"), unixNs: bigUint(a, "unix_ns", "session anchor") },
           ...(Object.hasOwn(m, "earlier") ? { earlier: earlierPull(nested(m, "earlier", w)) } : {}),
         },
@@ -269,9 +289,9 @@ export function toTraceItem(value: Value, offset: number, byteStrings: readonly 
         const asMap = { id, kind, text: name };
         const kindCode = uint(asMap, "kind", `names entry ${i}`);
         if (!NAME_KINDS.some((k) => k.code === kindCode)) throw new SchemaError(`names: entry ${i} has unknown kind ${kindCode}`);
-        return { id: uint(asMap, "id", `names entry ${i}`), kind: kindCode, text: text(asMap, "text", `names entry ${i}`) };
+        return { id: u32(asMap, "id", `names entry ${i}`), kind: kindCode, text: text(asMap, "text", `names entry ${i}`) };
       });
-      return { type, offset, session: uint(m, "session", "names"), names };
+      return { type, session: u32(m, "session", "names"), names };
     }
     case "chunks": {
       checkKeys(m, "chunks", ITEM_KEYS.chunks);
@@ -283,7 +303,7 @@ export function toTraceItem(value: Value, offset: number, byteStrings: readonly 
       });
       // One byte string per chunk is the writer's layout; otherwise point at the item.
       const chunkOffsets = byteStrings.length === chunks.length ? [...byteStrings] : chunks.map(() => offset);
-      return { type, offset, session: uint(m, "session", "chunks"), chunks, chunkOffsets };
+      return { type, session: u32(m, "session", "chunks"), chunks, chunkOffsets };
     }
     case "counters": {
       checkKeys(m, "counters", ITEM_KEYS.counters);
@@ -293,7 +313,7 @@ export function toTraceItem(value: Value, offset: number, byteStrings: readonly 
       for (const [field, key] of Object.entries(COUNTER_KEYS) as [CounterField, string][]) {
         counters[field] = uint(c, key, "device counters");
       }
-      return { type, offset, session: uint(m, "session", "counters"), counters };
+      return { type, session: u32(m, "session", "counters"), counters };
     }
     case "loss": {
       checkKeys(m, "loss", ITEM_KEYS.loss);
@@ -301,11 +321,11 @@ export function toTraceItem(value: Value, offset: number, byteStrings: readonly 
       checkKeys(l, "loss", ["kind", "chunks"], ["from_seq", "to_seq", "reason"]);
       const kind = text(l, "kind", "loss");
       if (kind !== "link" && kind !== "decode") throw new SchemaError(`loss: unknown kind "${kind}"`);
-      const loss: LossInfo = { kind, chunks: uint(l, "chunks", "loss") };
-      if (Object.hasOwn(l, "from_seq")) loss.fromSeq = uint(l, "from_seq", "loss");
-      if (Object.hasOwn(l, "to_seq")) loss.toSeq = uint(l, "to_seq", "loss");
+      const loss: LossInfo = { kind, chunks: bounded(l, "chunks", "loss", 2 ** 32) };
+      if (Object.hasOwn(l, "from_seq")) loss.fromSeq = u32(l, "from_seq", "loss");
+      if (Object.hasOwn(l, "to_seq")) loss.toSeq = u32(l, "to_seq", "loss");
       if (Object.hasOwn(l, "reason")) loss.reason = text(l, "reason", "loss");
-      return { type, offset, session: uint(m, "session", "loss"), loss };
+      return { type, session: u32(m, "session", "loss"), loss };
     }
     case "stalls": {
       checkKeys(m, "stalls", ITEM_KEYS.stalls);
@@ -314,11 +334,11 @@ export function toTraceItem(value: Value, offset: number, byteStrings: readonly 
       const known = own(b, "run_queue_known");
       if (typeof known !== "boolean") throw new SchemaError("stalls: run_queue_known must be a boolean");
       return {
-        type, offset, session: uint(m, "session", "stalls"),
+        type, session: u32(m, "session", "stalls"),
         stalls: {
-          observerNs: uint(b, "observer_ns", "stalls"), runQueueNs: uint(b, "run_queue_ns", "stalls"),
-          count: uint(b, "count", "stalls"), largestNs: uint(b, "largest_ns", "stalls"),
-          sleepOverNs: uint(b, "sleep_over_ns", "stalls"), runQueueKnown: known,
+          observerNs: count(b, "observer_ns", "stalls"), runQueueNs: count(b, "run_queue_ns", "stalls"),
+          count: count(b, "count", "stalls"), largestNs: count(b, "largest_ns", "stalls"),
+          sleepOverNs: count(b, "sleep_over_ns", "stalls"), runQueueKnown: known,
         },
       };
     }
@@ -327,21 +347,23 @@ export function toTraceItem(value: Value, offset: number, byteStrings: readonly 
       const f = nested(m, "footer", "footer");
       checkKeys(f, "footer", ITEM_KEYS["footer-body"]);
       return {
-        type, offset,
+        type,
         footer: {
           ended: bigUint(f, "ended", "footer"),
           reason: text(f, "reason", "footer"),
-          sessions: uint(f, "sessions", "footer"),
-          chunks: uint(f, "chunks", "footer"),
-          events: uint(f, "events", "footer"),
+          sessions: count(f, "sessions", "footer"),
+          chunks: count(f, "chunks", "footer"),
+          events: count(f, "events", "footer"),
         },
       };
     }
   }
 }
 
-function positive(n: number, what: string): number {
-  if (n === 0) throw new SchemaError(`${what} must be positive`);
+function tickHz(n: number): number {
+  if (n === 0) throw new SchemaError("session: tick_hz must be positive");
+  const problem = tickHzProblem(n);
+  if (problem) throw new SchemaError(`session: ${problem}`);
   return n;
 }
 

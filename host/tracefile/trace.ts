@@ -3,14 +3,16 @@
 // device counters, every loss (stored, plus seq gaps seen between chunks) and totals.
 
 import { EventBatch, type DecodedEvent } from "../format/batch.js";
-import { decodeChunk, decodeChunkHeader } from "../format/chunk.js";
+import { decodeChunk } from "../format/chunk.js";
 import { DecodeError } from "../format/errors.js";
 import { NameTable } from "../format/names.js";
 import type { DeviceCounters } from "../format/records.js";
 import { WIRE_FORMAT_VERSION } from "../format/spec.js";
 import { TraceFileError } from "./errors.js";
 import { sentEarlier } from "./loss-account.js";
-import { TraceFileReader, type ReaderOptions, type ReaderStats, type Truncation } from "./reader.js";
+import { SeqSet, readableSeq } from "./seq-set.js";
+import { TraceFileReader, type Damage, type ReaderOptions, type ReaderStats, type Truncation } from "./reader.js";
+import { MAX_SEQ_JUMP, MAX_TIME_NS, countersProblem, countersRegression, timeProblem } from "../format/limits.js";
 import type { FooterInfo, LossInfo, SessionInfo, StallInfo, TraceHeader, TraceItem } from "./schema.js";
 
 export interface TraceSession {
@@ -26,6 +28,9 @@ export interface TraceSession {
   events: number;
   /** Of those, events in chunks the device had sent before this pull joined (info.earlier). */
   resentEvents: number;
+  /** Events in chunks that decoded but were set aside as damaged (implausible times): in the
+   *  file, so not lost in transfer, but not analysed either. */
+  damagedEvents: number;
   /** Seq of the last chunk seen. */
   lastSeq: number | undefined;
 }
@@ -55,6 +60,13 @@ export interface TraceSummary {
   footer: FooterInfo | undefined;
   losses: LossEntry[];
   truncated: Truncation | undefined;
+  /** Stretches skipped as damaged, and values set aside as implausible, in file order (the
+   *  first MAX_DAMAGE_ENTRIES; `damagedStretches` and `damagedBytes` count them all). */
+  damaged: Damage[];
+  damagedStretches: number;
+  damagedBytes: number;
+  /** Chunks stored twice (same session, same seq): dropped after the first. */
+  duplicateChunks: number;
   totals: TraceTotals;
 }
 
@@ -65,13 +77,22 @@ export interface TraceBatch {
 }
 
 export interface TraceOptions extends ReaderOptions {
-  /** A chunk that does not decode: throw (default) or drop it and record a "decode" loss. */
+  /** A chunk that does not decode: drop it and record a "decode" loss (default), or throw. */
   badChunks?: "throw" | "skip";
 }
 
 /** Opens a trace file and reads its header (throws TraceFileError if it is not a trace file). */
 export function openTrace(path: string, options: TraceOptions = {}): Trace {
   return new Trace(path, options);
+}
+
+/** Per-session bookkeeping of chunk sequence numbers (FORMAT.md 6.1). */
+interface SeqState {
+  seen: SeqSet;
+  /** A chunk whose seq jumped implausibly far (or back): believed once the next one follows it. */
+  pending: { seq: number; offset: number } | undefined;
+  /** reader damage count when the last chunk was read: a gap across damage is the damage's. */
+  damageMark: number;
 }
 
 export class Trace {
@@ -82,16 +103,22 @@ export class Trace {
   private readonly items: Iterator<TraceItem>;
   private readonly storedLosses: LossEntry[] = [];
   private readonly seqGaps: LossEntry[] = [];
+  private readonly seqState: SeqState[] = [];
+  /** Session index in the file -> the session (they differ once a session item was damaged). */
+  private readonly byFileIndex = new Map<number, TraceSession>();
   private readonly totals: TraceTotals = { chunks: 0, events: 0, rows: 0 };
   private readonly batch = new EventBatch(4096);
   private readonly skipBadChunks: boolean;
+  private duplicateChunks = 0;
+  private skippedSessions = 0;
   private consumed = false;
+  private finished = false;
 
   constructor(
     readonly path: string,
     options: TraceOptions = {},
   ) {
-    this.skipBadChunks = options.badChunks === "skip";
+    this.skipBadChunks = options.badChunks !== "throw";
     this.reader = new TraceFileReader(path, options);
     this.items = this.reader[Symbol.iterator]();
     const first = this.items.next();
@@ -112,13 +139,14 @@ export class Trace {
       for (let r = this.items.next(); !r.done; r = this.items.next()) {
         const item = r.value;
         if (item.type === "chunks") {
-          const session = this.sessions[item.session]!;
+          const session = this.byFileIndex.get(item.session)!;
           this.decodeChunks(session, item);
           if (this.batch.length > 0) yield { session, batch: this.batch };
         } else {
           this.take(item);
         }
       }
+      this.finishSeqs();
     } finally {
       this.items.return?.();
     }
@@ -153,37 +181,72 @@ export class Trace {
       footer: this.footer,
       losses: [...this.storedLosses, ...gaps].sort((a, b) => a.offset - b.offset),
       truncated: this.reader.truncated,
+      damaged: [...this.reader.damage].sort((a, b) => a.offset - b.offset),
+      damagedStretches: this.reader.stats.damagedStretches,
+      damagedBytes: this.reader.stats.damagedBytes,
+      duplicateChunks: this.duplicateChunks,
       totals: { ...this.totals },
     };
   }
 
   private take(item: Exclude<TraceItem, { type: "chunks" }>): void {
     switch (item.type) {
-      case "session":
+      case "session": {
         if (item.info.format !== WIRE_FORMAT_VERSION) {
           throw new TraceFileError(item.offset, `session ${item.session} uses wire format ${item.info.format}, this reader knows ${WIRE_FORMAT_VERSION}`);
         }
-        this.sessions.push({
-          index: item.session, info: item.info, names: new NameTable(), counters: undefined, stalls: undefined,
-          chunks: 0, events: 0, resentEvents: 0, lastSeq: undefined,
-        });
+        const info = { ...item.info };
+        const anchorProblem = timeProblem(info.anchor.ticks, info.tickHz);
+        if (anchorProblem) {
+          // The events keep their device times; only wall-clock times need the anchor. Put the
+          // device clock's zero at the file's creation, and say so.
+          info.anchor = { ticks: 0, unixNs: this.header.created };
+          this.reader.noteDamage({
+            offset: item.offset, bytes: 0,
+            reason: `session ${item.session}: clock anchor ${anchorProblem}; wall-clock times of this session are placed at the file's creation time`,
+          });
+        }
+        const index = this.sessions.length;
+        if (item.session !== index + this.skippedSessions) {
+          const skipped = item.session - index - this.skippedSessions;
+          this.skippedSessions += skipped;
+          this.reader.noteDamage({
+            offset: item.offset, bytes: 0,
+            reason: `the ${skipped} session item(s) before session ${item.session} are missing (damaged); it is read as session ${index}`,
+          });
+        }
+        const session: TraceSession = {
+          index, info, names: new NameTable(), counters: undefined, stalls: undefined,
+          chunks: 0, events: 0, resentEvents: 0, damagedEvents: 0, lastSeq: undefined,
+        };
+        this.sessions.push(session);
+        this.byFileIndex.set(item.session, session);
+        this.seqState.push({ seen: new SeqSet(), pending: undefined, damageMark: this.reader.stats.damagedStretches });
         return;
+      }
       case "names":
         try {
-          this.sessions[item.session]!.names.addEntries(item.names, item.offset);
+          this.byFileIndex.get(item.session)!.names.addEntries(item.names, item.offset);
         } catch (error) {
-          if (error instanceof DecodeError) throw new TraceFileError(item.offset, `names of session ${item.session}: ${error.reason}`, { cause: error });
-          throw error;
+          if (!(error instanceof DecodeError)) throw error;
+          this.reader.noteDamage({ offset: item.offset, bytes: item.size, reason: `names of session ${item.session}: ${error.reason}` });
         }
         return;
-      case "counters":
-        this.sessions[item.session]!.counters = item.counters;
+      case "counters": {
+        const session = this.byFileIndex.get(item.session)!;
+        const problem = countersProblem(item.counters) ?? (session.counters ? countersRegression(session.counters, item.counters) : undefined);
+        if (problem) {
+          this.reader.noteDamage({ offset: item.offset, bytes: item.size, reason: `counters of session ${item.session}: ${problem} (set aside)` });
+          return;
+        }
+        session.counters = item.counters;
         return;
+      }
       case "stalls":
-        this.sessions[item.session]!.stalls = item.stalls;
+        this.byFileIndex.get(item.session)!.stalls = item.stalls;
         return;
       case "loss":
-        this.storedLosses.push({ ...item.loss, session: item.session, offset: item.offset });
+        this.storedLosses.push({ ...item.loss, session: this.byFileIndex.get(item.session)!.index, offset: item.offset });
         return;
       case "footer":
         this.footer = item.footer;
@@ -197,6 +260,7 @@ export class Trace {
     const batch = this.batch;
     batch.clear();
     const tickHz = session.info.tickHz;
+    const seqs = this.seqState[session.index]!;
     for (let i = 0; i < item.chunks.length; i++) {
       const payload = item.chunks[i]!;
       const offset = item.chunkOffsets[i]!;
@@ -204,6 +268,19 @@ export class Trace {
       let seq: number;
       try {
         const header = decodeChunk(payload, tickHz, batch, offset);
+        if (seqs.seen.has(header.seq)) {
+          // Stored before (same session, same seq): counted once.
+          batch.length = rowsBefore;
+          this.duplicateChunks++;
+          continue;
+        }
+        // Well-formed, but at a time no device reaches (a flipped high bit): damaged.
+        const late = timeProblem(header.baseTicks, tickHz) ?? (batch.length > rowsBefore && !(batch.t[batch.length - 1]! < MAX_TIME_NS) ? "an event time is more than 146 years" : undefined);
+        if (late) {
+          batch.length = rowsBefore;
+          session.damagedEvents += header.events;
+          throw new DecodeError(offset, `chunk ${header.seq}: ${late}`);
+        }
         seq = header.seq;
         session.events += header.events;
         if (sentEarlier(seq, session.info.earlier)) session.resentEvents += header.events;
@@ -213,7 +290,11 @@ export class Trace {
         if (!this.skipBadChunks) {
           throw new TraceFileError(offset, `chunk ${i} of the chunks item at byte ${item.offset} (session ${session.index}) does not decode: ${error.message}`, { cause: error });
         }
-        const known = safeSeq(payload);
+        const known = readableSeq(payload);
+        if (known !== undefined && seqs.seen.has(known)) {
+          this.duplicateChunks++; // a damaged copy of a chunk already read
+          continue;
+        }
         this.storedLosses.push({
           session: session.index, kind: "decode", chunks: 1, offset, reason: error.message,
           ...(known === undefined ? {} : { fromSeq: known, toSeq: known }),
@@ -223,34 +304,80 @@ export class Trace {
         continue;
       }
       this.totals.rows += batch.length - rowsBefore;
+      seqs.seen.add(seq);
       this.noteSeq(session, seq, offset);
       session.chunks++;
       this.totals.chunks++;
     }
   }
 
-  /** A seq that is not last + 1 means chunks went missing in between (u32 wrap allowed). */
+  /**
+   * Follows a session's chunk sequence: a seq that is not last + 1 means chunks went missing in
+   * between (u32 wrap allowed). A jump further than MAX_SEQ_JUMP, or a step back, is believed
+   * only when the next chunk follows it; otherwise that one seq was damaged (its events are kept).
+   */
   private noteSeq(session: TraceSession, seq: number, offset: number): void {
+    const st = this.seqState[session.index]!;
+    const damageMark = st.damageMark;
+    st.damageMark = this.reader.stats.damagedStretches;
     const last = session.lastSeq;
-    session.lastSeq = seq;
-    if (last === undefined) return;
+    if (last === undefined) {
+      session.lastSeq = seq;
+      return;
+    }
+    const step = (seq - last) >>> 0;
+    const p = st.pending;
+    if (p && ((seq - p.seq) >>> 0) === 1) {
+      // Two chunks agree: the jump was real.
+      st.pending = undefined;
+      this.gap(session, last, p.seq, p.offset, damageMark);
+      session.lastSeq = seq;
+      return;
+    }
+    if (p) this.outOfSequence(session, p, last, seq);
+    st.pending = undefined;
+    if (step <= MAX_SEQ_JUMP) {
+      // A chunk with a damaged number between two that leave one seq free was most likely it.
+      if (!(p && step === 2)) this.gap(session, last, seq, offset, damageMark);
+      session.lastSeq = seq;
+    } else {
+      st.pending = { seq, offset };
+    }
+  }
+
+  /** Chunks between `last` and `seq` that are not in the file, as a seq-gap loss. */
+  private gap(session: TraceSession, last: number, seq: number, offset: number, damageMark: number): void {
     const missing = (seq - last - 1) >>> 0;
     // A step backwards (missing >= 2^31) is a reordering, not a loss.
     if (missing === 0 || missing >= 0x80000000) return;
+    const acrossDamage = this.reader.stats.damagedStretches !== damageMark;
     this.seqGaps.push({
       session: session.index, kind: "seq-gap", chunks: missing,
       fromSeq: (last + 1) >>> 0, toSeq: (seq - 1) >>> 0, offset,
+      ...(acrossDamage ? { reason: "where the file is damaged" } : {}),
     });
+  }
+
+  private outOfSequence(session: TraceSession, p: { seq: number; offset: number }, last: number, next: number | undefined): void {
+    const between = next === undefined ? `after ${last}` : `between ${last} and ${next}`;
+    this.reader.noteDamage({
+      offset: p.offset, bytes: 0,
+      reason: `session ${session.index}: chunk seq ${p.seq} out of sequence ${between} (a damaged number: its events are kept, the number is not)`,
+    });
+  }
+
+  /** At the end of the file a jump nothing confirmed is a damaged seq. */
+  private finishSeqs(): void {
+    if (this.finished) return;
+    this.finished = true;
+    for (const session of this.sessions) {
+      const st = this.seqState[session.index]!;
+      if (st.pending && session.lastSeq !== undefined) this.outOfSequence(session, st.pending, session.lastSeq, undefined);
+      st.pending = undefined;
+    }
   }
 }
 
-function safeSeq(payload: Uint8Array): number | undefined {
-  try {
-    return decodeChunkHeader(payload).seq;
-  } catch {
-    return undefined;
-  }
-}
 
 // ---- whole-trace convenience for tests and small tools --------------------------------------
 

@@ -128,6 +128,17 @@ export class TraceScript {
     return this.ev(EVENT.FLOW_ENTER, us, { task, flow });
   }
 
+  /** The polled task arms a timer on `res` for `deadlineUs`. */
+  timerArm(us: number, res: number, deadlineUs: number): this {
+    return this.ev(EVENT.TIMER_ARM, us, { res, due: deadlineUs - us });
+  }
+
+  /** The executor finds `task`'s timer on `res` due, and wakes it. */
+  timerFire(us: number, task: number, res: number): this {
+    this.ev(EVENT.TIMER_FIRE, us, { task, res });
+    return this.wake(us, task);
+  }
+
   idle(fromUs: number, toUs: number): this {
     this.ev(EVENT.IDLE_BEGIN, fromUs);
     return this.ev(EVENT.IDLE_END, toUs);
