@@ -56,7 +56,7 @@ export class LiveTrace implements StoreTap {
   session(index: number, info: SessionInfo): void {
     this.sessions[index] = {
       index, info, names: new NameTable(), counters: undefined, stalls: undefined,
-      chunks: 0, events: 0, resentEvents: 0, lastSeq: undefined,
+      chunks: 0, events: 0, resentEvents: 0, damagedEvents: 0, lastSeq: undefined,
     };
     this.losses[index] = { link: 0, decode: 0, gaps: 0, stored: [], gapRanges: new Map() };
   }
@@ -126,7 +126,12 @@ export class LiveTrace implements StoreTap {
       if (l.gaps > 0) losses.push({ session, kind: "seq-gap", chunks: l.gaps, offset: 0 });
       if (l.decode > 0) losses.push({ session, kind: "decode", chunks: l.decode, offset: 0 });
     });
-    return { header: this.headerInfo, sessions: this.sessions, footer: this.footerInfo, losses, truncated: undefined, totals: { ...this.totals } };
+    // A pull's own file has no damaged stretches (it wrote every byte) and its ingest stores
+    // only chunks that decode.
+    return {
+      header: this.headerInfo, sessions: this.sessions, footer: this.footerInfo, losses, truncated: undefined, totals: { ...this.totals },
+      damaged: [], damagedStretches: 0, damagedBytes: 0, duplicateChunks: 0,
+    };
   }
 
   /** The reader's gap rule (host/tracefile/trace.ts): a seq that is not last + 1 means chunks
