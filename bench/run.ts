@@ -19,6 +19,7 @@ import { benchExport, exportFigures } from "./export.js";
 import { benchCommands, commandFigures } from "./commands.js";
 import { benchLink } from "./link.js";
 import { benchMcu } from "./mcu.js";
+import { benchLiveExport, liveExportFigures } from "./live-export.js";
 import { figure, formatTarget, formatValue, type Figure } from "./figure.js";
 
 interface Section {
@@ -34,6 +35,7 @@ const SECTIONS: Section[] = [
   { id: "link", title: "serial link through a pty", run: linkFigures },
   { id: "analysis", title: "analysis (10 M events)", run: async () => analysisFigures(await benchAnalysis()) },
   { id: "export", title: "export, in process", run: async () => exportFigures(await benchExport()) },
+  { id: "live", title: "export while pulling (trace-pull --otlp), in process", run: async () => liveExportFigures(await benchLiveExport()) },
   { id: "commands", title: "the three commands, whole process", run: async (log) => commandFigures(await benchCommands(log)) },
   { id: "mcu", title: "the core on a Cortex-M3 and x86-64, its sizes, bytes per event", run: mcuFigures },
 ];

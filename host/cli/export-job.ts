@@ -5,7 +5,7 @@
 import type { Lint } from "../model/lint.js";
 import { analyzeTrace } from "../model/analyze.js";
 import { TraceFileError } from "../tracefile/errors.js";
-import { OtlpConfigError, redact, resolveSendConfig, resourceOverridesFromEnv, spanLimitsFromEnv, type SendConfig } from "../export/otlp/config.js";
+import { redact, resolveSendConfig, resourceOverridesFromEnv, spanLimitsFromEnv, type SendConfig } from "../export/otlp/config.js";
 import { exportOtlp, sizeOf, DEFAULT_BATCH_SIZE, DEFAULT_MAX_REQUEST_BYTES } from "../export/otlp/export.js";
 import { lintsInWorker } from "../export/lint-worker.js";
 import type { OtlpFileFormat } from "../export/otlp/file-sink.js";
@@ -19,6 +19,7 @@ import { formatBytes, formatCount } from "../report/units.js";
 import { StepMeter, type ProgressLine } from "./progress.js";
 import { CliError, UsageError } from "./run-cli.js";
 import { parseWholeNumber } from "./args.js";
+import { byteSize, pollMode, settings } from "./otlp-flags.js";
 import type { JobContext } from "./job-worker.js";
 
 export interface ExportJobInput {
@@ -74,15 +75,9 @@ function otlpPlan(input: ExportJobInput): OtlpPlan {
   // An endpoint in the environment sends when no file is asked for; with -o, only --endpoint does
   // (a shell that exports OTEL_EXPORTER_OTLP_ENDPOINT for other tools should not make a file
   // export upload as well).
-  let send: SendConfig | undefined;
-  try {
-    const flags = { endpoint: input.endpoint, headers: input.header, protocol: input.protocol, timeoutMs: input.timeout };
-    if (input.timeout !== undefined) parseWholeNumber(input.timeout, "--timeout", 1);
-    if (input.endpoint !== undefined || input.output === undefined) send = resolveSendConfig(flags, env);
-  } catch (e) {
-    if (e instanceof OtlpConfigError) throw new UsageError(e.message);
-    throw e;
-  }
+  const flags = { endpoint: input.endpoint, headers: input.header, protocol: input.protocol, timeoutMs: input.timeout };
+  if (input.timeout !== undefined) parseWholeNumber(input.timeout, "--timeout", 1);
+  const send = input.endpoint !== undefined || input.output === undefined ? settings(() => resolveSendConfig(flags, env)) : undefined;
   secrets = send?.secrets ?? [];
   if (!send) {
     for (const [flag, value] of [["header", input.header], ["protocol", input.protocol], ["timeout", input.timeout]] as const) {
@@ -95,13 +90,7 @@ function otlpPlan(input: ExportJobInput): OtlpPlan {
   }
   const batchSize = input.batchSize === undefined ? DEFAULT_BATCH_SIZE : parseWholeNumber(input.batchSize, "--batch-size", 1);
   const maxRequestBytes = input.maxRequestBytes === undefined ? DEFAULT_MAX_REQUEST_BYTES : byteSize(input.maxRequestBytes, "--max-request-bytes");
-  let limits;
-  try {
-    limits = spanLimitsFromEnv(env);
-  } catch (e) {
-    if (e instanceof OtlpConfigError) throw new UsageError(e.message);
-    throw e;
-  }
+  const limits = settings(() => spanLimitsFromEnv(env));
   return { output: input.output, format: fileFormat(input.output, input.format), send, polls: pollMode(input.polls), batchSize, maxRequestBytes, limits, lints: input.lints };
 }
 
@@ -265,21 +254,6 @@ function fileFormat(output: string | undefined, flag: string | undefined): OtlpF
     throw new UsageError(`--format takes json or protobuf, not '${flag}'`);
   }
   return output !== undefined && /\.(pb|binpb|protobuf)$/i.test(output) ? "protobuf" : "json";
-}
-
-/** A byte count: a whole number, optionally with KiB, MiB (or k, M) after it. */
-function byteSize(value: string, flag: string): number {
-  const m = /^(\d+)\s*(k|kib|kb|m|mib|mb)?$/i.exec(value.trim());
-  const unit = { "": 1, k: 1024, kib: 1024, kb: 1024, m: 2 ** 20, mib: 2 ** 20, mb: 2 ** 20 }[(m?.[2] ?? "").toLowerCase() as ""];
-  const n = m ? Number(m[1]) * unit : Number.NaN;
-  if (!Number.isSafeInteger(n) || n < 1024) throw new UsageError(`${flag} takes a size of at least 1024 bytes (e.g. 4MiB), not '${value}'`);
-  return n;
-}
-
-function pollMode(value: string | undefined): PollMode {
-  if (value === undefined) return "spans";
-  if (value === "spans" || value === "events") return value;
-  throw new UsageError(`--polls takes spans or events, not '${value}'`);
 }
 
 /** The one line a failed export prints. */

@@ -15,6 +15,7 @@ import { redactOutput } from "../export/otlp/redact.js";
 import { headerSecrets } from "../export/otlp/config.js";
 import { UsageError, runCli, versionLine } from "./run-cli.js";
 import { TOOL_VERSION } from "./version.js";
+import { OTLP_SEND_OPTIONS } from "./otlp-flags.js";
 import type { ExportJobInput, ExportJobResult } from "./export-job.js";
 
 const help = (defaultBatchSize: number, defaultMaxRequestBytes: number) => `Usage:
@@ -74,14 +75,7 @@ const OPTIONS = {
   perfetto: { type: "boolean" },
   output: { type: "string", short: "o" },
   format: { type: "string" },
-  endpoint: { type: "string" },
-  header: { type: "string", multiple: true },
-  protocol: { type: "string" },
-  timeout: { type: "string" },
-  polls: { type: "string" },
-  "batch-size": { type: "string" },
-  "max-request-bytes": { type: "string" },
-  "no-lints": { type: "boolean" },
+  ...OTLP_SEND_OPTIONS,
   json: { type: "boolean" },
   help: { type: "boolean", short: "h" },
   version: { type: "boolean" },

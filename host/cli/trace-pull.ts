@@ -28,10 +28,13 @@ import { formatBytes, formatCount } from "../report/units.js";
 import { TOOL_VERSION } from "./version.js";
 import type { LiveRecords, WasiJobInput, WasiJobResult } from "./wasi-job.js";
 import { wasiLive } from "./wasi-live.js";
+import { LiveOtlpRun, OTLP_PULL_HELP, OTLP_PULL_OPTIONS, planLiveOtlp, type LiveOtlpPlan, type OtlpPullFlags } from "./pull-otlp.js";
 
 const HELP = `Usage:
   trace-pull --wasi APP.wasm [--live] [-o OUT.trace.cbor] [--json] [-- ARGS...]
   trace-pull --port PATH [--baud N] [--dump | --stream | --live] [--duration S] [-o OUT.trace.cbor] [--json]
+  trace-pull --port PATH --stream --otlp [--endpoint URL] [--header KEY=VALUE]... [-o OUT.trace.cbor]
+  trace-pull --wasi APP.wasm --otlp [--endpoint URL] ... [-o OUT.trace.cbor] [-- ARGS...]
 
 --wasi runs APP.wasm under node:wasi with the taskscope clock, pulls the device core's rings during
 and after the run, and writes a trace file (default: APP.trace.cbor). APP.wasm "-" reads the
@@ -63,6 +66,8 @@ Options:
   -h, --help            show this help
   --version             show the version
 
+${OTLP_PULL_HELP}
+
 The file appears under its name once the device has sent its first records, and grows from there:
 a pull that fails before (no such module, no device answering) leaves an existing file as it was,
 and one killed later leaves everything received so far. Ctrl-C or SIGTERM ends --wasi at the
@@ -73,7 +78,7 @@ Exit status (--wasi): the application's own exit status once the trace is writte
 trapped). Both: 1 if the trace could not be pulled or written; 2 for wrong arguments; 130/143
 when stopped by Ctrl-C/SIGTERM.`;
 
-function serialProgressText(path: string, s: SerialPullStats, startedMs: number): string {
+function serialProgressText(path: string, s: SerialPullStats, startedMs: number, otlp?: string): string {
   const secs = Math.max(0.001, (Date.now() - startedMs) / 1000);
   // Most important first: a narrow terminal cuts the end off.
   const parts = [
@@ -84,6 +89,7 @@ function serialProgressText(path: string, s: SerialPullStats, startedMs: number)
   ];
   if (s.link.chunksLost > 0) parts.push(`${formatCount(s.link.chunksLost)} chunks lost`);
   if (!s.portOpen) parts.push("port closed, reconnecting...");
+  if (otlp) parts.push(otlp);
   return parts.join(", ");
 }
 
@@ -103,7 +109,7 @@ function parseFilter(text: string): number {
   return mask >>> 0;
 }
 
-interface Flags {
+interface Flags extends OtlpPullFlags {
   output?: string;
   json?: boolean;
   baud?: string;
@@ -135,6 +141,7 @@ async function main(argv: string[]): Promise<number> {
       output: { type: "string", short: "o" },
       json: { type: "boolean" },
       "drain-ms": { type: "string" },
+      ...OTLP_PULL_OPTIONS,
       help: { type: "boolean", short: "h" },
       version: { type: "boolean" },
     },
@@ -158,7 +165,8 @@ async function main(argv: string[]): Promise<number> {
   for (const flag of ["baud", "dump", "stream", "duration", "clear", "filter"] as const) {
     if (values[flag] !== undefined) throw new UsageError(`--${flag} goes with --port`);
   }
-  return pullWasi(values.wasi, values, appArgs);
+  const otlp = planLiveOtlp(values, process.env, { streaming: true });
+  return pullWasi(values.wasi, values, appArgs, otlp);
 }
 
 /** The output's plan; "-" also gets a temporary file to collect the trace in, which `release`
@@ -182,7 +190,7 @@ function traceOutput(output: string, inputs: string[]): { plan: OutputPlan; spoo
   };
 }
 
-async function pullWasi(wasm: string, values: Flags, appArgs: string[]): Promise<number> {
+async function pullWasi(wasm: string, values: Flags, appArgs: string[], otlp: LiveOtlpPlan | undefined): Promise<number> {
   const drainMs = values["drain-ms"] === undefined ? 50 : parseDecimal(values["drain-ms"], "--drain-ms", "a number of milliseconds", true);
   const fromStdin = wasm === "-";
   const output = values.output ?? (fromStdin ? "stdin.trace.cbor" : `${basename(wasm).replace(/\.wasm$/, "")}.trace.cbor`);
@@ -190,14 +198,16 @@ async function pullWasi(wasm: string, values: Flags, appArgs: string[]): Promise
   // "-" (or a FIFO) is copied to a temporary file first; a missing file is runWasi's to report.
   const module = fromStdin || existsSync(wasm) ? await openInput(wasm) : undefined;
   try {
-    return await runWasiJob(fromStdin ? "stdin.wasm" : wasm, module?.path ?? wasm, plan, spool, drainMs, values, appArgs);
+    return await runWasiJob(fromStdin ? "stdin.wasm" : wasm, module?.path ?? wasm, plan, spool, drainMs, values, appArgs, otlp);
   } finally {
     module?.release();
     release();
   }
 }
 
-async function runWasiJob(name: string, path: string, plan: OutputPlan, spool: string | undefined, drainMs: number, values: Flags, appArgs: string[]): Promise<number> {
+async function runWasiJob(name: string, path: string, plan: OutputPlan, spool: string | undefined, drainMs: number, values: Flags, appArgs: string[], otlpPlan: LiveOtlpPlan | undefined): Promise<number> {
+  const otlp = otlpPlan ? await LiveOtlpRun.start(otlpPlan, TOOL_VERSION, (text) => note("trace-pull", text)) : undefined;
+  const relay = otlp?.workerPort();
   const app = basename(name);
   const job: WasiJobInput = {
     name,
@@ -208,6 +218,7 @@ async function runWasiJob(name: string, path: string, plan: OutputPlan, spool: s
     spool,
     programStdout: plan.kind === "stdout" || values.json ? 2 : 1,
     tool: `taskscope ${TOOL_VERSION} trace-pull`,
+    ...(relay ? { storePort: relay.port } : {}),
   };
   const live = values.live ? wasiLive() : undefined;
   let r: WasiJobResult;
@@ -227,6 +238,7 @@ async function runWasiJob(name: string, path: string, plan: OutputPlan, spool: s
       outputs: [plan],
       onSignal: "finish",
       graceMs: 500,
+      transfer: relay ? [relay.port] : [],
       ...(live ? { onData: (m: unknown) => live.take(m as LiveRecords) } : {}),
     });
     // The program ended by itself: the console stays, on a complete trace, until q.
@@ -234,14 +246,21 @@ async function runWasiJob(name: string, path: string, plan: OutputPlan, spool: s
       live.view.notice(`${app} ${r.trap ? "trapped" : `exited with status ${r.exitCode}`}; q to quit (the trace is complete: ${r.output})`);
       await live.ended();
     }
+  } catch (e) {
+    otlp?.abort();
+    throw e;
   } finally {
     live?.view.stop();
     held?.release();
   }
+  await relay?.stored;
+  // The worker copied "-" to standard output and removed its spool: only a named file is read
+  // back for the lints.
+  const sent = await otlp?.finish(plan.kind === "replace" ? plan.path : undefined, undefined);
   const s = r.stats;
   const where = r.output;
   if (values.json) {
-    writeStdout(JSON.stringify(pullSummary(`wasi:${basename(job.name)}`, where, r.bytes, s, { exitCode: r.exitCode, trap: r.trap ?? null, interrupted: r.stoppedBy !== 0 }), null, 2) + "\n");
+    writeStdout(JSON.stringify(pullSummary(`wasi:${basename(job.name)}`, where, r.bytes, s, { exitCode: r.exitCode, trap: r.trap ?? null, interrupted: r.stoppedBy !== 0, ...(otlp && sent ? { otlp: otlp.json(sent) } : {}) }), null, 2) + "\n");
   } else {
     note(
       "trace-pull",
@@ -251,7 +270,9 @@ async function runWasiJob(name: string, path: string, plan: OutputPlan, spool: s
         (s.damaged > 0 ? `; ${formatCount(s.damaged)} damaged records left out` : ""),
     );
     for (const line of pullProblems(s)) note("trace-pull", line);
+    if (otlp && sent) note("trace-pull", otlp.summaryLine(sent));
   }
+  if (sent?.stoppedBy && r.stoppedBy === 0) return 128 + signalNumber(sent.stoppedBy);
   if (r.stoppedBy !== 0) {
     note("trace-pull", `stopped ${app} (the trace up to then is in ${where}, complete)`);
     return 128 + r.stoppedBy;
@@ -291,9 +312,10 @@ async function pullSerial(path: string, values: Flags, appArgs: string[]): Promi
   const streaming = values.stream === true || values.live === true || duration !== undefined;
   if (values.dump && streaming) throw new UsageError("--dump pulls once; --stream, --live and --duration keep pulling: choose one");
   const filter = values.filter === undefined ? undefined : parseFilter(values.filter);
+  const otlp = planLiveOtlp(values, process.env, { streaming });
   const { plan, spool, release } = traceOutput(values.output ?? `${basename(path)}.trace.cbor`, []);
   try {
-    return await runSerial(path, new TraceTarget(plan, spool), { baud, duration, streaming, filter }, values);
+    return await runSerial(path, new TraceTarget(plan, spool), { baud, duration, streaming, filter, otlp }, values);
   } finally {
     release();
   }
@@ -304,9 +326,11 @@ interface SerialPlan {
   duration: number | undefined;
   streaming: boolean;
   filter: number | undefined;
+  /** --otlp: spans to a collector while recording. */
+  otlp: LiveOtlpPlan | undefined;
 }
 
-async function runSerial(path: string, target: TraceTarget, { baud, duration, streaming, filter }: SerialPlan, values: Flags): Promise<number> {
+async function runSerial(path: string, target: TraceTarget, { baud, duration, streaming, filter, otlp: otlpPlan }: SerialPlan, values: Flags): Promise<number> {
 
   const progress = new ProgressLine();
   const started = Date.now();
@@ -350,6 +374,11 @@ async function runSerial(path: string, target: TraceTarget, { baud, duration, st
     }
   };
   const stopHandling = handleSignals(onSignal);
+  const say = (text: string) => {
+    progress.clear();
+    note("trace-pull", text);
+  };
+  const otlp = otlpPlan ? await LiveOtlpRun.start(otlpPlan, TOOL_VERSION, say) : undefined;
   try {
     pull = await SerialPull.open({
       path,
@@ -363,9 +392,11 @@ async function runSerial(path: string, target: TraceTarget, { baud, duration, st
         target.publish();
         live?.records(bytes, anchor);
       },
+      store: otlp?.live.store,
     });
   } catch (e) {
     stopHandling();
+    otlp?.abort();
     target.discard();
     if (e instanceof SerialSourceError) throw new CliError(e.message);
     const code = (e as NodeJS.ErrnoException).code;
@@ -378,7 +409,7 @@ async function runSerial(path: string, target: TraceTarget, { baud, duration, st
     p.stop();
     setTimeout(() => p.abandon(), STOP_GRACE_MS).unref();
   }, duration * 1000);
-  const ticker = live ? undefined : setInterval(() => progress.update(() => serialProgressText(path, p.stats, started)), 200);
+  const ticker = live ? undefined : setInterval(() => progress.update(() => serialProgressText(path, p.stats, started, otlp?.progressText())), 200);
   live?.start();
 
   let failure: Error | undefined;
@@ -398,19 +429,24 @@ async function runSerial(path: string, target: TraceTarget, { baud, duration, st
   await p.close(reason);
   const s = p.stats;
   if (failure && s.link.sessions === 0) {
+    otlp?.abort();
     target.discard();
     throw new CliError(`${failure.message} on ${path}: is a device with taskscope's link attached, at ${baud} baud?`);
   }
+  const sent = await otlp?.finish(target.plan.kind === "direct" ? undefined : target.writePath, progress.enabled ? say : undefined);
+  if (sent?.stoppedBy) stoppedBy ??= sent.stoppedBy;
   target.finish();
   if (values.json) {
     writeStdout(JSON.stringify(pullSummary(`serial:${path}`, target.name, p.writer.size, s.ingest, {
       link: { frames: s.frames.frames, damagedFrames: s.frames.damaged, missingFrames: s.link.framesLost, chunksMissing: s.link.chunksLost, chunksSentAgain: s.link.chunksRecovered, deviceSessions: s.link.sessions, portReopened: s.reopened, deviceFaults: s.link.faultNotes, chunksRejected: s.link.chunksRejected },
       interrupted: signalled,
       failure: failure?.message ?? null,
+      ...(otlp && sent ? { otlp: otlp.json(sent) } : {}),
     }), null, 2) + "\n");
   } else {
     note("trace-pull", serialSummary(target.name, p.writer.size, s));
     for (const line of pullProblems(s.ingest, s.link)) note("trace-pull", line);
+    if (otlp && sent) note("trace-pull", otlp.summaryLine(sent));
   }
   if (failure) throw new CliError(`${failure.message} on ${path} (what arrived before is in ${target.name})`);
   return stoppedBy ? 128 + signalNumber(stoppedBy) : 0;

@@ -4,10 +4,13 @@
 // a complete trace of everything recorded.
 
 import { basename } from "node:path";
+import type { MessagePort } from "node:worker_threads";
 import { runWasi, WasiSourceError } from "../sources/wasi.js";
 import { TraceIngest, type IngestStats } from "../pull/ingest.js";
 import { TraceWriter } from "../tracefile/writer.js";
 import type { ClockAnchor } from "../tracefile/schema.js";
+import { TappedTraceWriter, type StoreTap } from "../pull/store-tap.js";
+import { portTap } from "../pull/store-relay.js";
 import { formatBytes, formatCount } from "../report/units.js";
 import { ioErrorText, type OutputPlan } from "../export/output.js";
 import { CliError } from "./run-cli.js";
@@ -31,6 +34,8 @@ export interface WasiJobInput {
    *  stored, and no progress line is drawn (the live view shows the figures). */
   live?: boolean;
   tool: string;
+  /** --otlp: every stored item is posted here too, for the live export on the main thread. */
+  storePort?: MessagePort;
 }
 
 /** What a --live job posts per drain: the records as stored, and the pull's figures so far. */
@@ -51,11 +56,20 @@ export interface WasiJobResult {
 }
 
 export async function run(input: WasiJobInput, context: JobContext): Promise<WasiJobResult> {
+  const tap = input.storePort ? portTap(input.storePort) : undefined;
+  try {
+    return await pull(input, context, tap);
+  } finally {
+    tap?.end();
+  }
+}
+
+async function pull(input: WasiJobInput, context: JobContext, tap: StoreTap | undefined): Promise<WasiJobResult> {
   const { progress } = context;
   const target = new TraceTarget(input.plan, input.spool);
   let writer: TraceWriter;
   try {
-    writer = new TraceWriter(target.writePath);
+    writer = tap ? new TappedTraceWriter(target.writePath, tap) : new TraceWriter(target.writePath);
     writer.header({ tool: input.tool, source: `wasi:${basename(input.name)}` });
   } catch (e) {
     target.discard();

@@ -171,6 +171,13 @@ export class Timeline<X> {
     this.model = new TraceModel({ ...options, observer: new SinkObserver<X>(this) });
   }
 
+  /** Tasks followed now: live ones, and ended ones held back until the executor moves on. */
+  get heldTasks(): number {
+    let n = this.states.size;
+    for (const st of this.sessions.values()) n += st.ending.size;
+    return n;
+  }
+
   /** Feeds one decoded batch of a session (batches of a session in file order). */
   consume(batch: EventBatch, session: TraceSession): void {
     if (batch.length === 0) return;

@@ -9,6 +9,7 @@ import { TraceWriter } from "../tracefile/writer.js";
 import type { FooterInfo } from "../tracefile/schema.js";
 import { TraceIngest, type IngestStats } from "./ingest.js";
 import { LinkIngest, type RecordTap } from "./link-ingest.js";
+import { TappedTraceWriter, type StoreTap } from "./store-tap.js";
 
 export interface SerialPullOptions extends Omit<LinkSessionOptions, "now"> {
   path: string;
@@ -19,6 +20,8 @@ export interface SerialPullOptions extends Omit<LinkSessionOptions, "now"> {
   mode: "dump" | "stream";
   /** Sees every record stored, with its anchor (the live view). */
   tap?: RecordTap;
+  /** Sees every item stored in the trace file, after it is written (the live OTLP export). */
+  store?: StoreTap;
   /** Called when the port goes away and when it is back. */
   onPortState?: (open: boolean) => void;
 }
@@ -75,7 +78,7 @@ export class SerialPull {
     await source.open();
     let writer: TraceWriter;
     try {
-      writer = new TraceWriter(opts.output);
+      writer = opts.store ? new TappedTraceWriter(opts.output, opts.store) : new TraceWriter(opts.output);
     } catch (e) {
       await source.close();
       throw e;

@@ -41,6 +41,8 @@ export interface CollectorOptions {
 export class TestCollector {
   readonly requests: ReceivedRequest[] = [];
   private readonly script: Answer[];
+  /** Set by hold(): the answer to every request until released. */
+  private held: Answer | undefined;
 
   private constructor(
     private readonly server: Server,
@@ -76,6 +78,37 @@ export class TestCollector {
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 
+  /** Answers the next requests with these, in order (then 200 again). */
+  answer(...answers: Answer[]): void {
+    this.script.push(...answers);
+  }
+
+  /** Answers every request with `answer` (a 503, say) until hold(undefined). */
+  hold(answer: Answer | undefined): void {
+    this.held = answer;
+  }
+
+  /** Stops listening (new connections are refused) until up(). Requests already received are
+   *  answered first, so none is taken without its sender hearing so (an abrupt crash can make a
+   *  sender try a taken request again: OTLP delivers at least once). */
+  async down(): Promise<void> {
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.server.closeIdleConnections?.();
+    await closed;
+  }
+
+  /** Listens again on the same port. */
+  async up(): Promise<void> {
+    const port = Number(new URL(this.url).port);
+    await new Promise<void>((resolve, reject) => {
+      this.server.once("error", reject);
+      this.server.listen(port, "127.0.0.1", () => {
+        this.server.off("error", reject);
+        resolve();
+      });
+    });
+  }
+
   private handle(req: IncomingMessage, res: ServerResponse): void {
     const parts: Buffer[] = [];
     req.on("data", (c: Buffer) => parts.push(c));
@@ -92,7 +125,7 @@ export class TestCollector {
       } catch (e) {
         decodeError = (e as Error).message;
       }
-      const answer = this.hang ? { status: 0 } : (this.script.shift() ?? { status: decodeError ? 400 : 200 });
+      const answer = this.hang ? { status: 0 } : (this.held ?? this.script.shift() ?? { status: decodeError ? 400 : 200 });
       this.requests.push({ method: req.method ?? "", path: req.url ?? "", headers: req.headers, body, spans, decodeError, answer });
       if (this.hang) return;
       const json = String(req.headers["content-type"] ?? "").startsWith("application/json");

@@ -14,8 +14,17 @@ export type OtlpProtocol = "http/protobuf" | "http/json";
 /** Wrong settings: the CLI reports these as usage errors. */
 export class OtlpConfigError extends Error {}
 
-/** The export could not be delivered; the message is safe to print (secrets removed). */
-export class OtlpSendError extends Error {}
+/** The export could not be delivered; the message is safe to print (secrets removed).
+ *  `refused`: the collector answered and refused the data (HTTP 4xx other than 408 and 429, 501,
+ *  505): sending it again would get the same answer. Otherwise it may go through later. */
+export class OtlpSendError extends Error {
+  constructor(
+    message: string,
+    readonly refused = false,
+  ) {
+    super(message);
+  }
+}
 
 export interface SendFlags {
   endpoint?: string;
@@ -189,3 +198,23 @@ export function resourceOverridesFromEnv(env: Env): Attributes {
 }
 
 export { redact } from "./redact.js";
+
+/** The BatchSpanProcessor's variables, for a live export's queue: OTEL_BSP_SCHEDULE_DELAY (ms a
+ *  partial request waits) and OTEL_BSP_MAX_QUEUE_SIZE (spans waiting at most); unset ones are
+ *  left to the caller's defaults. */
+export function batchQueueFromEnv(env: Env): { delayMs?: number; queueSize?: number } {
+  const delay = nonEmpty(env["OTEL_BSP_SCHEDULE_DELAY"]);
+  const size = nonEmpty(env["OTEL_BSP_MAX_QUEUE_SIZE"]);
+  const out: { delayMs?: number; queueSize?: number } = {};
+  if (delay !== undefined) {
+    const ms = Number(delay);
+    if (!Number.isFinite(ms) || ms < 0) throw new OtlpConfigError(`OTEL_BSP_SCHEDULE_DELAY must be a number of milliseconds, not '${delay}'`);
+    out.delayMs = ms;
+  }
+  if (size !== undefined) {
+    const n = Number(size);
+    if (!Number.isInteger(n) || n < 1) throw new OtlpConfigError(`OTEL_BSP_MAX_QUEUE_SIZE must be a whole number above 0, not '${size}'`);
+    out.queueSize = n;
+  }
+  return out;
+}

@@ -96,6 +96,11 @@ export class ProtobufRequests {
       g.count = 0;
     }
     const spans = this.count;
+    // A source with no span in a whole request (its session ended) is forgotten, buffer and all:
+    // a pull whose board resets again and again must not keep one per session.
+    if (this.groups.size > this.order.length) {
+      for (const [source, g] of this.groups) if (!this.order.includes(g)) this.groups.delete(source);
+    }
     this.order = [];
     this.count = 0;
     this.emit({ bytes: w.pos === w.buf.length ? w.buf : w.bytes(), spans });

@@ -60,71 +60,50 @@ function exporterFor(config: SendConfig, concurrencyLimit: number): OTLPExporter
   return new OTLPExporterBase(delegate);
 }
 
-export class OtlpHttpSink {
-  readonly stats: HttpSinkStats = { batches: 0, spans: 0, largestRequestBytes: 0, retries: 0 };
+/** Sends requests through the exporter: its retries, then a few more tries for the
+ *  5xx answers it does not retry. Throws OtlpSendError (safe to print). */
+export class OtlpRequestSender {
+  /** Tries repeated here after a 5xx the exporter does not retry. */
+  retries = 0;
   private readonly exporter: OTLPExporterBase<EncodedRequest>;
-  private readonly inFlight = new Set<Promise<void>>();
-  private failure: OtlpSendError | undefined;
-  private readonly concurrency: number;
-  private readonly retries: number;
+  private readonly serverErrorRetries: number;
   private readonly backoffMs: number;
 
+  /** `inFlight`: requests the caller may have out at once. */
   constructor(
-    private readonly config: SendConfig,
-    options: HttpSinkOptions = {},
+    readonly config: SendConfig,
+    inFlight: number,
+    options: Pick<HttpSinkOptions, "serverErrorRetries" | "serverErrorBackoffMs"> = {},
   ) {
-    this.concurrency = Math.max(1, options.concurrency ?? 4);
-    this.retries = options.serverErrorRetries ?? 3;
+    this.serverErrorRetries = options.serverErrorRetries ?? 3;
     this.backoffMs = options.serverErrorBackoffMs ?? 500;
-    // Above our own window, so the exporter never refuses a request for being one too many.
-    this.exporter = exporterFor(config, this.concurrency + 1);
+    // Above the caller's window, so the exporter never refuses a request for being one too many.
+    this.exporter = exporterFor(config, inFlight + 1);
   }
 
-  /** Starts sending a request; waits while the window is full. Throws the first failure. */
-  async write(request: EncodedRequest): Promise<void> {
-    while (this.inFlight.size >= this.concurrency && !this.failure) await Promise.race(this.inFlight);
-    if (this.failure) throw this.failure;
-    const sending = this.send(request).then(
-      () => {
-        this.stats.batches++;
-        this.stats.spans += request.spans;
-        this.stats.largestRequestBytes = Math.max(this.stats.largestRequestBytes, request.bytes.length);
-      },
-      (error: unknown) => {
-        this.failure ??= error instanceof OtlpSendError ? error : new OtlpSendError(this.safe(String(error)));
-      },
-    );
-    const tracked = sending.finally(() => this.inFlight.delete(tracked));
-    this.inFlight.add(tracked);
-  }
-
-  /** Waits for every batch; throws the first failure. */
-  async close(): Promise<void> {
-    try {
-      while (this.inFlight.size > 0) await Promise.all(this.inFlight);
-    } finally {
-      await this.exporter.shutdown().catch(() => undefined);
-    }
-    if (this.failure) throw this.failure;
-  }
-
-  /** Stops without waiting for answers (after a failure elsewhere). */
-  async abort(): Promise<void> {
-    await this.exporter.shutdown().catch(() => undefined);
-  }
-
-  private async send(request: EncodedRequest): Promise<void> {
+  async send(request: EncodedRequest): Promise<void> {
     for (let attempt = 0; ; attempt++) {
       const result = await new Promise<ExportResult>((resolve) => this.exporter.export(request, resolve));
       if (result.code === ExportResultCode.SUCCESS) return;
       const status = httpStatus(result.error);
-      if (status !== undefined && status >= 500 && status !== 501 && status !== 505 && attempt < this.retries) {
-        this.stats.retries++;
+      if (status !== undefined && status >= 500 && status !== 501 && status !== 505 && attempt < this.serverErrorRetries) {
+        this.retries++;
         await sleep(this.backoffMs * 2 ** attempt);
         continue;
       }
-      throw new OtlpSendError(this.safe(this.describe(result.error)));
+      const refused = status !== undefined && ((status >= 400 && status < 500 && status !== 408 && status !== 429) || status === 501 || status === 505);
+      throw new OtlpSendError(this.safe(this.describe(result.error)), refused);
     }
+  }
+
+  /** Waits for the answers still due, then closes the exporter's connections. */
+  async shutdown(): Promise<void> {
+    await this.exporter.shutdown().catch(() => undefined);
+  }
+
+  /** `text` with every secret of the configuration hidden. */
+  safe(text: string): string {
+    return redact(text, this.config.secrets);
   }
 
   private describe(error: unknown): string {
@@ -146,9 +125,54 @@ export class OtlpHttpSink {
     }
     return `cannot reach ${url}: ${oneLine(message)}${code && !message.includes(code) ? ` (${code})` : ""}`;
   }
+}
 
-  private safe(text: string): string {
-    return redact(text, this.config.secrets);
+export class OtlpHttpSink {
+  readonly stats: HttpSinkStats = { batches: 0, spans: 0, largestRequestBytes: 0, retries: 0 };
+  private readonly sender: OtlpRequestSender;
+  private readonly inFlight = new Set<Promise<void>>();
+  private failure: OtlpSendError | undefined;
+  private readonly concurrency: number;
+
+  constructor(config: SendConfig, options: HttpSinkOptions = {}) {
+    this.concurrency = Math.max(1, options.concurrency ?? 4);
+    this.sender = new OtlpRequestSender(config, this.concurrency, options);
+  }
+
+  /** Starts sending a request; waits while the window is full. Throws the first failure. */
+  async write(request: EncodedRequest): Promise<void> {
+    while (this.inFlight.size >= this.concurrency && !this.failure) await Promise.race(this.inFlight);
+    if (this.failure) throw this.failure;
+    const sending = this.sender.send(request).then(
+      () => {
+        this.stats.batches++;
+        this.stats.spans += request.spans;
+        this.stats.largestRequestBytes = Math.max(this.stats.largestRequestBytes, request.bytes.length);
+      },
+      (error: unknown) => {
+        this.failure ??= error instanceof OtlpSendError ? error : new OtlpSendError(this.sender.safe(String(error)));
+      },
+    );
+    const tracked = sending.finally(() => {
+      this.inFlight.delete(tracked);
+      this.stats.retries = this.sender.retries;
+    });
+    this.inFlight.add(tracked);
+  }
+
+  /** Waits for every batch; throws the first failure. */
+  async close(): Promise<void> {
+    try {
+      while (this.inFlight.size > 0) await Promise.all(this.inFlight);
+    } finally {
+      await this.sender.shutdown();
+    }
+    if (this.failure) throw this.failure;
+  }
+
+  /** Stops without waiting for answers (after a failure elsewhere). */
+  async abort(): Promise<void> {
+    await this.sender.shutdown();
   }
 }
 

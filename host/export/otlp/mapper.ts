@@ -183,7 +183,7 @@ const TASK_STATE = { done: "done", cancelled: "cancelled", alive: "alive at end 
 export class OtlpMapper implements TimelineSink<OtlpTask> {
   readonly stats: OtlpMapStats = { spans: 0, traces: 0, droppedEvents: 0, droppedLinks: 0, lints: 0, splitPolls: 0 };
   private readonly ids: IdScheme;
-  private readonly lints: LintIndex;
+  private lints: LintIndex;
   private readonly sessions = new Map<number, SessionOut>();
   private readonly spansAsEvents: boolean;
 
@@ -194,6 +194,20 @@ export class OtlpMapper implements TimelineSink<OtlpTask> {
     this.ids = IdScheme.forHeader(options.header);
     this.lints = new LintIndex(options.lints);
     this.spansAsEvents = options.polls === "events";
+  }
+
+  /** Spans open beside the tasks' own: sessions and flows (what the mapper holds per live task
+   *  is on the task, counted by the timeline). */
+  get openSpans(): number {
+    let n = 0;
+    for (const out of this.sessions.values()) n += 1 + out.flows.size;
+    return n;
+  }
+
+  /** Lints found after the spans began to leave (a live export learns them at the end): they go
+   *  on the spans still open, and those whose tasks' spans already left go on the session's. */
+  setLints(lints: readonly Lint[]): void {
+    this.lints = new LintIndex(lints);
   }
 
   sessionStart(s: TimelineSession): void {
