@@ -1,27 +1,42 @@
-// Fixed-resolution log histogram of durations (ns): 4 buckets per power of two (each bucket
-// spans ~19 %), so a percentile is known to within a bucket whatever the range, and memory is a
-// few hundred bytes however many values are added. Count, sum, min and max are exact.
-// The bucket array covers only the range of values seen and grows on demand.
+// Log-linear histogram of durations (ns), HdrHistogram-style: each power of two is split into 64
+// equal buckets, so a bucket is at most 1/64 of its lower bound wide and a percentile, reported as
+// the middle of its bucket, is within 1/128 (0.8 %) of the exact value (the nearest-rank
+// percentile of the values added), whatever the range. The first 16 values are kept as they are
+// (a short-lived task's few polls give exact percentiles). Count, sum, min and max are always
+// exact. Memory: the bucket array covers only the range of values seen, 64 counters (256 bytes)
+// per power of two of that range, and grows on demand; a 1 ns .. 1000 s range is 2,560 counters.
 
-const SUB = 4; // buckets per octave
-const LOG_SUB = 2;
+const SUB_BITS = 6;
+const SUB = 1 << SUB_BITS; // buckets per power of two
+/** Values kept exactly before the histogram switches to buckets. */
+export const EXACT_VALUES = 16;
+/** Largest relative error of a reported percentile (half a bucket over its lower bound). */
+export const RELATIVE_ERROR = 1 / (2 * SUB);
 
-// The bucket comes straight from the float's bits: exponent and the top two mantissa bits.
+// The bucket comes straight from the float's bits: the exponent and the top six mantissa bits.
 const F64 = new Float64Array(1);
 const HI = new Uint32Array(F64.buffer, F64.BYTES_PER_ELEMENT / 2 * (new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 1 : 0), 1);
 
-/** Bucket of a value >= 1: floor(log2(v) * 4), i.e. exponent * 4 + top two mantissa bits. */
-function bucketOf(v: number): number {
+/** Bucket of a value >= 1: exponent * 64 + the top six mantissa bits. */
+export function bucketOf(v: number): number {
   F64[0] = v;
   const hi = HI[0]!;
-  return ((((hi >>> 20) & 0x7ff) - 1023) << LOG_SUB) | ((hi >>> (20 - LOG_SUB)) & (SUB - 1));
+  return ((((hi >>> 20) & 0x7ff) - 1023) << SUB_BITS) | ((hi >>> (20 - SUB_BITS)) & (SUB - 1));
 }
 
 /** Lower bound of a bucket. */
-function bucketLow(b: number): number {
-  const exp = b >> LOG_SUB;
-  const sub = b & (SUB - 1);
-  return 2 ** exp * (1 + sub / SUB);
+export function bucketLow(b: number): number {
+  return 2 ** (b >> SUB_BITS) * (1 + (b & (SUB - 1)) / SUB);
+}
+
+/** The value a bucket stands for: its middle. */
+function bucketMid(b: number): number {
+  return bucketLow(b) + 2 ** (b >> SUB_BITS) / (2 * SUB);
+}
+
+/** Bucket key of a value as bucketed() gives it: -1 for values below 1 ns. */
+export function keyOf(v: number): number {
+  return v < 1 ? -1 : bucketOf(v);
 }
 
 export class Histogram {
@@ -29,7 +44,11 @@ export class Histogram {
   sum = 0;
   min = Number.POSITIVE_INFINITY;
   max = 0;
-  /** Values below 1 ns (zero durations) are counted here. */
+  /** The values themselves while there are at most EXACT_VALUES (null once bucketed). */
+  private exact: Float64Array | null = null;
+  private held = 0;
+  private inBuckets = false;
+  /** Values below 1 ns (zero durations), once bucketed. */
   private zeros = 0;
   private lo = 0;
   private counts: Uint32Array | null = null;
@@ -39,62 +58,70 @@ export class Histogram {
     this.sum += v;
     if (v < this.min) this.min = v;
     if (v > this.max) this.max = v;
-    if (v < 1) {
-      this.zeros++;
-      return;
-    }
-    const b = bucketOf(v);
-    let counts = this.counts;
-    if (counts === null) {
-      counts = this.counts = new Uint32Array(8);
-      this.lo = b;
-    } else if (b < this.lo || b >= this.lo + counts.length) {
-      counts = this.grow(b);
-    }
-    counts[b - this.lo]!++;
+    this.place(v);
   }
 
   get mean(): number {
     return this.count === 0 ? 0 : this.sum / this.count;
   }
 
-  /** The value below which a share `p` (0..1) of the values fall, to within one bucket (the
-   *  bucket's geometric middle, clamped to the exact min and max). 0 when empty. */
+  /** The nearest-rank value below which a share `p` (0..1) of the values fall: exact while the
+   *  values are held, else the middle of its bucket clamped to the exact min and max (within
+   *  RELATIVE_ERROR). 0 when empty. */
   quantile(p: number): number {
     if (this.count === 0) return 0;
     const rank = Math.min(this.count, Math.max(1, Math.ceil(p * this.count)));
+    if (!this.inBuckets) return this.exact!.slice(0, this.held).sort()[rank - 1]!;
     if (rank <= this.zeros) return this.min;
     let seen = this.zeros;
-    const counts = this.counts!;
-    for (let i = 0; i < counts.length; i++) {
-      seen += counts[i]!;
-      if (seen >= rank) {
-        const b = this.lo + i;
-        const mid = Math.sqrt(bucketLow(b) * bucketLow(b + 1));
-        return Math.min(this.max, Math.max(this.min, mid));
+    const counts = this.counts;
+    if (counts !== null) {
+      for (let i = 0; i < counts.length; i++) {
+        seen += counts[i]!;
+        if (seen >= rank) return Math.min(this.max, Math.max(this.min, bucketMid(this.lo + i)));
       }
     }
     return this.max;
   }
 
-  /** Adds every value of `other` (as its buckets). */
+  /** Adds every value of `other`. */
   merge(other: Histogram): void {
     if (other.count === 0) return;
     this.count += other.count;
     this.sum += other.sum;
-    this.min = Math.min(this.min, other.min);
-    this.max = Math.max(this.max, other.max);
+    if (other.min < this.min) this.min = other.min;
+    if (other.max > this.max) this.max = other.max;
+    if (!other.inBuckets) {
+      for (let i = 0; i < other.held; i++) this.place(other.exact![i]!);
+      return;
+    }
+    if (!this.inBuckets) this.spill();
     this.zeros += other.zeros;
     const oc = other.counts;
     if (oc === null) return;
-    if (this.counts === null) {
-      this.counts = oc.slice();
-      this.lo = other.lo;
-      return;
-    }
     this.grow(other.lo);
     const counts = this.grow(other.lo + oc.length - 1);
     for (let i = 0; i < oc.length; i++) counts[other.lo + i - this.lo]! += oc[i]!;
+  }
+
+  /** The distribution as (bucket key, count) pairs in increasing order (keyOf: -1 for values
+   *  below 1 ns); held values are put in their buckets, so two histograms compare bucket by
+   *  bucket. */
+  bucketed(): [number, number][] {
+    const out: [number, number][] = [];
+    if (!this.inBuckets) {
+      const keys = Array.from(this.exact?.subarray(0, this.held) ?? [], keyOf).sort((a, b) => a - b);
+      for (const k of keys) {
+        const last = out[out.length - 1];
+        if (last && last[0] === k) last[1]++;
+        else out.push([k, 1]);
+      }
+      return out;
+    }
+    if (this.zeros > 0) out.push([-1, this.zeros]);
+    const counts = this.counts;
+    if (counts !== null) for (let i = 0; i < counts.length; i++) if (counts[i]! > 0) out.push([this.lo + i, counts[i]!]);
+    return out;
   }
 
   /** A JSON-able summary. */
@@ -109,8 +136,46 @@ export class Histogram {
     };
   }
 
+  /** Stores one value (the exact ones first, then in its bucket); count and sum are the caller's. */
+  private place(v: number): void {
+    if (!this.inBuckets) {
+      if (this.held < EXACT_VALUES) {
+        (this.exact ??= new Float64Array(EXACT_VALUES))[this.held++] = v;
+        return;
+      }
+      this.spill();
+    }
+    if (v < 1) {
+      this.zeros++;
+      return;
+    }
+    const b = bucketOf(v);
+    let counts = this.counts;
+    if (counts === null) {
+      counts = this.counts = new Uint32Array(SUB);
+      this.lo = b;
+    } else if (b < this.lo || b >= this.lo + counts.length) {
+      counts = this.grow(b);
+    }
+    counts[b - this.lo]!++;
+  }
+
+  /** Moves the held values into buckets. */
+  private spill(): void {
+    const held = this.exact;
+    const n = this.held;
+    this.inBuckets = true;
+    this.exact = null;
+    this.held = 0;
+    for (let i = 0; i < n; i++) this.place(held![i]!);
+  }
+
   private grow(b: number): Uint32Array {
-    const old = this.counts!;
+    let old = this.counts;
+    if (old === null) {
+      old = this.counts = new Uint32Array(SUB);
+      this.lo = b;
+    }
     if (b >= this.lo && b < this.lo + old.length) return old;
     const lo = Math.min(this.lo, b);
     const hi = Math.max(this.lo + old.length, b + 1);
@@ -125,7 +190,8 @@ export class Histogram {
   }
 }
 
-/** Durations in ns; percentiles are accurate to ~19 % (one bucket), count, mean and max exactly. */
+/** Durations in ns; percentiles within 0.8 % (RELATIVE_ERROR), exact for up to 16 values;
+ *  count, mean and max exact. */
 export interface HistogramSummary {
   count: number;
   mean: number;

@@ -6,6 +6,8 @@
 //   done / cancelled: ended
 
 import { Histogram } from "./histogram.js";
+import type { TaskConc } from "./concurrency.js";
+import type { StepSeries } from "./gauge.js";
 
 export type TaskState = "scheduled" | "running" | "parked" | "done" | "cancelled";
 
@@ -139,6 +141,12 @@ export interface TaskRecord {
   waitFlow: number;
   /** The wake that ended the current park came from a task of the same flow. */
   wokenWithinFlow: boolean;
+  /** ...and that task's index (-1 otherwise). */
+  wokenByIndex: number;
+  /** Memory samples over time (MEM), for the growth finding; null when never sampled. */
+  memTrend: StepSeries | null;
+  /** Flows served and begun, waits that overlapped, I/O loops (concurrency.ts); null until used. */
+  conc: TaskConc | null;
 }
 
 export function newTask(session: number, index: number, id: number, t: number, incarnation: number): TaskRecord {
@@ -212,6 +220,9 @@ export function newTask(session: number, index: number, id: number, t: number, i
     memPeak: undefined,
     waitFlow: 0,
     wokenWithinFlow: false,
+    wokenByIndex: -1,
+    memTrend: null,
+    conc: null,
   };
 }
 
