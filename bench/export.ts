@@ -1,119 +1,120 @@
-// Export throughput and memory: OTLP (protobuf and JSON files) and Perfetto JSON from the
-// synthetic server workload of the analysis bench (long-lived tasks, one request flow per job),
-// beside the baseline of only decoding the same trace file; and the heap each export retains
-// for a trace and for one four times as long (streaming: the same).
+// Export throughput in process, warm (best of a few runs), on both workloads (bench/workloads.ts)
+// at 1 M events: OTLP (protobuf and JSON files) and Perfetto (protobuf and JSON) beside the
+// baseline of only decoding the same file, and where the time goes: decoding, following the
+// events (the Timeline, with a sink that does nothing), and the export's own sink (mapping,
+// encoding, writing). No lint pass: the commands section measures the whole commands.
 // Prints nothing: the bench runner reports.
 
-import v8 from "node:v8";
-import { runInNewContext } from "node:vm";
-import { mkdtempSync, rmSync, statSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { exportOtlp } from "../host/export/otlp/export.js";
 import { exportPerfetto } from "../host/export/perfetto/export.js";
+import { Timeline, type TimelineSink } from "../host/export/timeline.js";
 import { openTrace } from "../host/tracefile/trace.js";
-import { writeWorkload } from "./analysis.js";
-
-export interface ExportBenchResult {
-  /** Wire events in the timed trace, and in the one 4x as long. */
-  events: number;
-  longEvents: number;
-  /** Trace-file bytes per event: what holding the input alone would cost. */
-  fileBytesPerEvent: number;
-  decodeEventsPerSec: number;
-  otlpProtobufEventsPerSec: number;
-  otlpJsonEventsPerSec: number;
-  perfettoEventsPerSec: number;
-  /** Spans made per 1000 events (how much OTLP a trace becomes). */
-  spansPerKiloEvent: number;
-  /** Peak retained heap (after GC) above the starting point, MiB, for the trace and for one 4x as long. */
-  otlpHeapMiB: { base: number; long: number };
-  perfettoHeapMiB: { base: number; long: number };
-}
+import { bestOf, figure, type Figure } from "./figure.js";
+import { WORKLOAD_NAMES, WORKLOADS, writeWorkload, type WorkloadKind } from "./workloads.js";
 
 const EVENTS = 1_000_000;
-const LONG = 4 * EVENTS;
 const RUNS = 3;
+
+type Export = "otlpProtobuf" | "otlpJson" | "perfettoProtobuf" | "perfettoJson";
+
+export interface ExportTimes {
+  events: number;
+  /** Seconds: decoding alone, decoding + Timeline (a sink doing nothing), and each export. */
+  decodeS: number;
+  timelineS: number;
+  exports: Record<Export, number>;
+  spans: number;
+}
+
+export type ExportBenchResult = Record<WorkloadKind, ExportTimes>;
+
+/** A sink that does nothing: what following the events costs on its own. */
+const nothing: TimelineSink<undefined> = {
+  sessionStart() {}, taskStart: () => undefined, pollBegin() {}, pollEnd() {}, wake() {}, taskEnd() {}, flowBegin() {}, flowEnd() {},
+  flowEnter() {}, log() {}, mark() {}, counter() {}, memory() {}, resourceOp() {}, idle() {}, interrupt() {}, sessionEnd() {},
+};
 
 export async function benchExport(): Promise<ExportBenchResult> {
   const dir = mkdtempSync(join(tmpdir(), "taskscope-bench-export-"));
   try {
-    const trace = join(dir, "base.trace.cbor");
-    const long = join(dir, "long.trace.cbor");
-    writeWorkload(trace, EVENTS);
-    writeWorkload(long, LONG);
     const out = (name: string) => join(dir, name);
-
-    const decodeS = await bestOf(async () => {
-      openTrace(trace).forEach(() => undefined);
-    });
-    let spans = 0;
-    const pbS = await bestOf(async () => {
-      spans = (await exportOtlp(trace, { toolVersion: "bench", file: { path: out("o.pb"), format: "protobuf" } })).spans;
-    });
-    const jsonS = await bestOf(async () => {
-      await exportOtlp(trace, { toolVersion: "bench", file: { path: out("o.json"), format: "json" } });
-    });
-    const pfS = await bestOf(async () => {
-      exportPerfetto(trace, { out: out("p.json") });
-    });
-
-    const otlpHeap = async (path: string) =>
-      peakHeap(async (sample) => {
-        await exportOtlp(path, { toolVersion: "bench", file: { path: out("m.pb"), format: "protobuf" }, onProgress: sample });
-      });
-    const pfHeap = async (path: string) =>
-      peakHeap(async (sample) => {
-        exportPerfetto(path, { out: out("m.json"), onProgress: sample });
-      });
-
-    return {
-      events: EVENTS,
-      longEvents: LONG,
-      fileBytesPerEvent: statSync(trace).size / EVENTS,
-      decodeEventsPerSec: EVENTS / decodeS,
-      otlpProtobufEventsPerSec: EVENTS / pbS,
-      otlpJsonEventsPerSec: EVENTS / jsonS,
-      perfettoEventsPerSec: EVENTS / pfS,
-      spansPerKiloEvent: (1000 * spans) / EVENTS,
-      otlpHeapMiB: { base: await otlpHeap(trace), long: await otlpHeap(long) },
-      perfettoHeapMiB: { base: await pfHeap(trace), long: await pfHeap(long) },
-    };
+    const result = {} as ExportBenchResult;
+    for (const kind of WORKLOADS) {
+      const trace = out(`${kind}.trace.cbor`);
+      writeWorkload(trace, EVENTS, kind);
+      let spans = 0;
+      result[kind] = {
+        events: EVENTS,
+        decodeS: await bestOf(RUNS, () => openTrace(trace).forEach(() => undefined)),
+        timelineS: await bestOf(RUNS, () => {
+          const timeline = new Timeline(nothing);
+          timeline.finish(openTrace(trace).forEach((batch, session) => timeline.consume(batch, session)));
+        }),
+        exports: {
+          otlpProtobuf: await bestOf(RUNS, async () => {
+            spans = (await exportOtlp(trace, { toolVersion: "bench", file: { path: out("o.pb"), format: "protobuf" } })).spans;
+          }),
+          otlpJson: await bestOf(RUNS, () => exportOtlp(trace, { toolVersion: "bench", file: { path: out("o.jsonl"), format: "json" } })),
+          perfettoProtobuf: await bestOf(RUNS, () => exportPerfetto(trace, { out: out("p.pftrace") })),
+          perfettoJson: await bestOf(RUNS, () => exportPerfetto(trace, { out: out("p.json"), format: "json" })),
+        },
+        spans,
+      };
+      rmSync(trace, { force: true });
+    }
+    return result;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-/** Seconds of the fastest of RUNS calls. */
-async function bestOf(fn: () => Promise<void>): Promise<number> {
-  let best = Number.POSITIVE_INFINITY;
-  for (let i = 0; i < RUNS; i++) {
-    const start = performance.now();
-    await fn();
-    best = Math.min(best, performance.now() - start);
+const EXPORTS: { id: Export; what: string; withinDecode?: number }[] = [
+  { id: "otlpProtobuf", what: "OTLP protobuf file export", withinDecode: 20 },
+  { id: "otlpJson", what: "OTLP/JSON file export" },
+  { id: "perfettoProtobuf", what: "Perfetto protobuf export", withinDecode: 7 },
+  { id: "perfettoJson", what: "Perfetto JSON export" },
+];
+
+export function exportFigures(r: ExportBenchResult): Figure[] {
+  const out: Figure[] = [];
+  for (const kind of WORKLOADS) {
+    const x = r[kind];
+    const m = `${x.events / 1e6} M events, ${WORKLOAD_NAMES[kind]}`;
+    for (const e of EXPORTS) {
+      out.push(
+        figure({
+          id: `export_${e.id}_${kind}_s`,
+          what: `${e.what}, ${m}, in process (${(x.events / x.exports[e.id] / 1e6).toFixed(2)} M events/s${e.id === "otlpProtobuf" ? `, ${((1000 * x.spans) / x.events).toFixed(0)} spans per 1000 events` : ""})`,
+          value: x.exports[e.id],
+          unit: "s",
+          baseline: { what: "decoding the same trace", value: x.decodeS },
+          ...(e.withinDecode ? { target: { op: "<=" as const, value: e.withinDecode, on: "ratio" as const } } : {}),
+        }),
+      );
+    }
+    // Where the time of the two default exports goes.
+    for (const e of ["otlpProtobuf", "perfettoProtobuf"] as const) {
+      const total = x.exports[e];
+      out.push(
+        figure({
+          id: `export_${e}_${kind}_split_timeline_s`,
+          what: `${e === "otlpProtobuf" ? "OTLP" : "Perfetto"} export, ${m}: following the events (Timeline)`,
+          value: Math.max(0, x.timelineS - x.decodeS),
+          unit: "s",
+          baseline: { what: "the whole export", value: total },
+        }),
+        figure({
+          id: `export_${e}_${kind}_split_sink_s`,
+          what: `${e === "otlpProtobuf" ? "OTLP" : "Perfetto"} export, ${m}: the sink (mapping, encoding, writing)`,
+          value: Math.max(0, total - x.timelineS),
+          unit: "s",
+          baseline: { what: "the whole export", value: total },
+        }),
+      );
+    }
   }
-  return best / 1000;
-}
-
-/** Largest heap retained while `fn` runs, above where it started: at every 16th progress call a
- *  full GC runs first, so the figure is what the export holds on to (what streaming bounds), not
- *  garbage V8 has not yet collected. */
-async function peakHeap(fn: (sample: () => void) => Promise<void>): Promise<number> {
-  const gc = exposedGc();
-  gc();
-  const start = process.memoryUsage().heapUsed;
-  let peak = start;
-  let calls = 0;
-  await fn(() => {
-    if (calls++ % 16 !== 0) return;
-    gc();
-    peak = Math.max(peak, process.memoryUsage().heapUsed);
-  });
-  return Math.max(0, peak - start) / (1 << 20);
-}
-
-/** The engine's gc(), without requiring node --expose-gc on the command line. */
-function exposedGc(): () => void {
-  v8.setFlagsFromString("--expose-gc");
-  return runInNewContext("gc") as () => void;
+  return out;
 }

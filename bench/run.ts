@@ -1,59 +1,44 @@
 // npm run bench: every figure beside a baseline measured in the same run, as a ratio, plus the
-// target it is held to. `npm run bench -- --json` prints the same figures as one JSON object.
-// Timings are best-of-N on purpose: the machine may be shared, and the minimum is the least noisy.
+// target it is held to. `npm run -s bench -- --json` prints the same figures as one JSON object
+// and nothing else on stdout (the measurements run in a child process whose stdout goes to
+// stderr, so nothing a module under test prints can reach it; -s keeps npm's own banner off).
+// In-process timings are best-of-N on purpose (the machine may be shared, and the minimum is the
+// least noisy); whole-process ones (bench/commands.ts) are medians.
+//
+// Each section is one module's figures: add a module by adding a line to SECTIONS.
+//   npm run bench -- --only export,commands      runs only those sections
 
+import { fork } from "node:child_process";
 import os from "node:os";
+import { fileURLToPath } from "node:url";
 import { benchRecord } from "./record.js";
 import { benchDemoWorkload } from "./demo-workload.js";
 import { benchDecode } from "./decode.js";
-import { benchAnalysis } from "./analysis.js";
-import { benchExport } from "./export.js";
+import { analysisFigures, benchAnalysis } from "./analysis.js";
+import { benchExport, exportFigures } from "./export.js";
+import { benchCommands, commandFigures } from "./commands.js";
 import { benchLink } from "./link.js";
+import { figure, formatTarget, formatValue, type Figure } from "./figure.js";
 
-interface Figure {
+interface Section {
   id: string;
-  what: string;
-  value: number;
-  unit: string;
-  baseline?: { what: string; value: number };
-  /** value / baseline value */
-  ratio?: number;
-  target?: { op: "<=" | ">="; value: number };
-  met?: boolean;
+  title: string;
+  run(log: (s: string) => void): Promise<Figure[]>;
 }
 
-function figure(f: Omit<Figure, "ratio" | "met">): Figure {
-  const ratio = f.baseline ? f.value / f.baseline.value : undefined;
-  const met = f.target ? (f.target.op === "<=" ? f.value <= f.target.value : f.value >= f.target.value) : undefined;
-  return { ...f, ...(ratio === undefined ? {} : { ratio }), ...(met === undefined ? {} : { met }) };
-}
+const SECTIONS: Section[] = [
+  { id: "record", title: "recording cost", run: async () => recordFigures() },
+  { id: "demo", title: "demo workload", run: demoFigures },
+  { id: "decode", title: "host decode", run: decodeFigures },
+  { id: "link", title: "serial link through a pty", run: linkFigures },
+  { id: "analysis", title: "analysis (10 M events)", run: async () => analysisFigures(await benchAnalysis()) },
+  { id: "export", title: "export, in process", run: async () => exportFigures(await benchExport()) },
+  { id: "commands", title: "the three commands, whole process", run: async (log) => commandFigures(await benchCommands(log)) },
+];
 
-function fmt(x: number, unit: string): string {
-  if (unit === "events/s") return `${(x / 1e6).toFixed(1)} M/s`;
-  if (unit === "%") return `${x.toFixed(1)} %`;
-  if (unit === "x") return `${x.toFixed(2)}x`;
-  return `${x.toFixed(2)} ${unit}`;
-}
-
-async function main(): Promise<void> {
-  const json = process.argv.includes("--json");
-  const log = (s: string) => {
-    if (!json) console.error(s);
-  };
-  log("measuring: recording cost...");
+function recordFigures(): Figure[] {
   const rec = benchRecord();
-  log("measuring: demo workload...");
-  const demo = await benchDemoWorkload();
-  log("measuring: host decode...");
-  const dec = await benchDecode();
-  log("measuring: serial link through a pty...");
-  const link = await benchLink();
-  log("measuring: analysis (10 M events)...");
-  const ana = await benchAnalysis();
-  log("measuring: export...");
-  const exp = await benchExport();
-
-  const figures: Figure[] = [
+  return [
     figure({
       id: "record_ns_wasm",
       what: "record one event in V8 (clock read in wasm)",
@@ -69,6 +54,12 @@ async function main(): Promise<void> {
       unit: "ns",
       baseline: { what: "plain-JS DataView ring", value: rec.jsDataViewNsPerEvent },
     }),
+  ];
+}
+
+async function demoFigures(): Promise<Figure[]> {
+  const demo = await benchDemoWorkload();
+  return [
     figure({
       id: "demo_chunk_bytes_per_event",
       what: `bytes per event, demo workload (${demo.events} events, chunk bytes)`,
@@ -85,19 +76,25 @@ async function main(): Promise<void> {
       baseline: { what: "demo chunk bytes", value: demo.chunkBytesPerEvent },
     }),
     figure({
-      id: "decode_events_per_s",
-      what: `host decode, ${(dec.events / 1e6).toFixed(1)} M events (wire ${dec.bytesPerEventWire.toFixed(2)} B/event)`,
-      value: dec.decodeEventsPerSec,
-      unit: "events/s",
-      baseline: { what: "cbor-x decoding the same events", value: dec.cborxDecodeEventsPerSec },
-      target: { op: ">=", value: 10e6 },
-    }),
-    figure({
       id: "trace_file_bytes_per_event",
       what: "trace-file bytes per event (demo)",
       value: demo.traceFileBytesPerEvent,
       unit: "B",
       baseline: { what: "demo chunk bytes", value: demo.chunkBytesPerEvent },
+    }),
+  ];
+}
+
+async function decodeFigures(): Promise<Figure[]> {
+  const dec = await benchDecode();
+  return [
+    figure({
+      id: "decode_events_per_s",
+      what: `host decode, ${(dec.events / 1e6).toFixed(1)} M events, warm (wire ${dec.bytesPerEventWire.toFixed(2)} B/event)`,
+      value: dec.decodeEventsPerSec,
+      unit: "events/s",
+      baseline: { what: "cbor-x decoding the same events", value: dec.cborxDecodeEventsPerSec },
+      target: { op: ">=", value: 10e6 },
     }),
     figure({
       id: "trace_file_bytes_per_event_synthetic",
@@ -106,6 +103,12 @@ async function main(): Promise<void> {
       unit: "B",
       baseline: { what: "its wire bytes", value: dec.bytesPerEventWire },
     }),
+  ];
+}
+
+async function linkFigures(): Promise<Figure[]> {
+  const link = await benchLink();
+  return [
     figure({
       id: "link_efficiency",
       what: `link efficiency, demo streamed through a pty (${link.demoEvents} events)`,
@@ -127,93 +130,53 @@ async function main(): Promise<void> {
       unit: "MB/s",
       baseline: { what: "raw pty throughput", value: link.ptyBytesPerSec / 1e6 },
     }),
-    figure({
-      id: "analysis_events_per_s",
-      what: `analysis (model + lints), ${(ana.events / 1e6).toFixed(0)} M events`,
-      value: ana.analysisEventsPerSec,
-      unit: "events/s",
-      baseline: { what: "reading the same file alone", value: ana.readEventsPerSec },
-      target: { op: ">=", value: 5e6 },
-    }),
-    figure({
-      id: "analysis_heap_growth",
-      what: `analysis live heap, ${(ana.memory[1]!.events / 1e6).toFixed(0)} M vs ${(ana.memory[0]!.events / 1e6).toFixed(0)} M events`,
-      value: ana.heapGrowth,
-      unit: "x",
-      baseline: { what: "flat memory", value: 1 },
-      target: { op: "<=", value: 1.1 },
-    }),
-    figure({
-      id: "analysis_peak_rss_mib",
-      what: `analysis peak RSS, ${(ana.memory[1]!.events / 1e6).toFixed(0)} M events`,
-      value: ana.memory[1]!.peakRssBytes / 2 ** 20,
-      unit: "MiB",
-      baseline: { what: `${(ana.memory[0]!.events / 1e6).toFixed(0)} M events`, value: ana.memory[0]!.peakRssBytes / 2 ** 20 },
-    }),
-    figure({
-      id: "export_otlp_events_per_s",
-      what: `OTLP protobuf file export (${exp.spansPerKiloEvent.toFixed(0)} spans per 1000 events)`,
-      value: exp.otlpProtobufEventsPerSec,
-      unit: "events/s",
-      baseline: { what: "decoding the same trace", value: exp.decodeEventsPerSec },
-    }),
-    figure({
-      id: "export_otlp_json_events_per_s",
-      what: "OTLP/JSON file export",
-      value: exp.otlpJsonEventsPerSec,
-      unit: "events/s",
-      baseline: { what: "decoding the same trace", value: exp.decodeEventsPerSec },
-    }),
-    figure({
-      id: "export_perfetto_events_per_s",
-      what: "Perfetto JSON export",
-      value: exp.perfettoEventsPerSec,
-      unit: "events/s",
-      baseline: { what: "decoding the same trace", value: exp.decodeEventsPerSec },
-    }),
-    figure({
-      id: "export_otlp_heap_4x_mib",
-      what: "OTLP export retained heap, trace 4x as long",
-      value: exp.otlpHeapMiB.long,
-      unit: "MiB",
-      baseline: { what: "same export, 1x trace", value: exp.otlpHeapMiB.base },
-    }),
-    figure({
-      id: "export_perfetto_heap_4x_mib",
-      what: "Perfetto export retained heap, trace 4x as long",
-      value: exp.perfettoHeapMiB.long,
-      unit: "MiB",
-      baseline: { what: "same export, 1x trace", value: exp.perfettoHeapMiB.base },
-    }),
-    // Streaming means the heap an export retains does not follow the trace's length: the growth
-    // from the 1x to the 4x trace, per added event, beside holding the input file alone.
-    ...(["OTLP", "Perfetto"] as const).map((name) => {
-      const heap = name === "OTLP" ? exp.otlpHeapMiB : exp.perfettoHeapMiB;
-      const growth = (Math.max(0, heap.long - heap.base) * 2 ** 20) / (exp.longEvents - exp.events);
-      return figure({
-        id: `export_${name.toLowerCase()}_heap_growth_bytes_per_event`,
-        what: `${name} export retained heap growth per added event`,
-        value: growth,
-        unit: "B",
-        baseline: { what: "holding the trace file: its bytes per event", value: exp.fileBytesPerEvent },
-        target: { op: "<=", value: 0.5 },
-      });
-    }),
   ];
+}
 
+function selected(argv: readonly string[]): Section[] {
+  const at = argv.indexOf("--only");
+  if (at < 0) return SECTIONS;
+  const ids = (argv[at + 1] ?? "").split(",");
+  const unknown = ids.filter((id) => !SECTIONS.some((s) => s.id === id));
+  if (unknown.length > 0) throw new Error(`--only: no section ${unknown.join(", ")} (sections: ${SECTIONS.map((s) => s.id).join(", ")})`);
+  return SECTIONS.filter((s) => ids.includes(s.id));
+}
+
+/** Runs the sections here, logging progress to stderr. */
+async function measure(argv: readonly string[]): Promise<Figure[]> {
+  const figures: Figure[] = [];
+  for (const section of selected(argv)) {
+    console.error(`measuring: ${section.title}...`);
+    figures.push(...(await section.run((s) => console.error(s))));
+  }
+  return figures;
+}
+
+/** --json: measures in a child whose stdout is this process's stderr, then prints the JSON. */
+function measureInChild(argv: readonly string[]): Promise<Figure[]> {
+  return new Promise((resolve, reject) => {
+    const child = fork(fileURLToPath(import.meta.url), ["--child", ...argv], { stdio: ["ignore", 2, 2, "ipc"] });
+    let figures: Figure[] | undefined;
+    child.once("message", (m) => (figures = m as Figure[]));
+    child.once("error", reject);
+    child.once("exit", (code) => (figures ? resolve(figures) : reject(new Error(`bench child exited ${code}`))));
+  });
+}
+
+function print(figures: readonly Figure[]): void {
   const machine = { node: process.version, cpu: os.cpus()[0]?.model ?? "unknown", cores: os.cpus().length };
-  if (json) {
-    console.log(JSON.stringify({ machine, figures }, null, 2));
+  if (process.argv.includes("--json")) {
+    process.stdout.write(`${JSON.stringify({ machine, figures }, null, 2)}\n`);
     return;
   }
   console.log(`taskscope bench — node ${machine.node}, ${machine.cpu}, ${machine.cores} cores; baselines measured in this run`);
   console.log("");
   const rows = figures.map((f) => [
     f.what,
-    fmt(f.value, f.unit),
-    f.baseline ? `${f.baseline.what}: ${fmt(f.baseline.value, f.unit)}` : "",
+    formatValue(f.value, f.unit),
+    f.baseline ? `${f.baseline.what}: ${formatValue(f.baseline.value, f.unit)}` : "",
     f.ratio === undefined ? "" : `${f.ratio.toFixed(2)}x`,
-    f.target ? `${f.target.op} ${fmt(f.target.value, f.unit)}` : "",
+    formatTarget(f),
     f.met === undefined ? "" : f.met ? "met" : "MISSED",
   ]);
   const header = ["figure", "value", "baseline", "ratio", "target", ""];
@@ -221,4 +184,10 @@ async function main(): Promise<void> {
   for (const r of [header, ...rows]) console.log(r.map((c, i) => c.padEnd(widths[i]!)).join("  ").trimEnd());
 }
 
-await main();
+const argv = process.argv.slice(2);
+if (argv[0] === "--child") {
+  const figures = await measure(argv.slice(1));
+  process.send!(figures, () => process.disconnect());
+} else {
+  print(argv.includes("--json") ? await measureInChild(argv) : await measure(argv));
+}

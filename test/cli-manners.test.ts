@@ -14,7 +14,7 @@ import { pathToFileURL } from "node:url";
 import { chromium } from "playwright-core";
 import { ROOT } from "./support/core-harness.js";
 import { readWholeTrace } from "../host/tracefile/trace.js";
-import { writeWorkload } from "../bench/analysis.js";
+import { writeWorkload } from "../bench/workloads.js";
 import { cliPath, cleanEnv, expectOneLineError, onTerminal, run, type Command } from "./support/cli.js";
 
 const DEMO = join(ROOT, "build/demo.wasm");
@@ -24,6 +24,7 @@ const VERSION = (JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as
 let dir: string;
 let demo: string;
 let big: string;
+let server: string;
 let hostile: string;
 
 beforeAll(() => {
@@ -37,6 +38,9 @@ beforeAll(() => {
   expect(r.code, r.stderr).toBe(0);
   big = join(dir, "big.trace.cbor");
   writeWorkload(big, 1_500_000);
+  // A server trace whose reports are larger than a pipe holds (the demo's are not).
+  server = join(dir, "server.trace.cbor");
+  writeWorkload(server, 200_000);
 }, 120_000);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -108,11 +112,12 @@ describe('"-" is standard input and output everywhere', () => {
     const html = run("trace-report", ["-", "--html", "-"], { cwd: dir, input: bytes });
     expect(html.code, html.stderr).toBe(0);
     expect(html.stdout).toMatch(/^<!doctype html>/i);
-    const pf = run("trace-export", ["--perfetto", "-", "-o", "-"], { cwd: dir, input: bytes });
+    const pf = run("trace-export", ["--perfetto", "-", "-o", "-", "--format", "json"], { cwd: dir, input: bytes });
     expect(pf.code, pf.stderr).toBe(0);
     expect(JSON.parse(pf.stdout).traceEvents.length).toBeGreaterThan(5000);
     expect(existsSync(join(dir, "-"))).toBe(false);
     expect(existsSync(join(dir, "stdin.perfetto.json"))).toBe(false);
+    expect(existsSync(join(dir, "stdin.pftrace"))).toBe(false);
   });
 });
 
@@ -123,11 +128,11 @@ describe("a reader that leaves early ends the command quietly", () => {
 
   it("trace-report --json | head -3, trace-export -o - | head -c 100: no EPIPE, no stack, status 0", () => {
     // More than a pipe holds (64 KiB) plus what head reads before it leaves.
-    expect(run("trace-report", [demo, "--json"], opts()).stdout.length).toBeGreaterThan(80 * 1024);
-    expect(run("trace-report", [demo, "--html", "-"], opts()).stdout.length).toBeGreaterThan(256 * 1024);
+    expect(run("trace-report", [server, "--json"], opts()).stdout.length).toBeGreaterThan(80 * 1024);
+    expect(run("trace-report", [server, "--html", "-"], opts()).stdout.length).toBeGreaterThan(256 * 1024);
     for (const [command, args, head] of [
-      ["trace-report", [demo, "--json"], "head -3"],
-      ["trace-report", [demo, "--html", "-"], "head -3"],
+      ["trace-report", [server, "--json"], "head -3"],
+      ["trace-report", [server, "--html", "-"], "head -3"],
       ["trace-export", ["--perfetto", big, "--no-lints", "-o", "-"], "head -c 100"],
       ["trace-export", ["--otlp", demo, "--no-lints", "-o", "-"], "head -c 100"],
     ] as [Command, string[], string][]) {
@@ -159,7 +164,7 @@ describe("--json summaries", () => {
     r = run("trace-export", ["--otlp", demo, "-o", "j.json", "--json"], opts());
     expect(r.code, r.stderr).toBe(0);
     s = JSON.parse(r.stdout);
-    expect(s).toMatchObject({ format: "otlp", fileFormat: "OTLP/JSON", traces: 33, sent: null });
+    expect(s).toMatchObject({ format: "otlp", fileFormat: "OTLP/JSON Lines", traces: 33, sent: null });
     expect(s.bytes).toBe(statSync(join(dir, "j.json")).size);
     r = run("trace-export", ["--otlp", demo, "-o", "-", "--json"], opts());
     expect(r.code).toBe(2);

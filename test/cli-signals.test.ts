@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ROOT } from "./support/core-harness.js";
 import { readWholeTrace } from "../host/tracefile/trace.js";
-import { writeWorkload } from "../bench/analysis.js";
+import { writeWorkload } from "../bench/workloads.js";
 import { cleanEnv, onTerminal, shellStatus, start, waitFor } from "./support/cli.js";
 
 const FOREVER = join(ROOT, "build/test/forever-app.wasm");

@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openTrace } from "../host/tracefile/trace.js";
 import { TestCollector } from "./support/collector.js";
-import { decodeJsonRequest, decodeProtobufRequest } from "./support/otlp-decode.js";
+import { decodeOtlpFile } from "./support/otlp-decode.js";
 import { checkOtlp } from "./support/otlp-check.js";
 import { pullDemoTrace } from "./support/otlp-traces.js";
 import { ROOT } from "./support/core-harness.js";
@@ -53,7 +53,7 @@ describe("trace-export: files", () => {
   it("--help names both exports, every flag and the environment variables", () => {
     const r = run(["--help"]);
     expect(r.code).toBe(0);
-    for (const s of ["--otlp", "--perfetto", "--endpoint", "--header", "--protocol", "--polls", "--batch-size", "OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_HEADERS"]) {
+    for (const s of ["--otlp", "--perfetto", "--endpoint", "--header", "--protocol", "--polls", "--batch-size", "--max-request-bytes", "--format", "OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_HEADERS"]) {
       expect(r.stdout).toContain(s);
     }
   });
@@ -62,31 +62,39 @@ describe("trace-export: files", () => {
     let r = run(["--otlp", demo, "-o", "demo.json"]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toBe("");
-    expect(r.stderr).toMatch(/^trace-export: wrote demo\.json: [\d,]+ spans in 33 traces, \d+ lints? \(OTLP\/JSON, [\d.]+ MiB\)\n$/);
-    const json = decodeJsonRequest(readFileSync(join(dir, "demo.json"), "utf8"));
+    expect(r.stderr).toMatch(/^trace-export: wrote demo\.json: [\d,]+ spans in 33 traces, \d+ lints? \(OTLP\/JSON Lines, [\d.]+ MiB in \d+ requests? of at most 4\.0 MiB\)\n$/);
+    const json = decodeOtlpFile(readFileSync(join(dir, "demo.json")), "json");
     checkOtlp(json);
-    r = run(["--otlp", demo, "-o", "demo.pb"]);
+    r = run(["--otlp", demo, "-o", "demo.pb", "--max-request-bytes", "64KiB"]);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stderr).toContain("OTLP/protobuf");
-    expect(decodeProtobufRequest(readFileSync(join(dir, "demo.pb")))).toHaveLength(json.length);
+    expect(r.stderr).toMatch(/OTLP\/protobuf, [\d.]+ [KM]iB in \d{2,} requests of at most 64\.0 KiB/);
+    expect(decodeOtlpFile(readFileSync(join(dir, "demo.pb")), "protobuf")).toHaveLength(json.length);
     r = run(["--otlp", demo, "-o", "named.pb", "--format", "json"]);
     expect(r.code, r.stderr).toBe(0);
-    expect(decodeJsonRequest(readFileSync(join(dir, "named.pb"), "utf8"))).toHaveLength(json.length);
+    expect(decodeOtlpFile(readFileSync(join(dir, "named.pb")), "json")).toHaveLength(json.length);
     r = run(["--otlp", demo, "-o", "-", "--polls", "events"]);
     expect(r.code, r.stderr).toBe(0);
-    expect(decodeJsonRequest(r.stdout).some((s) => s.name === "poll")).toBe(false);
+    expect(decodeOtlpFile(Buffer.from(r.stdout), "json").some((s) => s.name === "poll")).toBe(false);
     expect(r.stderr).toContain("wrote standard output");
     expect(r.stderr).toContain("past the per-span limits"); // the producer polls more than 128 times
     expect(readdirSync(dir).filter((f) => f.endsWith(".partial"))).toEqual([]);
   });
 
-  it("writes Perfetto JSON beside the trace by default", () => {
+  it("writes a Perfetto protobuf trace beside the trace by default, JSON when asked", () => {
     // (The clean demo may still show a lint when this machine stalls it mid-poll: not asserted.)
-    const r = run(["--perfetto", demo]);
+    let r = run(["--perfetto", demo]);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stderr).toMatch(/^trace-export: wrote .*demo\.perfetto\.json: [\d,]+ trace events, 78 task tracks, [\d,]+ wake arrows, \d+ lints? \(.*\); open it in ui\.perfetto\.dev\n$/);
-    const doc = JSON.parse(readFileSync(join(dir, "demo.perfetto.json"), "utf8"));
-    expect(doc.traceEvents.length).toBeGreaterThan(5000);
+    expect(r.stderr).toMatch(/^trace-export: wrote .*demo\.pftrace: [\d,]+ packets, 78 tasks, [\d,]+ wake arrows, \d+ lints? \(protobuf, .*\); open it in ui\.perfetto\.dev\n$/);
+    // A Trace message: its packets, field 1, one after another.
+    const pb = readFileSync(join(dir, "demo.pftrace"));
+    expect(pb[0]).toBe(0x0a);
+    for (const [args, file] of [[["--format", "json"], "demo.perfetto.json"], [["-o", "named.json"], "named.json"]] as const) {
+      r = run(["--perfetto", demo, ...args]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).toMatch(/trace events, 78 tasks, .*\(JSON, /);
+      const doc = JSON.parse(readFileSync(join(dir, file), "utf8"));
+      expect(doc.traceEvents.length).toBeGreaterThan(5000);
+    }
   });
 
   it("exports a file cut off mid-record, with a warning", () => {
@@ -108,10 +116,22 @@ describe("trace-export: files", () => {
 describe("trace-export carries the insight engine's lints", () => {
   it("a lost wake-up: an event with error status on the stuck task's span, an instant on its track", async () => {
     const file = await pullDemoTrace(join(dir, "lost-wakeup.trace.cbor"), "lost-wakeup");
+    // As many lints as trace-report finds, in every export's summary and in every export.
+    const report = spawnSync(process.execPath, [join(ROOT, "dist/host/cli/trace-report.js"), file, "--json"], { encoding: "utf8", maxBuffer: 64 << 20 });
+    const lints = (JSON.parse(report.stdout) as { lints: unknown[] }).lints.length;
+    expect(lints).toBeGreaterThanOrEqual(1);
     let r = run(["--otlp", file, "-o", "lw.json"]);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stderr).toMatch(/traces, [1-9]\d* lints? \(/);
-    const spans = decodeJsonRequest(readFileSync(join(dir, "lw.json"), "utf8"));
+    expect(r.stderr).toMatch(new RegExp(`traces, ${lints} lints? \\(`));
+    const spans = decodeOtlpFile(readFileSync(join(dir, "lw.json")), "json");
+    // A lint naming two tasks is an event on both spans: the events of the same lint count once.
+    const placed = new Set(spans.flatMap((s) => s.events.filter((e) => e.name.startsWith("lint: ")).map((e) => `${e.name} ${e.attributes["message"]}`)));
+    expect(placed.size).toBe(lints);
+    for (const format of ["protobuf", "json"]) {
+      const pr = run(["--perfetto", file, "--format", format, "-o", `lw.${format}.out`]);
+      expect(pr.code, pr.stderr).toBe(0);
+      expect(pr.stderr).toMatch(new RegExp(`wake arrows, ${lints} lints? \\(`));
+    }
     const stuck = spans.filter((s) => s.events.some((e) => e.name === "lint: lost-wakeup"));
     expect(stuck.map((s) => s.name)).toEqual(["uart-reader"]);
     expect(stuck[0]!.status.code).toBe(2);
@@ -121,6 +141,7 @@ describe("trace-export carries the insight engine's lints", () => {
     expect(stuck[0]!.attributes["taskscope.await.site"]).toBe("uart-reader: read frame"); // parked there at the end
 
     r = run(["--perfetto", file, "-o", "lw.pf.json"]);
+    expect(JSON.parse(readFileSync(join(dir, "lw.pf.json"), "utf8")).traceEvents.filter((e: { cat?: string }) => e.cat === "lint")).toHaveLength(lints);
     expect(r.code, r.stderr).toBe(0);
     const doc = JSON.parse(readFileSync(join(dir, "lw.pf.json"), "utf8")) as { traceEvents: { ph: string; cat?: string; name?: string; tid?: number; args?: Record<string, unknown> }[] };
     const instant = doc.traceEvents.find((e) => e.cat === "lint" && e.args?.["kind"] === "lost-wakeup")!;

@@ -57,23 +57,41 @@ describe("SessionClock: device ticks to Unix ns, exactly", () => {
 });
 
 describe("IdScheme: deterministic trace and span ids", () => {
+  const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
+
   it("gives the same ids for the same file and key, different ones otherwise", () => {
-    const a = new IdScheme("created=1");
-    const b = new IdScheme("created=1");
-    const other = new IdScheme("created=2");
-    expect(a.traceId("x")).toBe(b.traceId("x"));
-    expect(a.spanId("x")).toBe(b.spanId("x"));
-    expect(a.traceId("x")).not.toBe(other.traceId("x"));
-    expect(a.spanId("x")).not.toBe(a.spanId("y"));
-    expect(a.traceId("x")).toMatch(/^[0-9a-f]{32}$/);
-    expect(a.spanId("x")).toMatch(/^[0-9a-f]{16}$/);
+    const a = new IdScheme("created=1").session(0, 7);
+    const b = new IdScheme("created=1").session(0, 7);
+    const other = new IdScheme("created=2").session(0, 7);
+    expect(hex(a.traceId)).toBe(hex(b.traceId));
+    expect(hex(a.task(3, 1).poll(5))).toBe(hex(b.task(3, 1).poll(5)));
+    expect(hex(a.traceId)).not.toBe(hex(other.traceId));
+    expect(hex(a.task(3, 1).spanId)).not.toBe(hex(a.task(3, 2).spanId));
+    expect(hex(a.flowTraceId(9))).not.toBe(hex(a.traceId));
+    expect(a.traceId).toHaveLength(16);
+    expect(a.task(1, 1).spanId).toHaveLength(8);
+    // The documented derivation: a poll's id is its task's id XOR M(n), so two exports agree.
+    expect(hex(a.task(3, 1).poll(1))).not.toBe(hex(a.task(3, 1).spanId));
   });
 
-  it("does not collide across many keys", () => {
-    const ids = new IdScheme("created=42");
-    const seen = new Set<string>();
-    for (let i = 0; i < 20_000; i++) seen.add(ids.spanId(`session=0/1/task=${i}.1`));
-    expect(seen.size).toBe(20_000);
+  it("does not collide across many tasks, polls, parts, stays in flows and flows", () => {
+    const s = new IdScheme("created=42").session(0, 1);
+    const seen = new Set<string>([hex(s.spanId)]);
+    let n = 1;
+    for (let t = 0; t < 300; t++) {
+      const task = s.task(t % 256, 1 + (t >> 8));
+      for (const id of [task.spanId, ...Array.from({ length: 200 }, (_, i) => task.poll(i + 1)), task.pollPart(7, 2), task.pollPart(7, 3), task.segment(1), task.segment(2)]) {
+        seen.add(hex(id));
+        n++;
+      }
+    }
+    for (let f = 0; f < 5000; f++) {
+      seen.add(hex(s.flowSpanId(f)));
+      n++;
+    }
+    expect(seen.size).toBe(n);
+    const traces = new Set(Array.from({ length: 5000 }, (_, f) => hex(s.flowTraceId(f))).concat(hex(s.traceId)));
+    expect(traces.size).toBe(5001);
   });
 });
 
@@ -92,19 +110,23 @@ describe("LintIndex: each lint placed once", () => {
     tasks: ids.map((id) => ({ session, id, name: `t${id}` })),
   });
 
-  it("gives a task's lints up to its end, the rest to the session", () => {
+  it("gives a task's lints within its life, the rest to the session, each counted once", () => {
     const a = lint("long-poll", 50, [1]);
     const b = lint("leak", 500, [1]);
     const d = lint("deadlock", 60, [1, 2]);
     const s = lint("lost-events", 1, []);
+    const gap = lint("starvation", 150, [1]);
     const other = lint("leak", 5, [1], 1);
-    const index = new LintIndex([b, d, a, s, other]);
-    expect(index.takeForTask(0, 1, 100)).toEqual([a, d]); // first incarnation ends at 100
-    expect(index.takeForTask(0, 1, 100)).toEqual([]);
-    expect(index.takeForTask(0, 2, 1000)).toEqual([d]); // the deadlock names both tasks
-    expect(index.takeForSession(0)).toEqual([s, b]); // b: no incarnation of task 1 reached 500
+    const index = new LintIndex([b, d, a, s, gap, other]);
+    expect(index.takeForTask(0, 1, 10, 100)).toEqual([a, d]); // first incarnation: 10 to 100
+    expect(index.takeForTask(0, 1, 10, 100)).toEqual([]);
+    expect(index.takeForTask(0, 2, 0, 1000)).toEqual([d]); // the deadlock names both tasks
+    expect(index.takeForTask(0, 1, 200, 300)).toEqual([]); // the second incarnation: 150 was before it
+    expect(index.placed).toBe(2);
+    expect(index.takeForSession(0)).toEqual([s, gap, b]); // b: no incarnation of task 1 reached 500
+    expect(index.placed).toBe(5);
     expect(index.inOrder(1)).toEqual([other]);
-    expect(index.inOrder(0).map((l) => l.atNs)).toEqual([1, 50, 60, 500]);
+    expect(index.inOrder(0).map((l) => l.atNs)).toEqual([1, 50, 60, 150, 500]);
   });
 });
 
@@ -158,6 +180,16 @@ describe("OTLP settings from flags and OTEL_EXPORTER_OTLP_* variables", () => {
     expect(cfg.secrets).not.toContain("me"); // a user name is not a credential (and would blank out every "me")
     const text = "failed: Bearer abc123 / k ey / p@ss / ?token=qwerty / qwerty";
     expect(redact(text, cfg.secrets)).toBe("failed: *** / *** / *** / ?*** / ***");
+  });
+
+  it("redacts a secret's token quoted alone, or in part, by whoever answers", () => {
+    const secrets = ["Bearer tok_4f9a1c2e7b3d5a60", "x-api-key-value-0123456789"];
+    // A collector quoting the token without "Bearer", or only its first characters.
+    expect(redact("401: invalid API token 'tok_4f9a1c2e7b3d5a60'", secrets)).toBe("401: invalid API token '***'");
+    expect(redact("invalid API token 'tok_4f9a1c2e...'", secrets)).toBe("invalid API token '***...'");
+    expect(redact("key ...0123456789 rejected", secrets)).toBe("key ...*** rejected");
+    // Short common words of a secret stay: only whole secrets and runs of 8+ characters go.
+    expect(redact("Bearer token missing", secrets)).toBe("Bearer token missing");
   });
 
   it("reads span limits and resource attributes the SDK's way", () => {

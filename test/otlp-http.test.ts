@@ -13,7 +13,7 @@ import { resolveSendConfig } from "../host/export/otlp/config.js";
 import { exportOtlp } from "../host/export/otlp/export.js";
 import { OtlpSendError } from "../host/export/otlp/http-sink.js";
 import { TestCollector, selfSignedCert } from "./support/collector.js";
-import { decodeJsonRequest, type OtlpSpan } from "./support/otlp-decode.js";
+import { decodeOtlpFile, type OtlpSpan } from "./support/otlp-decode.js";
 import { checkOtlp, spanSignature } from "./support/otlp-check.js";
 import { pullDemoTrace } from "./support/otlp-traces.js";
 import { ROOT } from "./support/core-harness.js";
@@ -27,7 +27,7 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "taskscope-otlp-http-"));
   demo = await pullDemoTrace(join(dir, "demo.trace.cbor"));
   await exportOtlp(demo, { toolVersion: "test", file: { path: join(dir, "demo.json"), format: "json" } });
-  fileSpans = decodeJsonRequest(readFileSync(join(dir, "demo.json"), "utf8"));
+  fileSpans = decodeOtlpFile(readFileSync(join(dir, "demo.json")), "json");
 });
 afterEach(async () => {
   for (const c of collectors.splice(0)) await c.close();
@@ -68,7 +68,7 @@ async function closedPort(): Promise<number> {
 }
 
 describe("sending to an OTLP/HTTP collector", () => {
-  it("sends every span in batches as protobuf by default, the same spans the file holds", async () => {
+  it("sends every span in requests of bounded size as protobuf by default, the same spans the file holds", async () => {
     const c = await collector();
     const send = resolveSendConfig({ endpoint: c.url }, {})!;
     expect(send.protocol).toBe("http/protobuf");
@@ -81,6 +81,12 @@ describe("sending to an OTLP/HTTP collector", () => {
       expect(r.decodeError).toBeUndefined();
       expect(r.spans.length).toBeLessThanOrEqual(300);
     }
+    // And by bytes: no request over the limit.
+    const small = await collector();
+    await exportOtlp(demo, { toolVersion: "test", send: resolveSendConfig({ endpoint: small.url }, {})!, maxRequestBytes: 32 * 1024 });
+    expect(small.requests.length).toBeGreaterThan(c.requests.length / 3);
+    for (const r of small.requests) expect(r.body.length).toBeLessThanOrEqual(32 * 1024);
+    expect(spanSignature(small.spans())).toEqual(spanSignature(fileSpans));
     expect(result.sent).toMatchObject({ spans: fileSpans.length, batches: c.requests.length });
     const received = c.spans();
     checkOtlp(received);
@@ -159,6 +165,23 @@ describe("trace-export --endpoint (the command)", () => {
     for (const out of [r.stdout, r.stderr]) {
       expect(out).not.toContain(TOKEN);
       expect(out).not.toContain(API_KEY);
+    }
+  });
+
+  it("never prints a token a collector quotes back alone or in part, from a flag or the environment", async () => {
+    for (const [quote, env] of [
+      [TOKEN, false],
+      [`${TOKEN.slice(0, 12)}...`, false],
+      [API_KEY, true],
+    ] as const) {
+      const c = await collector({ script: [{ status: 401, body: `invalid API token '${quote}'` }] });
+      const r = await cli(
+        ["--otlp", demo, "--endpoint", c.url, ...(env ? [] : ["--header", `Authorization=Bearer ${TOKEN}`])],
+        env ? { OTEL_EXPORTER_OTLP_HEADERS: `api-key=${API_KEY}` } : {},
+      );
+      expect(r.code).toBe(1);
+      expectOneLine(r.stderr, "answered HTTP 401", "invalid API token '***");
+      for (const secret of [TOKEN, API_KEY, TOKEN.slice(0, 12), API_KEY.slice(0, 8)]) expect(r.stderr + r.stdout).not.toContain(secret);
     }
   });
 

@@ -1,5 +1,6 @@
-// OTLP export (host/export/otlp): the demo firmware's real trace and small synthetic ones, through
-// the official OpenTelemetry serializers into files, read back with an independent decoder.
+// OTLP export (host/export/otlp): the demo firmware's real trace and small synthetic ones into
+// files (protobuf written directly, held byte-for-byte to OpenTelemetry's own serializer; JSON by
+// that library's serializer), read back with an independent decoder.
 
 import { describe, it, expect, beforeAll, afterAll } from "vitest";
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
@@ -10,7 +11,15 @@ import { EVENT } from "../host/format/spec.js";
 import type { Lint } from "../host/model/lint.js";
 import { readWholeTrace, type WholeTrace } from "../host/tracefile/trace.js";
 import { TraceFileError } from "../host/tracefile/errors.js";
-import { decodeJsonRequest, decodeProtobufRequest, type OtlpSpan } from "./support/otlp-decode.js";
+import { ProtobufTraceSerializer } from "@opentelemetry/otlp-transformer";
+import { OtlpMapper } from "../host/export/otlp/mapper.js";
+import { readableSpan } from "../host/export/otlp/readable.js";
+import { ProtobufRequests, type EncodedRequest } from "../host/export/otlp/encode.js";
+import { DEFAULT_SPAN_LIMITS, type OtlpSpan as SpanRecord } from "../host/export/otlp/spans.js";
+import { Timeline } from "../host/export/timeline.js";
+import { analyzeTrace } from "../host/model/analyze.js";
+import { openTrace } from "../host/tracefile/trace.js";
+import { decodeOtlpFile, otlpFileRequests, type OtlpSpan } from "./support/otlp-decode.js";
 import { checkOtlp, spanSignature, type OtlpIndex } from "./support/otlp-check.js";
 import { BASE_INFO, ev, pullDemoTrace, writeSyntheticTrace } from "./support/otlp-traces.js";
 
@@ -25,7 +34,7 @@ const attr = (s: { attributes: Record<string, unknown> }, k: string) => s.attrib
 async function toJson(trace: string, name: string, options: Partial<OtlpExportOptions> = {}): Promise<OtlpSpan[]> {
   const out = join(dir, name);
   await exportOtlp(trace, { toolVersion: "test", file: { path: out, format: "json" }, ...options });
-  return decodeJsonRequest(readFileSync(out, "utf8"));
+  return decodeOtlpFile(readFileSync(out), "json");
 }
 
 /** Unix ns of a decoded time, computed here from the session anchor (1 MHz: 1000 ns per tick). */
@@ -49,15 +58,53 @@ describe("OTLP export of the demo firmware's trace", () => {
     idx = checkOtlp(spans);
   });
 
-  it("writes JSON and protobuf files holding the same spans, each one OTLP request", async () => {
+  it("writes JSON Lines and framed protobuf files holding the same spans, in requests of bounded size", async () => {
     const pb = join(dir, "demo.pb");
-    const result = await exportOtlp(file, { toolVersion: "test", file: { path: pb, format: "protobuf" }, batchSize: 100 });
-    const fromPb = decodeProtobufRequest(readFileSync(pb));
+    const result = await exportOtlp(file, { toolVersion: "test", file: { path: pb, format: "protobuf" }, batchSize: 100, maxRequestBytes: 16 * 1024 });
+    const requests = otlpFileRequests(readFileSync(pb), "protobuf");
+    const fromPb = decodeOtlpFile(readFileSync(pb), "protobuf");
     expect(result.spans).toBe(spans.length);
     expect(spanSignature(fromPb)).toEqual(spanSignature(spans));
-    // Written in 100-span batches, still one request: the union of the batches' resourceSpans.
-    expect(fromPb.length).toBeGreaterThan(1000);
+    // At most 100 spans and 16 KiB a request: every request is one a collector takes.
+    expect(result.fileRequests).toBe(requests.length);
+    expect(requests.length).toBeGreaterThan(fromPb.length / 100);
+    for (const r of requests) expect(r.length).toBeLessThanOrEqual(16 * 1024);
+    expect(Math.max(...requests.map((r) => r.length))).toBe(result.largestRequestBytes);
+    const json = otlpFileRequests(readFileSync(join(dir, "demo.json")), "json");
+    expect(json.length).toBeGreaterThan(0);
     expect(readdirSync(dir).filter((f) => f.endsWith(".partial"))).toEqual([]);
+  });
+
+  it("writes protobuf byte for byte as OpenTelemetry's own serializer does", () => {
+    // The same span records, in the same batches, through both: the direct encoder and the
+    // official ProtobufTraceSerializer on the SDK's ReadableSpan.
+    const trace = openTrace(file);
+    const records: SpanRecord[] = [];
+    // The demo's lints, and an error (it sets the span's status) on the main task, with an
+    // evidence of each kind of value.
+    const t0 = raw.sessions[0]!.rows[0]!.t;
+    const lints: Lint[] = [
+      ...analyzeTrace(file).lints,
+      { kind: "deadlock", severity: "error", title: "main stuck ✗", hint: "h", session: 0, tasks: [{ session: 0, id: 1, name: "main" }], atNs: t0 + 5000, evidence: { n: 2, x: 1.5, s: "é" } },
+    ];
+    const mapper = new OtlpMapper(
+      { header: trace.header, polls: "spans", limits: DEFAULT_SPAN_LIMITS, lints, scope: { name: "taskscope", version: "test" }, resourceOverrides: { "deployment.environment": "test", "n": 3 } },
+      (span) => records.push(span),
+    );
+    const timeline = new Timeline(mapper);
+    for (const { session, batch } of trace.batches()) timeline.consume(batch, session);
+    timeline.finish(trace.summary());
+    expect(records.some((r) => r.details?.events?.some((e) => e.name.startsWith("lint: ")))).toBe(true);
+    expect(records.some((r) => r.details?.error !== undefined)).toBe(true);
+    const requests: EncodedRequest[] = [];
+    const encoder = new ProtobufRequests(1 << 30, 250, (r) => requests.push(r));
+    for (const r of records) encoder.add(r);
+    encoder.flush();
+    expect(requests).toHaveLength(Math.ceil(records.length / 250));
+    requests.forEach((request, i) => {
+      const official = ProtobufTraceSerializer.serializeRequest(records.slice(i * 250, (i + 1) * 250).map(readableSpan))!;
+      expect(Buffer.compare(Buffer.from(request.bytes), Buffer.from(official)), `request ${i}`).toBe(0);
+    });
   });
 
   it("makes one trace per device session and one per request (flow)", () => {
@@ -103,13 +150,21 @@ describe("OTLP export of the demo firmware's trace", () => {
   });
 
   it("makes every poll a child span with its result, await site and resource", () => {
-    const polls = named("poll");
+    // A poll whose parent span (the request it served) ended during it goes on in a second part.
+    const polls = named("poll").filter((p) => attr(p, "taskscope.poll.result") !== "continues");
     const pollBegins = raw.sessions[0]!.rows.filter((r) => r.kind === EVENT.POLL_BEGIN).length;
     expect(polls).toHaveLength(pollBegins);
     for (const p of polls) {
       const parent = idx.byId.get(`${p.traceId}/${p.parentSpanId}`)!;
       expect(parent.name === attr(p, "taskscope.task.name") || (parent.kind === 2 && attr(p, "taskscope.task.name") === "http-server")).toBe(true);
       expect(["ready", "pending"]).toContain(attr(p, "taskscope.poll.result"));
+    }
+    const split = named("poll").filter((p) => attr(p, "taskscope.poll.result") === "continues");
+    expect(split.length).toBeGreaterThan(0);
+    for (const first of split) {
+      const next = named("poll").find((p) => p !== first && attr(p, "taskscope.task.name") === attr(first, "taskscope.task.name") && attr(p, "taskscope.poll.index") === attr(first, "taskscope.poll.index") && attr(p, "taskscope.poll.part") === 2)!;
+      expect(next.startTimeUnixNano).toBe(first.endTimeUnixNano);
+      expect(idx.byId.get(`${first.traceId}/${first.parentSpanId}`)!.endTimeUnixNano).toBe(first.endTimeUnixNano);
     }
     // The server's polls while serving a request are in that request's trace.
     const serverInFlows = polls.filter((p) => attr(p, "taskscope.task.name") === "http-server" && idx.byId.get(`${p.traceId}/${p.parentSpanId}`)!.kind === 2);
@@ -121,7 +176,7 @@ describe("OTLP export of the demo firmware's trace", () => {
       expect(attr(p, "taskscope.await.resource")).toBe("db");
       expect(attr(p, "taskscope.await.resource_kind")).toBe("mutex");
     }
-    const producer = polls.filter((p) => attr(p, "taskscope.task.name") === "producer").map((p) => attr(p, "taskscope.poll.index"));
+    const producer = named("poll").filter((p) => attr(p, "taskscope.task.name") === "producer").map((p) => attr(p, "taskscope.poll.index"));
     expect(producer).toEqual(producer.map((_, i) => i + 1));
   });
 
@@ -253,10 +308,15 @@ describe("OTLP mapping details (synthetic traces)", () => {
     expect(log.attributes["log.severity"]).toBe("info");
     // A poll belongs where the task was when it began: the server's first poll (in which it
     // began the flow) is in the session trace, its next one, serving the flow, in the flow's.
+    // It ends the flow during that poll: the poll's part so far ends with the flow's span, the rest
+    // goes on under the server's own span.
     const serverPolls = spans.filter((s) => s.name === "poll" && attr(s, "taskscope.task.name") === "server");
-    expect(serverPolls.map((p) => p.traceId === flow.traceId)).toEqual([false, true]);
+    expect(serverPolls.map((p) => p.traceId === flow.traceId)).toEqual([false, true, false]);
     expect(serverPolls[1]!.parentSpanId).toBe(flow.spanId);
     expect(flow.endTimeUnixNano).toBe(BASE_INFO.anchor.unixNs + 51_000n);
+    expect(serverPolls.slice(1).map((p) => [attr(p, "taskscope.poll.index"), attr(p, "taskscope.poll.result"), attr(p, "taskscope.poll.part") ?? null, p.endTimeUnixNano - BASE_INFO.anchor.unixNs]))
+      .toEqual([[2, "continues", 1, 51_000n], [2, "pending", 2, 52_000n]]);
+    expect(serverPolls[2]!.parentSpanId).toBe(spans.find((s) => s.name === "server")!.spanId);
     expect(idx.roots).toHaveLength(2);
     // The consumer was woken by the server during the server's poll: the link points at that poll.
     const wokenPoll = spans.find((s) => s.name === "poll" && attr(s, "taskscope.task.name") === "consumer" && attr(s, "taskscope.poll.index") === 1)!;
@@ -294,6 +354,8 @@ describe("OTLP mapping details (synthetic traces)", () => {
       lint({ kind: "deadlock", atNs: 75_000, tasks: [t(1, "server"), t(2, "worker")] }),
       lint({ kind: "lost-events", severity: "error", atNs: 10_000, tasks: [] }),
       lint({ kind: "leak", atNs: 12_000, tasks: [t(99, "ghost")] }),
+      // Between the two incarnations of id 2: on neither task's span, but the session's.
+      lint({ kind: "starvation", atNs: 35_000, tasks: [t(2, "worker")] }),
     ];
     const spans = await toJson(path, "lints.json", { lints });
     checkOtlp(spans);
@@ -318,9 +380,9 @@ describe("OTLP mapping details (synthetic traces)", () => {
     const server = spans.find((s) => s.name === "server")!;
     expect(lintsOn(server)).toEqual(["deadlock"]);
     const session = spans.find((s) => s.name === "test-board session 0")!;
-    expect(lintsOn(session)).toEqual(["lost-events", "leak"]);
+    expect(lintsOn(session)).toEqual(["lost-events", "leak", "starvation"]);
     expect(session.status.code).toBe(2);
-    expect(spans.flatMap(lintsOn).sort()).toEqual(["deadlock", "leak", "long-poll", "lost-events", "lost-wakeup"]);
+    expect(spans.flatMap(lintsOn).sort()).toEqual(["deadlock", "leak", "long-poll", "lost-events", "lost-wakeup", "starvation"]);
   });
 
   it("exports a trace that starts mid-poll, with tasks whose spawn is not recorded", async () => {
@@ -338,7 +400,7 @@ describe("OTLP mapping details (synthetic traces)", () => {
     }]);
     const result = await exportOtlp(path, { toolVersion: "test", file: { path: join(dir, "midway.json"), format: "json" } });
     expect(result.timeline.pollEndsWithoutBegin).toBe(1);
-    const spans = decodeJsonRequest(readFileSync(join(dir, "midway.json"), "utf8"));
+    const spans = decodeOtlpFile(readFileSync(join(dir, "midway.json")), "json");
     checkOtlp(spans);
     const task = spans.find((s) => s.name === "task 5")!;
     expect(attr(task, "taskscope.task.spawn_recorded")).toBe(false);
@@ -396,7 +458,7 @@ describe("OTLP mapping details (synthetic traces)", () => {
       ],
     }]);
     const result = await exportOtlp(path, { toolVersion: "test", file: { path: join(dir, "limits.json"), format: "json" }, limits: { events: 128, links: 2 } });
-    const poll = decodeJsonRequest(readFileSync(join(dir, "limits.json"), "utf8")).find((s) => s.name === "poll" && attr(s, "taskscope.task.name") === "consumer")!;
+    const poll = decodeOtlpFile(readFileSync(join(dir, "limits.json")), "json").find((s) => s.name === "poll" && attr(s, "taskscope.task.name") === "consumer")!;
     expect(poll.links).toHaveLength(2);
     expect(poll.droppedLinksCount).toBe(3);
     expect(result.map.droppedLinks).toBe(3);
@@ -412,7 +474,7 @@ describe("OTLP mapping details (synthetic traces)", () => {
     writeFileSync(join(dir, "cut2.trace.cbor"), bytes.subarray(0, bytes.length - 40));
     const result = await exportOtlp(join(dir, "cut2.trace.cbor"), { toolVersion: "test", file: { path: join(dir, "cut.json"), format: "json" } });
     expect(result.summary.truncated).toBeDefined();
-    const spans = decodeJsonRequest(readFileSync(join(dir, "cut.json"), "utf8"));
+    const spans = decodeOtlpFile(readFileSync(join(dir, "cut.json")), "json");
     const session = spans.find((s) => s.name === "test-board session 0")!;
     expect(attr(session, "taskscope.trace.truncated_at_byte")).toBe(result.summary.truncated!.offset);
     expect(spans.filter((s) => s.name === "poll").length).toBeGreaterThan(100);

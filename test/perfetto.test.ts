@@ -1,8 +1,12 @@
-// Perfetto export (host/export/perfetto): Chrome trace-event JSON checked strictly against what
-// Perfetto's JSON importer needs (its own tools are not available offline): every slice closed on
-// its own track, each track's timestamps in order, flow arrows paired and bound to open slices,
-// counters numeric, names for every process and thread, and the tokenizer's constraints (ph and
-// ts first, no arrays at an event's top level, no control characters or \u escapes).
+// Perfetto export (host/export/perfetto), its Chrome trace-event JSON form (--format json),
+// checked strictly against what Perfetto's JSON importer needs (its own tools are not available
+// offline), replayed in the order its importer processes events (by time; at one time complete
+// slices longest first, then the rest in file order): slices properly nested on their own track,
+// flow arrows paired and bound to the slice open on their track, counters numeric and in time
+// order, names for every process and thread, and the tokenizer's constraints (ph and ts first, no
+// arrays at an event's top level, no control characters or \u escapes). The native protobuf form
+// is tested in perfetto-proto.test.ts, speedscope's reading of this one in
+// perfetto-speedscope.test.ts.
 
 import { describe, it, expect, beforeAll, afterAll } from "vitest";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -12,11 +16,12 @@ import { exportPerfetto } from "../host/export/perfetto/export.js";
 import { EVENT } from "../host/format/spec.js";
 import type { Lint } from "../host/model/lint.js";
 import { readWholeTrace, type WholeTrace } from "../host/tracefile/trace.js";
-import { BASE_INFO, ev, pullDemoTrace, writeSyntheticTrace } from "./support/otlp-traces.js";
+import { BASE_INFO, ev, pullDemoTrace, sensorScenario, writeSyntheticTrace } from "./support/otlp-traces.js";
 
 interface TraceEvent {
   ph: string;
   ts?: number;
+  dur?: number;
   pid: number;
   tid?: number;
   name?: string;
@@ -32,8 +37,19 @@ interface Checked {
   otherData: Record<string, unknown>;
   threadNames: Map<string, string>;
   processNames: Map<number, string>;
-  /** Closed slices per track, as [name, begin, end, args of B merged with E]. */
-  slices: Map<string, { name: string; begin: number; end: number; args: Record<string, unknown> }[]>;
+  /** Slices per track, in the order the importer opens them. */
+  slices: Map<string, Slice[]>;
+  /** The slice each flow event ("s"/"f", by id) is bound to. */
+  bound: Map<TraceEvent, Slice>;
+}
+
+interface Slice {
+  name: string;
+  begin: number;
+  end: number;
+  args: Record<string, unknown>;
+  depth: number;
+  parent: Slice | undefined;
 }
 
 const track = (e: TraceEvent) => `${e.pid}/${e.tid}`;
@@ -49,21 +65,19 @@ function checkPerfetto(text: string): Checked {
   if (lines.length !== doc.traceEvents.length) throw new Error("events not one per line");
   const threadNames = new Map<string, string>();
   const processNames = new Map<number, string>();
-  const stacks = new Map<string, TraceEvent[]>();
-  const lastTs = new Map<string, number>();
-  const slices: Checked["slices"] = new Map();
   const flows = new Map<number, { s?: TraceEvent; f?: TraceEvent }>();
   const asyncOpen = new Map<string, TraceEvent>();
   const counterLast = new Map<string, number>();
   const tidOwner = new Map<number, number>();
   const used = new Set<string>();
+  const onTracks: { e: TraceEvent; i: number }[] = [];
   doc.traceEvents.forEach((e, i) => {
     const where = `event ${i} ${JSON.stringify(e).slice(0, 120)}`;
     const keys = Object.keys(e);
     if (keys[0] !== "ph") throw new Error(`${where}: ph is not the first key`);
     if (e.ph !== "M" && keys[1] !== "ts") throw new Error(`${where}: ts is not the second key`);
     for (const k of keys) if (Array.isArray((e as unknown as Record<string, unknown>)[k])) throw new Error(`${where}: array at top level`);
-    if (!["B", "E", "i", "C", "s", "f", "b", "e", "M"].includes(e.ph)) throw new Error(`${where}: phase ${e.ph}`);
+    if (!["X", "i", "C", "s", "f", "b", "e", "M"].includes(e.ph)) throw new Error(`${where}: phase ${e.ph}`);
     if (typeof e.pid !== "number") throw new Error(`${where}: no pid`);
     if (e.tid !== undefined) {
       const owner = tidOwner.get(e.tid);
@@ -102,44 +116,59 @@ function checkPerfetto(text: string): Checked {
       }
       return;
     }
-    // Thread-track events: B, E, i, s, f.
+    // Thread-track events: X, i, s, f.
     if (e.tid === undefined) throw new Error(`${where}: no tid`);
+    used.add(track(e));
+    if (e.ph === "X") {
+      if (!e.name) throw new Error(`${where}: unnamed slice`);
+      if (typeof e.dur !== "number" || e.dur < 0 || Math.abs(e.dur * 1000 - Math.round(e.dur * 1000)) > 1e-3) throw new Error(`${where}: dur`);
+    }
+    if (e.ph === "i" && e.s !== "t" && e.s !== "p" && e.s !== "g") throw new Error(`${where}: instant scope`);
+    if (e.ph === "s" || e.ph === "f") {
+      if (typeof e.id !== "number" || e.cat !== "wake" || e.name !== "wake") throw new Error(`${where}: flow id/cat/name`);
+      const pair = flows.get(e.id) ?? {};
+      if (pair[e.ph]) throw new Error(`${where}: flow ${e.id} has two ${e.ph}`);
+      pair[e.ph] = e;
+      if (e.ph === "f" && e.bp !== "e") throw new Error(`${where}: flow end not bound to its enclosing slice`);
+      flows.set(e.id, pair);
+    }
+    onTracks.push({ e, i });
+  });
+  // The importer's order: by time; at one time complete slices first, the longest first; then
+  // the rest in file order.
+  const rank = (e: TraceEvent) => (e.ph === "X" ? -e.dur! : Number.POSITIVE_INFINITY);
+  onTracks.sort((a, b) => a.e.ts! - b.e.ts! || rank(a.e) - rank(b.e) || a.i - b.i);
+  const stacks = new Map<string, Slice[]>();
+  const slices: Checked["slices"] = new Map();
+  const bound = new Map<TraceEvent, Slice>();
+  for (const { e, i } of onTracks) {
     const t = track(e);
-    used.add(t);
-    if ((lastTs.get(t) ?? -Infinity) > e.ts) throw new Error(`${where}: track ${t} goes back in time`);
-    lastTs.set(t, e.ts);
     const stack = stacks.get(t) ?? [];
     stacks.set(t, stack);
-    switch (e.ph) {
-      case "B":
-        if (!e.name) throw new Error(`${where}: unnamed slice`);
-        stack.push(e);
-        break;
-      case "E": {
-        const b = stack.pop();
-        if (!b) throw new Error(`${where}: E without B on ${t}`);
-        const list = slices.get(t) ?? [];
-        list.push({ name: b.name!, begin: b.ts!, end: e.ts, args: { ...b.args, ...e.args } });
-        slices.set(t, list);
-        break;
-      }
-      case "i":
-        if (e.s !== "t" && e.s !== "p" && e.s !== "g") throw new Error(`${where}: instant scope`);
-        break;
-      case "s":
-      case "f": {
-        if (typeof e.id !== "number" || e.cat !== "wake" || e.name !== "wake") throw new Error(`${where}: flow id/cat/name`);
-        if (stack.length === 0) throw new Error(`${where}: flow ${e.ph} outside any slice on ${t}: it would not bind`);
-        const pair = flows.get(e.id) ?? {};
-        if (pair[e.ph]) throw new Error(`${where}: flow ${e.id} has two ${e.ph}`);
-        pair[e.ph] = e;
-        if (e.ph === "f" && e.bp !== "e") throw new Error(`${where}: flow end not bound to its enclosing slice`);
-        flows.set(e.id, pair);
-        break;
-      }
+    const where = `event ${i} ${JSON.stringify(e).slice(0, 120)}`;
+    if (e.ph === "s" || e.ph === "f") {
+      // Bound to the slice on top of the track's stack, as it stands.
+      const top = stack.at(-1);
+      if (!top) throw new Error(`${where}: flow ${e.ph} outside any slice on ${t}: it would not bind`);
+      bound.set(e, top);
+      continue;
     }
-  });
-  for (const [t, stack] of stacks) if (stack.length > 0) throw new Error(`track ${t}: ${stack.length} slices never closed (${stack[0]!.name})`);
+    const dur = e.ph === "X" ? e.dur! : 0;
+    // Slices ended by now leave the stack (closed on the left, open on the right).
+    while (stack.length > 0) {
+      const top = stack.at(-1)!;
+      if (top.end < e.ts! || (top.end === e.ts! && !(top.end === top.begin && dur === 0))) stack.pop();
+      else break;
+    }
+    const parent = stack.at(-1);
+    if (e.ph === "i") continue;
+    const slice: Slice = { name: e.name!, begin: e.ts!, end: e.ts! + dur, args: { ...e.args }, depth: stack.length, parent };
+    if (parent && slice.end > parent.end + 1e-9) throw new Error(`${where}: slice ${slice.name} ends after its parent ${parent.name} on ${t}`);
+    stack.push(slice);
+    const list = slices.get(t) ?? [];
+    list.push(slice);
+    slices.set(t, list);
+  }
   for (const [key] of asyncOpen) throw new Error(`async slice ${key} never closed`);
   for (const [id, pair] of flows) {
     if (!pair.s || !pair.f) throw new Error(`flow ${id} is not paired`);
@@ -149,7 +178,7 @@ function checkPerfetto(text: string): Checked {
     if (!threadNames.has(t)) throw new Error(`track ${t} has no thread_name`);
     if (!processNames.has(Number(t.split("/")[0]))) throw new Error(`process of ${t} has no process_name`);
   }
-  return { events: doc.traceEvents, otherData: doc.otherData, threadNames, processNames, slices };
+  return { events: doc.traceEvents, otherData: doc.otherData, threadNames, processNames, slices, bound };
 }
 
 let dir: string;
@@ -158,9 +187,11 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function exported(trace: string, name: string, lints: Lint[] = []): { text: string; c: Checked; result: ReturnType<typeof exportPerfetto> } {
+type Result = Awaited<ReturnType<typeof exportPerfetto>>;
+
+async function exported(trace: string, name: string, lints: Lint[] = []): Promise<{ text: string; c: Checked; result: Result }> {
   const out = join(dir, name);
-  const result = exportPerfetto(trace, { out, lints });
+  const result = await exportPerfetto(trace, { out, lints, format: "json" });
   const text = readFileSync(out, "utf8");
   return { text, c: checkPerfetto(text), result };
 }
@@ -169,13 +200,13 @@ describe("Perfetto export of the demo firmware's trace", () => {
   let raw: WholeTrace;
   let file: string;
   let c: Checked;
-  let result: ReturnType<typeof exportPerfetto>;
+  let result: Result;
   const rowsOf = (kind: number) => raw.sessions[0]!.rows.filter((r) => r.kind === kind);
 
   beforeAll(async () => {
     file = await pullDemoTrace(join(dir, "demo.trace.cbor"));
     raw = readWholeTrace(file);
-    ({ c, result } = exported(file, "demo.json"));
+    ({ c, result } = await exported(file, "demo.json"));
   });
 
   it("passes the strict structure check", () => {
@@ -224,6 +255,13 @@ describe("Perfetto export of the demo firmware's trace", () => {
     // It wakes the producer each time it takes an item, and main (joining it) when it ends.
     expect(fromConsumer.filter((s) => track(ends.get(s.id)!) === producer).length).toBe(fromConsumer.length - 1);
     expect(track(ends.get(fromConsumer.at(-1)!.id)!)).toBe(main);
+    // Each arrow ends at the poll the wake caused: bound to the poll that starts at its time.
+    for (const f of ends.values()) {
+      const to = c.bound.get(f)!;
+      expect([to.name, to.begin]).toEqual(["poll", f.ts]);
+    }
+    // And starts inside the waker: its poll, or its life.
+    for (const s of starts) expect(c.bound.get(s)!.begin).toBeLessThanOrEqual(s.ts!);
   });
 
   it("has counters for channel fill, mutex holders and the application's counters", () => {
@@ -255,12 +293,12 @@ describe("Perfetto export of the demo firmware's trace", () => {
     const first = raw.sessions[0]!.rows[0]!;
     expect(base).toBe(info.anchor.unixNs + BigInt(first.t) - BigInt(info.anchor.ticks) * 1000n);
     const spawnMain = rowsOf(EVENT.SPAWN).find((r) => r.task === 1)!;
-    const mainBegin = c.events.find((e) => e.ph === "B" && e.name === "main")!;
+    const mainBegin = c.events.find((e) => e.ph === "X" && e.name === "main")!;
     expect(BigInt(Math.round(mainBegin.ts! * 1000))).toBe(BigInt(spawnMain.t - first.t));
   });
 
-  it("writes the same bytes every time", () => {
-    exportPerfetto(file, { out: join(dir, "again.json") });
+  it("writes the same bytes every time", async () => {
+    await exportPerfetto(file, { out: join(dir, "again.json"), format: "json" });
     expect(Buffer.compare(readFileSync(join(dir, "again.json")), readFileSync(join(dir, "demo.json")))).toBe(0);
   });
 });
@@ -270,33 +308,10 @@ describe("Perfetto mapping details (synthetic traces)", () => {
   // 6 resource "samples", 7 flow "poll\nsensors".
   const NAMES = [[1, "sensor"], [1, "logger"], [2, "wait"], [4, "temp {} ok\u0001"], [6, "c"], [3, "samples"], [7, "poll\nsensors"]] as const;
 
-  it("draws interrupt handlers, arrows from them, memory and lints where they belong", () => {
+  it("draws interrupt handlers, arrows from them, memory and lints where they belong", async () => {
     const path = writeSyntheticTrace(join(dir, "isr.trace.cbor"), [{
       names: NAMES,
-      events: [
-        ev(EVENT.SPAWN, 10, { task: 1, parent: 0, name: 1, flow: 0 }),
-        ev(EVENT.SPAWN, 11, { task: 2, parent: 1, name: 2, flow: 0 }),
-        ev(EVENT.POLL_BEGIN, 20, { task: 1 }),
-        ev(EVENT.MEM, 21, { task: 1, bytes: 512 }),
-        ev(EVENT.FLOW_BEGIN, 22, { flow: 5, name: 7 }),
-        ev(EVENT.AWAIT, 23, { site: 3, resource: 0 }),
-        ev(EVENT.POLL_PENDING, 24),
-        ev(EVENT.IDLE_BEGIN, 30),
-        ev(EVENT.ISR_ENTER, 31, { irq: 4 }),
-        ev(EVENT.ISR_ENTER, 32, { irq: 9 }), // nested, and its exit is never recorded
-        ev(EVENT.WAKE_IRQ, 33, { target: 1, irq: 4 }),
-        ev(EVENT.ISR_EXIT, 35, { irq: 4 }),
-        ev(EVENT.IDLE_END, 36),
-        ev(EVENT.POLL_BEGIN, 40, { task: 1 }),
-        ev(EVENT.LOG, 41, { format: 4, level: 3 }, [21]),
-        ev(EVENT.MEM, 42, { task: 2, bytes: 100 }),
-        ev(EVENT.POLL_READY, 43),
-        ev(EVENT.TASK_DONE, 44, { task: 1 }),
-        ev(EVENT.WAKE_TASK, 45, { target: 2, by: 1 }), // the ended task wakes its joiner
-        ev(EVENT.POLL_BEGIN, 50, { task: 2 }),
-        ev(EVENT.FLOW_ENTER, 51, { task: 2, flow: 5 }),
-        ev(EVENT.POLL_PENDING, 52),
-      ],
+      events: sensorScenario([21]),
     }]);
     const lint = (l: Partial<Lint> & Pick<Lint, "kind" | "atNs" | "tasks" | "title">): Lint => ({ severity: "warning", hint: "h", session: 0, evidence: { n: 1 }, ...l });
     const lints = [
@@ -304,11 +319,11 @@ describe("Perfetto mapping details (synthetic traces)", () => {
       lint({ kind: "leak", title: "logger never finished", atNs: 99_000, tasks: [{ session: 0, id: 2, name: "logger" }] }),
       lint({ kind: "lost-events", title: "ring overflowed", atNs: 5_000, tasks: [] }),
     ];
-    const { c, result, text } = exported(path, "isr.json", lints);
+    const { c, result, text } = await exported(path, "isr.json", lints);
     expect(text).not.toContain("\u0001");
     const tid = (name: string) => Number([...c.threadNames].find(([, n]) => n === name)![0].split("/")[1]);
     const irqSlices = c.slices.get(`1/${tid("interrupts")}`)!;
-    expect(irqSlices.map((s) => [s.name, s.begin, s.end])).toEqual([["irq 9", 22, 25], ["irq 4", 21, 25]]);
+    expect(irqSlices.map((s) => [s.name, s.begin, s.end, s.depth])).toEqual([["irq 4", 21, 25, 0], ["irq 9", 22, 25, 1]]);
     // The interrupt's wake is an arrow from its handler to the sensor's next poll; the ended
     // sensor's wake of the logger is an arrow too (its track is still open when it wakes).
     const starts = c.events.filter((e) => e.ph === "s");
@@ -338,37 +353,37 @@ describe("Perfetto mapping details (synthetic traces)", () => {
     expect(idle.map((s) => [s.begin, s.end])).toEqual([[20, 26]]);
   });
 
-  it("exports a trace that starts mid-poll and one cut off mid-record", () => {
+  it("exports a trace that starts mid-poll and one cut off mid-record", async () => {
     const events = [
       ev(EVENT.POLL_PENDING, 100),
       ...Array.from({ length: 300 }, (_, i) => ev(i % 2 === 0 ? EVENT.POLL_BEGIN : EVENT.POLL_PENDING, 101 + i, i % 2 === 0 ? { task: 3 } : {})),
     ];
     const path = writeSyntheticTrace(join(dir, "mid.trace.cbor"), [{ names: NAMES, events, contextTask: 3, chunkSize: 128 }]);
-    const { result, c } = exported(path, "mid.json");
+    const { result, c } = await exported(path, "mid.json");
     expect(result.timeline.pollEndsWithoutBegin).toBe(1);
     expect([...c.slices.values()].flat().filter((s) => s.name === "poll")).toHaveLength(150);
     const bytes = readFileSync(path);
     const cut = join(dir, "cut.trace.cbor");
     writeFileSync(cut, bytes.subarray(0, bytes.length - 30));
-    const r2 = exported(cut, "cut.json");
+    const r2 = await exported(cut, "cut.json");
     expect(r2.result.summary.truncated).toBeDefined();
     expect((r2.c.otherData["taskscope"] as Record<string, unknown>)["truncated_at_byte"]).toBe(r2.result.summary.truncated!.offset);
   });
 
-  it("keeps two sessions in two processes with their own tracks, on one time axis", () => {
+  it("keeps two sessions in two processes with their own tracks, on one time axis", async () => {
     const events = [ev(EVENT.SPAWN, 10, { task: 1, parent: 0, name: 1, flow: 0 }), ev(EVENT.POLL_BEGIN, 20, { task: 1 }), ev(EVENT.POLL_READY, 30), ev(EVENT.TASK_DONE, 31, { task: 1 })];
     const path = writeSyntheticTrace(join(dir, "two.trace.cbor"), [
       { names: NAMES, events },
       { names: NAMES, events, info: { deviceSession: 0x99, anchor: { ticks: 0, unixNs: BASE_INFO.anchor.unixNs + 2_000_000n } } },
     ]);
-    const { c } = exported(path, "two.json");
+    const { c } = await exported(path, "two.json");
     expect([...c.processNames.values()]).toEqual(["test-board / test-fw 1.0 (session 0)", "test-board / test-fw 1.0 (session 1)"]);
-    const lifeBegins = c.events.filter((e) => e.ph === "B" && e.name === "sensor");
+    const lifeBegins = c.events.filter((e) => e.ph === "X" && e.name === "sensor");
     expect(lifeBegins.map((e) => e.pid)).toEqual([1, 3]);
     expect(lifeBegins.map((e) => e.ts)).toEqual([0, 2000]);
   });
 
-  it("leaves nothing behind for a corrupt file", () => {
+  it("leaves nothing behind for a corrupt file", async () => {
     const path = writeSyntheticTrace(join(dir, "bad.trace.cbor"), [{
       names: NAMES,
       events: Array.from({ length: 2000 }, (_, i) => ev(i % 2 === 0 ? EVENT.POLL_BEGIN : EVENT.POLL_PENDING, 10 + i, i % 2 === 0 ? { task: 1 } : {})),
@@ -376,7 +391,9 @@ describe("Perfetto mapping details (synthetic traces)", () => {
     const bytes = Buffer.from(readFileSync(path));
     bytes.fill(0xff, bytes.length >> 1, (bytes.length >> 1) + 32);
     writeFileSync(path, bytes);
-    expect(() => exportPerfetto(path, { out: join(dir, "bad.json") })).toThrow(/byte \d+/);
-    expect(existsSync(join(dir, "bad.json"))).toBe(false);
+    for (const format of ["json", "protobuf"] as const) {
+      await expect(exportPerfetto(path, { out: join(dir, `bad.${format}`), format })).rejects.toThrow(/byte \d+/);
+      expect(existsSync(join(dir, `bad.${format}`))).toBe(false);
+    }
   });
 });

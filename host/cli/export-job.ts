@@ -6,9 +6,10 @@ import type { Lint } from "../model/lint.js";
 import { analyzeTrace } from "../model/analyze.js";
 import { TraceFileError } from "../tracefile/errors.js";
 import { OtlpConfigError, redact, resolveSendConfig, resourceOverridesFromEnv, spanLimitsFromEnv, type SendConfig } from "../export/otlp/config.js";
-import { exportOtlp, sizeOf, DEFAULT_BATCH_SIZE } from "../export/otlp/export.js";
+import { exportOtlp, sizeOf, DEFAULT_BATCH_SIZE, DEFAULT_MAX_REQUEST_BYTES } from "../export/otlp/export.js";
+import { lintsInWorker } from "../export/lint-worker.js";
 import type { OtlpFileFormat } from "../export/otlp/file-sink.js";
-import { OtlpSendError } from "../export/otlp/http-sink.js";
+import { OtlpSendError } from "../export/otlp/config.js";
 import type { PollMode } from "../export/otlp/mapper.js";
 import { exportPerfetto } from "../export/perfetto/export.js";
 import { OutputError, ioErrorText } from "../export/output.js";
@@ -36,6 +37,7 @@ export interface ExportJobInput {
   timeout?: string;
   polls?: string;
   batchSize?: string;
+  maxRequestBytes?: string;
   toolVersion: string;
   env: Record<string, string | undefined>;
 }
@@ -60,6 +62,7 @@ interface OtlpPlan {
   send: SendConfig | undefined;
   polls: PollMode;
   batchSize: number;
+  maxRequestBytes: number;
   limits: ReturnType<typeof spanLimitsFromEnv>;
   /** Run the insight engine first and carry its lints. */
   lints: boolean;
@@ -91,6 +94,7 @@ function otlpPlan(input: ExportJobInput): OtlpPlan {
     if (!send) throw new UsageError("nothing to do: give -o FILE to write OTLP, or --endpoint URL (or OTEL_EXPORTER_OTLP_ENDPOINT) to send it");
   }
   const batchSize = input.batchSize === undefined ? DEFAULT_BATCH_SIZE : parseWholeNumber(input.batchSize, "--batch-size", 1);
+  const maxRequestBytes = input.maxRequestBytes === undefined ? DEFAULT_MAX_REQUEST_BYTES : byteSize(input.maxRequestBytes, "--max-request-bytes");
   let limits;
   try {
     limits = spanLimitsFromEnv(env);
@@ -98,7 +102,7 @@ function otlpPlan(input: ExportJobInput): OtlpPlan {
     if (e instanceof OtlpConfigError) throw new UsageError(e.message);
     throw e;
   }
-  return { output: input.output, format: fileFormat(input.output, input.format), send, polls: pollMode(input.polls), batchSize, limits, lints: input.lints };
+  return { output: input.output, format: fileFormat(input.output, input.format), send, polls: pollMode(input.polls), batchSize, maxRequestBytes, limits, lints: input.lints };
 }
 
 async function otlp(input: ExportJobInput, progress: ProgressLine): Promise<ExportJobResult> {
@@ -115,6 +119,7 @@ async function otlp(input: ExportJobInput, progress: ProgressLine): Promise<Expo
       send: plan.send,
       polls: plan.polls,
       batchSize: plan.batchSize,
+      maxRequestBytes: plan.maxRequestBytes,
       limits: plan.limits,
       lints,
       resourceOverrides: resourceOverridesFromEnv(input.env),
@@ -127,10 +132,13 @@ async function otlp(input: ExportJobInput, progress: ProgressLine): Promise<Expo
   }
   progress.done();
   const m = result.map;
-  const kind = plan.format === "protobuf" ? "OTLP/protobuf" : "OTLP/JSON";
+  const kind = plan.format === "protobuf" ? "OTLP/protobuf" : "OTLP/JSON Lines";
   if (plan.output !== undefined) {
     const where = plan.output === "-" ? "standard output" : plan.output;
-    notes.push(`wrote ${where}: ${formatCount(m.spans)} spans in ${formatCount(m.traces)} traces, ${plural(m.lints, "lint")} (${kind}, ${formatBytes(result.fileBytes ?? 0)})`);
+    notes.push(
+      `wrote ${where}: ${formatCount(m.spans)} spans in ${formatCount(m.traces)} traces, ${plural(m.lints, "lint")} ` +
+        `(${kind}, ${formatBytes(result.fileBytes ?? 0)} in ${plural(result.fileRequests, "request")} of at most ${formatBytes(plan.maxRequestBytes)})`,
+    );
   }
   if (plan.send && result.sent) {
     notes.push(
@@ -161,26 +169,31 @@ async function otlp(input: ExportJobInput, progress: ProgressLine): Promise<Expo
   });
 }
 
-function perfetto(input: ExportJobInput, progress: ProgressLine): ExportJobResult {
+async function perfetto(input: ExportJobInput, progress: ProgressLine): Promise<ExportJobResult> {
   const output = input.output!;
+  const format = input.format === "json" ? "json" : "protobuf";
   const meter = new StepMeter("exporting");
   let result;
+  // Protobuf takes its lints last, so the analysis runs beside the export in a worker thread.
+  const worker = input.lints && format === "protobuf" ? lintsInWorker(input.path) : undefined;
   try {
-    const lints = lintsFor(input, input.lints, progress);
-    result = exportPerfetto(input.path, {
+    const lints = worker?.lints ?? lintsFor(input, input.lints, progress);
+    result = await exportPerfetto(input.path, {
       out: output,
+      format,
       lints,
-      onProgress: (p) => progress.update(() => meter.text(p.bytesRead, p.fileBytes, [`${formatCount(p.events)} trace events`])),
+      onProgress: (p) => progress.update(() => meter.text(p.bytesRead, p.fileBytes, [`${formatCount(p.events)} ${format === "json" ? "trace events" : "packets"}`])),
     });
   } catch (e) {
+    worker?.stop();
     progress.done();
     throw failure(e, input.name, output);
   }
   progress.done();
   const where = output === "-" ? "standard output" : output;
   const notes = [
-    `wrote ${where}: ${formatCount(result.events)} trace events, ${formatCount(result.timeline.tasks)} task tracks, ` +
-      `${formatCount(result.perfetto.arrows)} wake arrows, ${plural(result.perfetto.lints, "lint")} (${formatBytes(result.bytes)}); open it in ui.perfetto.dev`,
+    `wrote ${where}: ${formatCount(result.events)} ${format === "json" ? "trace events" : "packets"}, ${formatCount(result.timeline.tasks)} tasks, ` +
+      `${formatCount(result.perfetto.arrows)} wake arrows, ${plural(result.perfetto.lints, "lint")} (${format === "json" ? "JSON" : "protobuf"}, ${formatBytes(result.bytes)}); open it in ui.perfetto.dev`,
   ];
   if (result.perfetto.droppedArrows > 0) {
     notes.push(`note: ${formatCount(result.perfetto.droppedArrows)} wake arrows not drawn: tasks woken more than 64 times between two polls`);
@@ -188,6 +201,7 @@ function perfetto(input: ExportJobInput, progress: ProgressLine): ExportJobResul
   notes.push(...commonNotes(input.name, result.summary, result.timeline));
   return done(notes, {
     format: "perfetto",
+    fileFormat: format,
     output,
     bytes: result.bytes,
     traceEvents: result.events,
@@ -248,6 +262,15 @@ function fileFormat(output: string | undefined, flag: string | undefined): OtlpF
     throw new UsageError(`--format takes json or protobuf, not '${flag}'`);
   }
   return output !== undefined && /\.(pb|binpb|protobuf)$/i.test(output) ? "protobuf" : "json";
+}
+
+/** A byte count: a whole number, optionally with KiB, MiB (or k, M) after it. */
+function byteSize(value: string, flag: string): number {
+  const m = /^(\d+)\s*(k|kib|kb|m|mib|mb)?$/i.exec(value.trim());
+  const unit = { "": 1, k: 1024, kib: 1024, kb: 1024, m: 2 ** 20, mib: 2 ** 20, mb: 2 ** 20 }[(m?.[2] ?? "").toLowerCase() as ""];
+  const n = m ? Number(m[1]) * unit : Number.NaN;
+  if (!Number.isSafeInteger(n) || n < 1024) throw new UsageError(`${flag} takes a size of at least 1024 bytes (e.g. 4MiB), not '${value}'`);
+  return n;
 }
 
 function pollMode(value: string | undefined): PollMode {

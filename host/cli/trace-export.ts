@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // trace-export: a trace file into OpenTelemetry (OTLP file or OTLP/HTTP) or Perfetto.
 //   trace-export --otlp FILE.trace.cbor [-o OUT.json|OUT.pb] [--endpoint URL [--header K=V]...]
-//   trace-export --perfetto FILE.trace.cbor [-o OUT.json]
+//   trace-export --perfetto FILE.trace.cbor [-o OUT.pftrace | -o OUT.json]
 // This file reads the flags and prints; the export runs in a worker thread (export-job.ts), so
 // Ctrl-C and SIGTERM end it at once and leave no partial output.
 
@@ -11,35 +11,41 @@ import { openInput } from "./input.js";
 import { runJob } from "./job.js";
 import { writeStdout, note } from "./stdio.js";
 import { planOutput } from "../export/output.js";
+import { redactOutput } from "../export/otlp/redact.js";
+import { headerSecrets } from "../export/otlp/config.js";
 import { UsageError, runCli, versionLine } from "./run-cli.js";
 import { TOOL_VERSION } from "./version.js";
 import type { ExportJobInput, ExportJobResult } from "./export-job.js";
 
-const help = (defaultBatchSize: number) => `Usage:
+const help = (defaultBatchSize: number, defaultMaxRequestBytes: number) => `Usage:
   trace-export --otlp FILE.trace.cbor [-o OUT.json | -o OUT.pb] [--endpoint URL [--header KEY=VALUE]...]
-  trace-export --perfetto FILE.trace.cbor [-o OUT.json]
+  trace-export --perfetto FILE.trace.cbor [-o OUT.pftrace | -o OUT.json]
 
 --otlp turns the trace into OpenTelemetry traces: a trace per device session and per request
 (flow), a span per task under the span of the task that spawned it, polls as child spans, wakes
 as links, lints and logs as span events (docs/EXPORT.md has the whole mapping).
---perfetto writes Chrome trace-event JSON that ui.perfetto.dev opens: a track per task grouped
-by executor, slices for polls, arrows for wakes, counters for channel fill and memory.
+--perfetto writes a Perfetto trace (protobuf TrackEvent) that ui.perfetto.dev opens: a track per
+task nested under its executor, slices for polls, arrows for wakes, counters for channel fill and
+memory; --format json writes Chrome trace-event JSON instead (speedscope reads it too).
 FILE "-" reads the trace from standard input.
 
 OTLP options:
-  -o, --output FILE       write one OTLP ExportTraceServiceRequest: protobuf if FILE ends in .pb,
-                          JSON otherwise ("-" for standard output)
+  -o, --output FILE       write OTLP requests: protobuf if FILE ends in .pb (each request after its
+                          4-byte length), JSON Lines otherwise ("-" for standard output)
   --format json|protobuf  the file format, whatever the name
   --endpoint URL          send over OTLP/HTTP; a URL with no path gets /v1/traces; https uses TLS
   --header KEY=VALUE      a request header, e.g. an API key (repeat for more); never printed
   --protocol PROTOCOL     http/protobuf (default) or http/json
   --timeout MS            time for one batch, retries included (default 10000)
   --polls spans|events    polls as child spans (default) or as events on the task's span
-  --batch-size N          spans per write and per request (default ${defaultBatchSize})
+  --batch-size N          spans per request at most (default ${defaultBatchSize})
+  --max-request-bytes N   bytes per request at most, e.g. 4MiB (default ${defaultMaxRequestBytes / 2 ** 20}MiB): a collector
+                          refuses larger ones
 
 Perfetto options:
-  -o, --output FILE       default: FILE with .perfetto.json in place of .trace.cbor ("-" for
-                          standard output)
+  -o, --output FILE       default: FILE with .pftrace (or .perfetto.json) in place of .trace.cbor
+                          ("-" for standard output)
+  --format protobuf|json  protobuf (default; JSON when FILE ends in .json)
 
 Both:
   --no-lints              skip the analysis pass that finds lints (lost wake-ups, deadlocks, long
@@ -74,18 +80,25 @@ const OPTIONS = {
   timeout: { type: "string" },
   polls: { type: "string" },
   "batch-size": { type: "string" },
+  "max-request-bytes": { type: "string" },
   "no-lints": { type: "boolean" },
   json: { type: "boolean" },
   help: { type: "boolean", short: "h" },
   version: { type: "boolean" },
 } as const;
 
+/** Values never to print: the header values given by flag or environment (the worker redacts
+ *  what it says too; this catches anything else written to stderr). */
+let secrets: string[] = [];
+redactOutput([process.stderr], () => secrets);
+
 async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+  secrets = [...headerSecrets(process.env), ...(values.header ?? []).map((h) => h.slice(h.indexOf("=") + 1)).filter((v) => v.length > 0)];
   if (values.help) {
     // The OTLP modules are loaded by the worker only; --help alone reads the default from them.
-    const { DEFAULT_BATCH_SIZE } = await import("../export/otlp/export.js");
-    writeStdout(help(DEFAULT_BATCH_SIZE) + "\n");
+    const { DEFAULT_BATCH_SIZE, DEFAULT_MAX_REQUEST_BYTES } = await import("../export/otlp/export.js");
+    writeStdout(help(DEFAULT_BATCH_SIZE, DEFAULT_MAX_REQUEST_BYTES) + "\n");
     return 0;
   }
   if (values.version) {
@@ -96,12 +109,14 @@ async function main(argv: string[]): Promise<number> {
   if (!values.otlp && !values.perfetto) throw new UsageError("choose what to export: --otlp or --perfetto");
   if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? "no trace file given" : `give one trace file, not ${positionals.length}`);
   const file = positionals[0]!;
+  let perfettoFormat: "protobuf" | "json" | undefined;
   if (values.perfetto) {
-    for (const flag of ["format", "endpoint", "header", "protocol", "timeout", "polls", "batch-size"] as const) {
+    for (const flag of ["endpoint", "header", "protocol", "timeout", "polls", "batch-size", "max-request-bytes"] as const) {
       if (values[flag] !== undefined) throw new UsageError(`--${flag} is an OTLP option; it does nothing with --perfetto`);
     }
+    perfettoFormat = formatOfPerfetto(values.output, values.format);
   }
-  const output = values.perfetto ? (values.output ?? defaultPerfettoOutput(file)) : values.output;
+  const output = perfettoFormat ? (values.output ?? defaultPerfettoOutput(file, perfettoFormat)) : values.output;
   if (values.json && output === "-") throw new UsageError("--json prints the summary on standard output, and -o - writes the export there: give -o FILE");
 
   const input = await openInput(file);
@@ -114,13 +129,14 @@ async function main(argv: string[]): Promise<number> {
       path: input.path,
       output,
       lints: !values["no-lints"],
-      format: values.format,
+      format: perfettoFormat ?? values.format,
       endpoint: values.endpoint,
       header: values.header,
       protocol: values.protocol,
       timeout: values.timeout,
       polls: values.polls,
       batchSize: values["batch-size"],
+      maxRequestBytes: values["max-request-bytes"],
       toolVersion: TOOL_VERSION,
       env: { ...process.env },
     };
@@ -137,10 +153,20 @@ async function main(argv: string[]): Promise<number> {
   return 0;
 }
 
-function defaultPerfettoOutput(file: string): string {
-  if (file === "-") return "stdin.perfetto.json";
+function defaultPerfettoOutput(file: string, format: "protobuf" | "json"): string {
+  const ext = format === "json" ? "perfetto.json" : "pftrace";
+  if (file === "-") return `stdin.${ext}`;
   const name = basename(file).replace(/(\.trace)?\.cbor$/, "");
-  return join(dirname(file), `${name}.perfetto.json`);
+  return join(dirname(file), `${name}.${ext}`);
+}
+
+/** Perfetto's output format: the flag, else JSON for a .json file, else protobuf. */
+function formatOfPerfetto(output: string | undefined, flag: string | undefined): "protobuf" | "json" {
+  if (flag !== undefined) {
+    if (flag === "json" || flag === "protobuf") return flag;
+    throw new UsageError(`--format takes protobuf or json, not '${flag}'`);
+  }
+  return output !== undefined && /\.json$/i.test(output) ? "json" : "protobuf";
 }
 
 await runCli("trace-export", main);

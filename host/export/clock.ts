@@ -7,6 +7,7 @@ import type { ClockAnchor } from "../tracefile/schema.js";
 
 const NS_PER_S = 1_000_000_000;
 const NS_PER_S_BIG = 1_000_000_000n;
+const TWO_32 = 0x1_0000_0000;
 
 export class SessionClock {
   private readonly perTick: number;
@@ -14,6 +15,9 @@ export class SessionClock {
   private readonly zeroUnixNs: bigint | undefined;
   private readonly hz: bigint;
   private readonly anchorTicks: bigint;
+  /** zeroUnixNs as two 32-bit halves, when it is in [0, 2^64) (plain-number arithmetic). */
+  private readonly zeroLo: number | undefined;
+  private readonly zeroHi: number;
 
   constructor(
     private readonly anchor: ClockAnchor,
@@ -24,6 +28,28 @@ export class SessionClock {
     this.hz = BigInt(tickHz);
     this.anchorTicks = BigInt(anchor.ticks);
     this.zeroUnixNs = Number.isInteger(this.perTick) ? anchor.unixNs - this.anchorTicks * BigInt(this.perTick) : undefined;
+    const z = this.zeroUnixNs;
+    const exact = z !== undefined && z >= 0n && z < 1n << 64n;
+    this.zeroLo = exact ? Number(z & 0xffffffffn) : undefined;
+    this.zeroHi = exact ? Number(z >> 32n) : 0;
+  }
+
+  /**
+   * Unix ns of `t` as two 32-bit halves, `out[0]` low and `out[1]` high (what a protobuf fixed64
+   * takes), exact, with no BigInt on the common path (tick_hz dividing 1e9, t a whole ns count).
+   */
+  unixHalves(t: number, out: number[]): void {
+    if (this.zeroLo !== undefined && Number.isInteger(t) && t >= 0 && t <= Number.MAX_SAFE_INTEGER) {
+      const tHi = Math.floor(t / TWO_32);
+      const lo = this.zeroLo + (t - tHi * TWO_32);
+      const carry = lo >= TWO_32 ? 1 : 0;
+      out[0] = lo - carry * TWO_32;
+      out[1] = (this.zeroHi + tHi + carry) % TWO_32;
+      return;
+    }
+    const ns = BigInt.asUintN(64, this.unixNs(t));
+    out[0] = Number(ns & 0xffffffffn);
+    out[1] = Number(ns >> 32n);
   }
 
   /**

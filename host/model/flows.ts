@@ -138,7 +138,7 @@ export class FlowTracker {
 
   /** A task serves the flow from now on. */
   join(f: FlowRecord, task: TaskRecord): void {
-    if (f.tasks.some((x) => x.index === task.index)) return;
+    for (const t of f.tasks) if (t.index === task.index) return;
     f.taskCount++;
     if (f.tasks.length < MAX_FLOW_TASKS) {
       f.tasks.push({ session: task.session, id: task.id, index: task.index, name: task.name, parentIndex: task.parentIndex });

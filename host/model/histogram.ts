@@ -1,15 +1,18 @@
 // Log-linear histogram of durations (ns), HdrHistogram-style: each power of two is split into 64
 // equal buckets, so a bucket is at most 1/64 of its lower bound wide and a percentile, reported as
 // the middle of its bucket, is within 1/128 (0.8 %) of the exact value (the nearest-rank
-// percentile of the values added), whatever the range. The first 16 values are kept as they are
-// (a short-lived task's few polls give exact percentiles). Count, sum, min and max are always
-// exact. Memory: the bucket array covers only the range of values seen, 64 counters (256 bytes)
-// per power of two of that range, and grows on demand; a 1 ns .. 1000 s range is 2,560 counters.
+// percentile of the values added), whatever the range. Count, sum, min and max are always exact.
+// The first FEW values are kept as they are: exact percentiles, and no bucket array at all for
+// the many short-lived tasks that are polled only a few times; the buckets take over after them.
+// Values below 1 ns (no clock has them) count as one bucket with zero, reported as the minimum.
+// Memory: the bucket array covers only the range of values seen, 64 counters (256 bytes) per
+// power of two of that range, and grows on demand; a 1 ns .. 1000 s range is 2,560 counters.
 
 const SUB_BITS = 6;
 const SUB = 1 << SUB_BITS; // buckets per power of two
-/** Values kept exactly before the histogram switches to buckets. */
-export const EXACT_VALUES = 16;
+/** Values kept as they are before the buckets take over. */
+const FEW = 8;
+export const EXACT_VALUES = FEW;
 /** Largest relative error of a reported percentile (half a bucket over its lower bound). */
 export const RELATIVE_ERROR = 1 / (2 * SUB);
 
@@ -39,26 +42,36 @@ export function keyOf(v: number): number {
   return v < 1 ? -1 : bucketOf(v);
 }
 
+function nearestRank(sorted: readonly number[], p: number): number {
+  return sorted[Math.min(sorted.length, Math.max(1, Math.ceil(p * sorted.length))) - 1]!;
+}
+
 export class Histogram {
   count = 0;
   sum = 0;
   min = Number.POSITIVE_INFINITY;
   max = 0;
-  /** The values themselves while there are at most EXACT_VALUES (null once bucketed). */
-  private exact: Float64Array | null = null;
-  private held = 0;
-  private inBuckets = false;
-  /** Values below 1 ns (zero durations), once bucketed. */
+  /** Values below 1 ns (zero durations) are counted here (bucket mode). */
   private zeros = 0;
   private lo = 0;
   private counts: Uint32Array | null = null;
+  /** The values themselves while there are at most FEW (null once bucketed). */
+  private few: number[] | null = [];
 
   add(v: number): void {
     this.count++;
     this.sum += v;
     if (v < this.min) this.min = v;
     if (v > this.max) this.max = v;
-    this.place(v);
+    const few = this.few;
+    if (few !== null) {
+      if (few.length < FEW) {
+        few.push(v);
+        return;
+      }
+      this.spill();
+    }
+    this.bucket(v);
   }
 
   get mean(): number {
@@ -70,8 +83,8 @@ export class Histogram {
    *  RELATIVE_ERROR). 0 when empty. */
   quantile(p: number): number {
     if (this.count === 0) return 0;
+    if (this.few !== null) return nearestRank([...this.few].sort((a, b) => a - b), p);
     const rank = Math.min(this.count, Math.max(1, Math.ceil(p * this.count)));
-    if (!this.inBuckets) return this.exact!.slice(0, this.held).sort()[rank - 1]!;
     if (rank <= this.zeros) return this.min;
     let seen = this.zeros;
     const counts = this.counts;
@@ -87,18 +100,23 @@ export class Histogram {
   /** Adds every value of `other`. */
   merge(other: Histogram): void {
     if (other.count === 0) return;
+    if (other.few !== null) {
+      for (const v of other.few) this.add(v);
+      return;
+    }
+    if (this.few !== null) this.spill();
     this.count += other.count;
     this.sum += other.sum;
     if (other.min < this.min) this.min = other.min;
     if (other.max > this.max) this.max = other.max;
-    if (!other.inBuckets) {
-      for (let i = 0; i < other.held; i++) this.place(other.exact![i]!);
-      return;
-    }
-    if (!this.inBuckets) this.spill();
     this.zeros += other.zeros;
     const oc = other.counts;
     if (oc === null) return;
+    if (this.counts === null) {
+      this.counts = oc.slice();
+      this.lo = other.lo;
+      return;
+    }
     this.grow(other.lo);
     const counts = this.grow(other.lo + oc.length - 1);
     for (let i = 0; i < oc.length; i++) counts[other.lo + i - this.lo]! += oc[i]!;
@@ -109,9 +127,8 @@ export class Histogram {
    *  bucket. */
   bucketed(): [number, number][] {
     const out: [number, number][] = [];
-    if (!this.inBuckets) {
-      const keys = Array.from(this.exact?.subarray(0, this.held) ?? [], keyOf).sort((a, b) => a - b);
-      for (const k of keys) {
+    if (this.few !== null) {
+      for (const k of this.few.map(keyOf).sort((a, b) => a - b)) {
         const last = out[out.length - 1];
         if (last && last[0] === k) last[1]++;
         else out.push([k, 1]);
@@ -136,15 +153,14 @@ export class Histogram {
     };
   }
 
-  /** Stores one value (the exact ones first, then in its bucket); count and sum are the caller's. */
-  private place(v: number): void {
-    if (!this.inBuckets) {
-      if (this.held < EXACT_VALUES) {
-        (this.exact ??= new Float64Array(EXACT_VALUES))[this.held++] = v;
-        return;
-      }
-      this.spill();
-    }
+  /** Moves the held values into buckets. */
+  private spill(): void {
+    const few = this.few!;
+    this.few = null;
+    for (const x of few) this.bucket(x);
+  }
+
+  private bucket(v: number): void {
     if (v < 1) {
       this.zeros++;
       return;
@@ -152,30 +168,17 @@ export class Histogram {
     const b = bucketOf(v);
     let counts = this.counts;
     if (counts === null) {
+      // One power of two's worth, centred on the first value; grows (doubling) as the range does.
       counts = this.counts = new Uint32Array(SUB);
-      this.lo = b;
+      this.lo = Math.max(0, b - SUB / 2);
     } else if (b < this.lo || b >= this.lo + counts.length) {
       counts = this.grow(b);
     }
     counts[b - this.lo]!++;
   }
 
-  /** Moves the held values into buckets. */
-  private spill(): void {
-    const held = this.exact;
-    const n = this.held;
-    this.inBuckets = true;
-    this.exact = null;
-    this.held = 0;
-    for (let i = 0; i < n; i++) this.place(held![i]!);
-  }
-
   private grow(b: number): Uint32Array {
-    let old = this.counts;
-    if (old === null) {
-      old = this.counts = new Uint32Array(SUB);
-      this.lo = b;
-    }
+    const old = this.counts!;
     if (b >= this.lo && b < this.lo + old.length) return old;
     const lo = Math.min(this.lo, b);
     const hi = Math.max(this.lo + old.length, b + 1);
@@ -190,7 +193,7 @@ export class Histogram {
   }
 }
 
-/** Durations in ns; percentiles within 0.8 % (RELATIVE_ERROR), exact for up to 16 values;
+/** Durations in ns; percentiles within 0.8 % (RELATIVE_ERROR), exact for up to 8 values;
  *  count, mean and max exact. */
 export interface HistogramSummary {
   count: number;

@@ -3,7 +3,7 @@
 // the end of a trace or (for a live view) at any moment, "now" being the last event seen.
 // docs/REPORT.md defines every lint and its thresholds.
 
-import type { TraceModel, LongPollGroup, LateTimerGroup, SessionSpan } from "./trace-model.js";
+import { passedOverKey, type TraceModel, type LongPollGroup, type LateTimerGroup, type SessionSpan } from "./trace-model.js";
 import type { Lint, LintKind, LintSeverity, LintTask } from "./lint.js";
 import { isLive, wakerCountKnown, type TaskRecord, type TaskRef } from "./tasks.js";
 import type { Thresholds } from "./thresholds.js";
@@ -325,6 +325,7 @@ function longPollLint(model: TraceModel, g: LongPollGroup, th: Thresholds): Lint
 interface NameStats {
   session: number;
   name: string;
+  nameKey: number;
   count: number;
   /** The task to name first (a held record). */
   worst: TaskRef;
@@ -345,12 +346,12 @@ interface NameStats {
 
 function nameStats(model: TraceModel, tasks: TaskRecord[]): NameStats[] {
   const out = new Map<string, NameStats>();
-  const get = (session: number, name: string, ref: TaskRef, firstSeen: number) => {
+  const get = (session: number, name: string, ref: TaskRecord, firstSeen: number) => {
     const key = `${session}\u0000${name}`;
     let s = out.get(key);
     if (!s) {
       s = {
-        session, name, count: 0, worst: ref, passedOverSumNs: 0, passedOverCount: 0, passedOverMaxNs: -1, passedOverBy: new Map(),
+        session, name, nameKey: ref.nameKey, count: 0, worst: ref, passedOverSumNs: 0, passedOverCount: 0, passedOverMaxNs: -1, passedOverBy: new Map(),
         wakeDelaySumNs: 0, selfWakes: 0, wakes: 0, busyNs: 0, polls: 0, selfWakeSite: 0, firstSeen, endedAt: undefined, sample: [],
       };
       out.set(key, s);
@@ -370,7 +371,6 @@ function nameStats(model: TraceModel, tasks: TaskRecord[]): NameStats[] {
       s.passedOverMaxNs = t.passedOverMaxNs;
       s.worst = t;
     }
-    if (t.passedOverBy) for (const [n, ns] of t.passedOverBy) s.passedOverBy.set(n, (s.passedOverBy.get(n) ?? 0) + ns);
     s.wakeDelaySumNs += t.wakeDelay.sum;
     s.selfWakes += t.selfWakes;
     s.wakes += t.wakes;
@@ -389,7 +389,6 @@ function nameStats(model: TraceModel, tasks: TaskRecord[]): NameStats[] {
       s.passedOverMaxNs = g.passedOverMaxNs;
       s.worst = [...g.exemplars, ...(g.worst ? [g.worst] : [])].reduce((a, b) => (b.passedOverMaxNs > a.passedOverMaxNs ? b : a));
     }
-    for (const [n, ns] of g.passedOverBy) s.passedOverBy.set(n, (s.passedOverBy.get(n) ?? 0) + ns);
     s.wakeDelaySumNs += g.wakeDelay.sum;
     s.selfWakes += g.selfWakes;
     s.wakes += g.wakes;
@@ -400,6 +399,7 @@ function nameStats(model: TraceModel, tasks: TaskRecord[]): NameStats[] {
     const ended = g.exemplars[g.exemplars.length - 1]!.endedAt;
     if (ended !== undefined && (s.endedAt === undefined || ended > s.endedAt)) s.endedAt = ended;
   }
+  for (const s of out.values()) s.passedOverBy = model.passedOverBy.get(passedOverKey(s)) ?? new Map();
   return [...out.values()];
 }
 

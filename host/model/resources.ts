@@ -165,13 +165,13 @@ export class HoldRing {
     if (this.count < HOLD_RING) this.count++;
   }
 
-  /** Adds each remembered hold's overlap with [a, b] to `into` (by task index). */
-  overlaps(a: number, b: number, into: Map<number, { ref: TaskRef; ns: number }>): void {
+  /** Adds each remembered hold's overlap with [a, b] to blameHolder's tally. */
+  overlaps(a: number, b: number): void {
     for (let j = 0; j < this.count; j++) {
       const k = (this.next - 1 - j + HOLD_RING) % HOLD_RING;
       if (this.to[k]! <= a) break; // holds are in time order: older ones ended even earlier
       const o = Math.min(b, this.to[k]!) - Math.max(a, this.from[k]!);
-      if (o > 0) addHold(into, this.task[k]!, o);
+      if (o > 0) addHold(this.task[k]!, o);
     }
   }
 }
@@ -188,26 +188,31 @@ export function changeHolder(r: ResourceRecord, next: TaskRef | undefined, t: nu
 }
 
 /** The task that held mutex `r` for most of [a, b] (undefined if nobody known did). */
+// Scratch for blameHolder: time held per task index, and the TaskRef of each (reused, so a
+// blame allocates nothing).
+const heldNs = new Map<number, number>();
+const heldRef = new Map<number, TaskRef>();
+
 export function blameHolder(r: ResourceRecord, a: number, b: number): TaskRef | undefined {
-  const time = new Map<number, { ref: TaskRef; ns: number }>();
-  r.holds?.overlaps(a, b, time);
+  heldNs.clear();
+  heldRef.clear();
+  r.holds?.overlaps(a, b);
   if (r.holder) {
     const o = b - Math.max(a, r.holderSince);
-    if (o > 0) addHold(time, r.holder, o);
+    if (o > 0) addHold(r.holder, o);
   }
   let best: TaskRef | undefined;
   let most = 0;
-  for (const { ref, ns } of time.values()) {
+  heldNs.forEach((ns, index) => {
     if (ns > most) {
       most = ns;
-      best = ref;
+      best = heldRef.get(index);
     }
-  }
+  });
   return best;
 }
 
-function addHold(into: Map<number, { ref: TaskRef; ns: number }>, ref: TaskRef, ns: number): void {
-  const had = into.get(ref.index);
-  if (had) had.ns += ns;
-  else into.set(ref.index, { ref, ns });
+function addHold(ref: TaskRef, ns: number): void {
+  heldNs.set(ref.index, (heldNs.get(ref.index) ?? 0) + ns);
+  heldRef.set(ref.index, ref);
 }

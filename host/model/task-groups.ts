@@ -6,7 +6,7 @@
 // distinct groups, not by the number of tasks.
 
 import { Histogram } from "./histogram.js";
-import { lifetimeNs, type TaskEnd, type TaskRecord } from "./tasks.js";
+import { lifetimeNs, packKey, type TaskEnd, type TaskRecord } from "./tasks.js";
 import { foldTaskConc, type TaskConcFigures } from "./concurrency.js";
 
 /** Exemplars kept per group in order of arrival (a group this small is listed task by task). */
@@ -38,8 +38,6 @@ export interface TaskGroup {
   passedOverSumNs: number;
   passedOverCount: number;
   passedOverMaxNs: number;
-  /** Who passed them over (task name -> ns), as TaskRecord.passedOverBy. */
-  passedOverBy: Map<string, number>;
   firstPollDelaySumNs: number;
   firstPollDelayCount: number;
   maxPollNs: number;
@@ -54,14 +52,16 @@ export interface TaskGroup {
   worst: TaskRecord | undefined;
 }
 
+const END_CODE: Record<Exclude<TaskEnd, "alive">, number> = { done: 0, cancelled: 1, lost: 2 };
+
 export class TaskGroups {
-  private readonly byKey = new Map<string, TaskGroup>();
+  private readonly byKey = new Map<number | string, TaskGroup>();
   /** In order of creation. */
   readonly list: TaskGroup[] = [];
 
   /** Folds an ended task in; returns true when its record is kept as an exemplar. */
   add(t: TaskRecord, end: Exclude<TaskEnd, "alive">, traceEnd: number): boolean {
-    const key = `${t.session}\u0000${t.name}\u0000${t.parentName ?? ""}\u0000${end}`;
+    const key = packKey(t.session, t.nameKey, t.parentNameKey * 4 + END_CODE[end]);
     let g = this.byKey.get(key);
     if (!g) {
       g = newGroup(t, end);
@@ -72,8 +72,9 @@ export class TaskGroups {
     if (t.id < g.idMin) g.idMin = t.id;
     if (t.id > g.idMax) g.idMax = t.id;
     g.lastIndex = t.index;
-    g.totalNs += lifetimeNs(t, traceEnd);
-    g.lifetime.add(lifetimeNs(t, traceEnd));
+    const lifetime = lifetimeNs(t, traceEnd);
+    g.totalNs += lifetime;
+    g.lifetime.add(lifetime);
     g.busyNs += t.busyNs;
     g.scheduledNs += t.scheduledNs;
     g.idleNs += t.idleNs;
@@ -88,7 +89,6 @@ export class TaskGroups {
     g.passedOverSumNs += t.passedOverSumNs;
     g.passedOverCount += t.passedOverCount;
     if (t.passedOverMaxNs > g.passedOverMaxNs) g.passedOverMaxNs = t.passedOverMaxNs;
-    if (t.passedOverBy) for (const [name, ns] of t.passedOverBy) g.passedOverBy.set(name, (g.passedOverBy.get(name) ?? 0) + ns);
     if (t.firstPollDelayNs !== undefined) {
       g.firstPollDelaySumNs += t.firstPollDelayNs;
       g.firstPollDelayCount++;
@@ -133,7 +133,7 @@ function newGroup(t: TaskRecord, end: Exclude<TaskEnd, "alive">): TaskGroup {
     idMin: t.id, idMax: t.id, firstIndex: t.index, lastIndex: t.index,
     totalNs: 0, busyNs: 0, scheduledNs: 0, idleNs: 0, polls: 0, wakes: 0, selfWakes: 0,
     wakesByTask: 0, wakesByIrq: 0, wakesExt: 0, longPolls: 0, longPollNs: 0,
-    passedOverSumNs: 0, passedOverCount: 0, passedOverMaxNs: 0, passedOverBy: new Map(),
+    passedOverSumNs: 0, passedOverCount: 0, passedOverMaxNs: 0,
     firstPollDelaySumNs: 0, firstPollDelayCount: 0, maxPollNs: 0, memPeak: undefined,
     pollTime: new Histogram(), wakeDelay: new Histogram(), lifetime: new Histogram(), conc: null,
     exemplars: [], worst: undefined,

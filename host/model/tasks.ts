@@ -39,6 +39,8 @@ export interface TaskRecord {
   name: string;
   /** Small number standing for `name` (the same for every task of that name in the model). */
   nameKey: number;
+  /** The same for the parent's name (0: no parent known). */
+  parentNameKey: number;
   /** Parent task id in the same session; 0 = spawned from outside any task. */
   parent: number;
   /** The parent's record (the incarnation alive at spawn), -1 if none or not in the trace. */
@@ -124,8 +126,8 @@ export interface TaskRecord {
   passedOverSumNs: number;
   passedOverCount: number;
   passedOverMaxNs: number;
-  /** Names of the tasks that passed it over, with the time (bounded by the number of names). */
-  passedOverBy: Map<string, number> | null;
+  /** Its TaskRef, once asked for (see taskRef). */
+  ref: TaskRef | undefined;
   /** Runnable queue links (in order of becoming runnable); null when not queued. */
   rqPrev: TaskRecord | null;
   rqNext: TaskRecord | null;
@@ -157,6 +159,7 @@ export function newTask(session: number, index: number, id: number, t: number, i
     incarnation,
     name: "",
     nameKey: 0,
+    parentNameKey: 0,
     parent: 0,
     parentIndex: -1,
     parentName: undefined,
@@ -210,7 +213,7 @@ export function newTask(session: number, index: number, id: number, t: number, i
     passedOverSumNs: 0,
     passedOverCount: 0,
     passedOverMaxNs: 0,
-    passedOverBy: null,
+    ref: undefined,
     rqPrev: null,
     rqNext: null,
     queued: false,
@@ -294,8 +297,15 @@ export function lifetimeNs(task: TaskRecord, traceEnd: number): number {
   return (task.endedAt ?? traceEnd) - (task.spawnedAt ?? task.firstSeen);
 }
 
+/** A number standing for (session, a name key, a small id): a map key that needs no string.
+ *  Falls back to a string when the parts are too large to pack exactly. */
+export function packKey(session: number, nameKey: number, small: number): number | string {
+  return session < 512 && nameKey < 0x10_0000 && small < 0x40_0000 ? (session * 0x10_0000 + nameKey) * 0x40_0000 + small : `${session}/${nameKey}/${small}`;
+}
+
+/** The record's TaskRef (made once and kept: flows, mutex holds and lints share it). */
 export function taskRef(t: TaskRecord): TaskRef {
-  return { session: t.session, id: t.id, index: t.index, name: t.name };
+  return (t.ref ??= { session: t.session, id: t.id, index: t.index, name: t.name });
 }
 
 /** Whether a parked task with no live waker can be called stuck: only when its whole history is

@@ -29,6 +29,7 @@ import {
   isLive,
   taskRef,
   transition,
+  packKey,
 } from "./tasks.js";
 import {
   type ResourceRecord,
@@ -190,12 +191,15 @@ export class TraceModel {
   /** In flight and served at once, overlapped waits, I/O loops, waits per site (concurrency.ts). */
   readonly concurrency = new Concurrency((session, id) => this.resource(session, id));
   readonly longPolls = new Map<string, LongPollGroup>();
-  readonly lateTimers = new Map<string, LateTimerGroup>();
+  readonly lateTimers = new Map<number | string, LateTimerGroup>();
   readonly lostWakeEpisodes: LostWakeEpisode[] = [];
   /** Episodes not kept (beyond MAX_EPISODES). */
   lostWakeEpisodesDropped = 0;
   readonly gaps: GapRange[] = [];
   readonly groups = new TaskGroups();
+  /** Starvation: per session and task name (packKey(session, nameKey, 0)), who passed its tasks
+   *  over (task name -> ns). Bounded by the number of names. */
+  readonly passedOverBy = new Map<number | string, Map<string, number>>();
   readonly stats: ModelStats = { pollEndsWithoutBegin: 0, pollsCut: 0, staleWakes: 0, lostEnds: 0 };
   readonly thresholds: Thresholds;
   /** Incarnations seen so far (the next task's index). */
@@ -568,7 +572,6 @@ export class TraceModel {
       rec.maxPollNs = 0;
       rec.longPolls = rec.longPollNs = 0;
       rec.passedOverNs = rec.passedOverSumNs = rec.passedOverCount = rec.passedOverMaxNs = 0;
-      rec.passedOverBy = null;
     }
     for (const r of this.resources) {
       r.ops = r.blockedOps = r.waits = r.waitNs = r.maxWaitNs = 0;
@@ -578,6 +581,7 @@ export class TraceModel {
       if (!Number.isNaN(r.fullSince)) r.fullSince = Math.max(r.fullSince, t0);
     }
     this.groups.clear();
+    this.passedOverBy.clear();
     this.flows.resetFinished();
     this.concurrency.resetWindow(this.liveTasks(), t0); // [concurrency]
     this.longPolls.clear();
@@ -621,6 +625,7 @@ export class TraceModel {
     rec.parent = parent;
     rec.parentIndex = parentRec?.index ?? -1;
     rec.parentName = parentRec?.name;
+    rec.parentNameKey = parentRec?.nameKey ?? 0;
     rec.flow = flow;
     rec.name = this.ctx?.name(name) ?? (name === 0 ? `task ${id}` : `name#${name}`);
     rec.nameKey = this.nameKey(rec.name);
@@ -729,7 +734,9 @@ export class TraceModel {
 
   private passOver(victim: TaskRecord, by: string, ns: number): void {
     victim.passedOverNs += ns;
-    const m = (victim.passedOverBy ??= new Map());
+    const key = packKey(victim.session, victim.nameKey, 0);
+    let m = this.passedOverBy.get(key);
+    if (!m) this.passedOverBy.set(key, (m = new Map()));
     m.set(by, (m.get(by) ?? 0) + ns);
   }
 
@@ -960,7 +967,7 @@ export class TraceModel {
   /** `rec` is polled at `t` after its timer's `deadline` passed: how late, and who kept it. */
   private timerResumed(rec: TaskRecord, deadline: number, t: number): void {
     const late = t - deadline;
-    const key = `${rec.session}\u0000${rec.name}\u0000${rec.lastSite}`;
+    const key = packKey(rec.session, rec.nameKey, rec.lastSite);
     let g = this.lateTimers.get(key);
     if (!g) {
       g = {
@@ -1154,4 +1161,9 @@ export class TraceModel {
     this.concurrency.flowChanged(rec, f, t); // [concurrency]
     if (previous !== flow) this.observer?.flowEnter?.(rec, previous, t);
   }
+}
+
+/** The key of model.passedOverBy for a task name's tasks. */
+export function passedOverKey(t: Pick<TaskRecord, "session" | "nameKey">): number | string {
+  return packKey(t.session, t.nameKey, 0);
 }

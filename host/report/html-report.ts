@@ -1,6 +1,8 @@
 // The HTML rendering of a report: one self-contained file (inline CSS and JS, no network) with
-// the lints, a timeline (a lane per task: polls, runnable and parked intervals, wake arrows;
-// clicking a lint moves the timeline to it) and the task table. The data is embedded as JSON;
+// the lints (a deadlock drawn as its cycle), a timeline (lanes of tasks, look-alikes folded into
+// one expandable lane per name: polls, runnable, parked and stuck intervals, wake arrows,
+// deadlock arrows, requests in flight per kind; clicking a lint pins its tasks at the top and
+// moves the timeline to it) and the task table. The data is embedded as JSON;
 // the page's script (html-client.ts) draws it on a canvas.
 
 import type { ReportData } from "./report-data.js";
@@ -62,15 +64,17 @@ export function renderHtmlReport(report: ReportData, timelines: SessionTimeline[
 <div class="controls">
 <label id="session-pick" hidden>session <select id="session"></select></label>
 <button id="fit" type="button">Whole trace</button>
-<span class="help">wheel: zoom · drag: pan · click a lint or a task to go to it</span>
+<span class="help">wheel: zoom · drag: pan · click a lint or a task to pin it at the top · click a shared lane (▸) to list its tasks</span>
 <span id="range"></span>
 </div>
 <div id="timeline-note" class="note"></div>
+<div id="pin-bar" hidden><span id="pin-text"></span><button id="unpin" type="button">Unpin</button></div>
 <div id="timeline">
 <div id="axis-row"><div class="gutter"></div><canvas id="axis" height="28"></canvas></div>
-<div id="lanes-wrap"><div id="labels"></div><canvas id="lanes"></canvas></div>
+<div id="inflight-row" hidden><div id="inflight-labels"></div><canvas id="inflight"></canvas></div>
+<div id="lanes-wrap"><div id="lanes-inner"><div id="labels"></div><div id="canvas-col"><canvas id="lanes"></canvas></div></div></div>
 </div>
-<div class="legend"><span class="sw poll"></span>poll <span class="sw long"></span>long poll <span class="sw runnable"></span>runnable, waiting for the executor <span class="sw parked"></span>parked (blocked) <span class="sw wake"></span>wake <span class="sw agg"></span>outside the detail windows: busy time only</div>
+<div class="legend"><span class="sw poll"></span>poll <span class="sw long"></span>long poll <span class="sw runnable"></span>runnable, waiting for the executor <span class="sw parked"></span>parked (blocked; its await site on it or on hover) <span class="sw stuck"></span>stuck for good <span class="sw dead"></span>deadlock: who waits for whom, through which resource <span class="sw wake"></span>wake <span class="sw inflight"></span>requests in flight <span class="sw agg"></span>outside the detail windows: busy time only</div>
 <div id="tooltip" hidden></div>
 </section>
 <section id="flows-section"><h2>Requests</h2><div id="flows"></div></section>

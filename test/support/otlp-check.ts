@@ -14,7 +14,9 @@ export interface OtlpIndex {
 const key = (traceId: string, spanId: string) => `${traceId}/${spanId}`;
 
 /** `singleRoot`: every trace has exactly one root (true for complete traces; a trace whose flow
- *  began before the recording may have more). */
+ *  began before the recording may have more). Always: every event lies within its span's time,
+ *  and every poll and flow-enter span (the spans whose parent a task moves between) ends within
+ *  its parent. */
 export function checkOtlp(spans: readonly OtlpSpan[], options: { singleRoot?: boolean } = {}): OtlpIndex {
   const byId = new Map<string, OtlpSpan>();
   const byTrace = new Map<string, OtlpSpan[]>();
@@ -32,6 +34,11 @@ export function checkOtlp(spans: readonly OtlpSpan[], options: { singleRoot?: bo
     if (s.endTimeUnixNano < s.startTimeUnixNano) throw new Error(`${s.name} ${k} ends before it starts`);
     if (s.startTimeUnixNano < 1_000_000_000_000_000_000n) throw new Error(`${s.name} starts at ${s.startTimeUnixNano}: not a Unix time in ns`);
     if (s.scope.name !== "taskscope") throw new Error(`scope ${s.scope.name}`);
+    for (const e of s.events) {
+      if (e.timeUnixNano < s.startTimeUnixNano || e.timeUnixNano > s.endTimeUnixNano) {
+        throw new Error(`event ${e.name} of ${s.name} ${k} at ${e.timeUnixNano} lies outside its span (${s.startTimeUnixNano}-${s.endTimeUnixNano})`);
+      }
+    }
     for (const attr of ["service.name", "taskscope.device", "taskscope.firmware"]) {
       if (typeof s.resource[attr] !== "string") throw new Error(`resource of ${s.name} lacks ${attr}`);
     }
@@ -44,6 +51,10 @@ export function checkOtlp(spans: readonly OtlpSpan[], options: { singleRoot?: bo
     }
     const parent = byId.get(key(s.traceId, s.parentSpanId));
     if (!parent) throw new Error(`${s.name} ${key(s.traceId, s.spanId)} has a parent ${s.parentSpanId} that is not in its trace`);
+    const moves = s.name === "poll" || s.attributes["taskscope.flow.entered"] === true;
+    if (moves && (s.startTimeUnixNano < parent.startTimeUnixNano || s.endTimeUnixNano > parent.endTimeUnixNano)) {
+      throw new Error(`${s.name} ${key(s.traceId, s.spanId)} (${s.startTimeUnixNano}-${s.endTimeUnixNano}) is not within its parent ${parent.name} (${parent.startTimeUnixNano}-${parent.endTimeUnixNano})`);
+    }
     const list = kids.get(key(parent.traceId, parent.spanId)) ?? [];
     list.push(s);
     kids.set(key(parent.traceId, parent.spanId), list);

@@ -283,3 +283,32 @@ export function decodeJsonRequest(text: string): OtlpSpan[] {
   }
   return spans;
 }
+
+// ---- files ---------------------------------------------------------------------------------
+
+/** The requests of an OTLP file as trace-export writes it: JSON Lines (one request a line), or
+ *  protobuf requests each after its length as a 4-byte big-endian number (the OpenTelemetry
+ *  Collector file exporter's framing). */
+export function otlpFileRequests(bytes: Uint8Array, format: "json" | "protobuf"): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  if (format === "json") {
+    const text = Buffer.from(bytes).toString("utf8");
+    if (!text.endsWith("\n")) throw new Error("OTLP JSON Lines file does not end with a newline");
+    for (const line of text.slice(0, -1).split("\n")) out.push(Buffer.from(line, "utf8"));
+    return out;
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
+  for (let at = 0; at < bytes.length; ) {
+    if (at + 4 > bytes.length) throw new Error(`cut inside a length at byte ${at}`);
+    const n = view.getUint32(at, false);
+    if (at + 4 + n > bytes.length) throw new Error(`cut inside a request at byte ${at}`);
+    out.push(bytes.subarray(at + 4, at + 4 + n));
+    at += 4 + n;
+  }
+  return out;
+}
+
+/** Every span of an OTLP file, request after request. */
+export function decodeOtlpFile(bytes: Uint8Array, format: "json" | "protobuf"): OtlpSpan[] {
+  return otlpFileRequests(bytes, format).flatMap((r) => (format === "json" ? decodeJsonRequest(Buffer.from(r).toString("utf8")) : decodeProtobufRequest(r)));
+}

@@ -11,6 +11,7 @@ import { TraceWriter } from "../../host/tracefile/writer.js";
 import type { DeviceCounters, NameEntry } from "../../host/format/records.js";
 import type { SessionInfo } from "../../host/tracefile/schema.js";
 import { encodeChunks, type WireEvent } from "./wire-encoder.js";
+import { EVENT } from "../../host/format/spec.js";
 import { ROOT } from "./core-harness.js";
 
 /** Runs build/demo.wasm in-process (the clean demo, or a failure scenario) and writes its trace
@@ -90,4 +91,37 @@ export function writeSyntheticTrace(path: string, sessions: readonly SyntheticSe
 /** Shorthand for a wire event at `ticks` (1 tick = 1 µs at the default 1 MHz). */
 export function ev(tag: number, ticks: number, fields: Record<string, number> = {}, args?: number[]): WireEvent {
   return { tag, ticks, fields, args };
+}
+
+/**
+ * A sensor task (name 1) and its logger (name 2, spawned by it): the sensor begins a request
+ * (flow 5, name 7) and parks at a site (3); the executor idles, an interrupt handler (4, with a
+ * nested one, 9, whose exit is never recorded) wakes the sensor, which logs (format 4, these
+ * arguments), records memory for both, ends, and wakes its joiner; the logger enters the request.
+ */
+export function sensorScenario(logArgs: number[]): WireEvent[] {
+  return [
+    ev(EVENT.SPAWN, 10, { task: 1, parent: 0, name: 1, flow: 0 }),
+    ev(EVENT.SPAWN, 11, { task: 2, parent: 1, name: 2, flow: 0 }),
+    ev(EVENT.POLL_BEGIN, 20, { task: 1 }),
+    ev(EVENT.MEM, 21, { task: 1, bytes: 512 }),
+    ev(EVENT.FLOW_BEGIN, 22, { flow: 5, name: 7 }),
+    ev(EVENT.AWAIT, 23, { site: 3, resource: 0 }),
+    ev(EVENT.POLL_PENDING, 24),
+    ev(EVENT.IDLE_BEGIN, 30),
+    ev(EVENT.ISR_ENTER, 31, { irq: 4 }),
+    ev(EVENT.ISR_ENTER, 32, { irq: 9 }), // nested, and its exit is never recorded
+    ev(EVENT.WAKE_IRQ, 33, { target: 1, irq: 4 }),
+    ev(EVENT.ISR_EXIT, 35, { irq: 4 }),
+    ev(EVENT.IDLE_END, 36),
+    ev(EVENT.POLL_BEGIN, 40, { task: 1 }),
+    ev(EVENT.LOG, 41, { format: 4, level: 3 }, logArgs),
+    ev(EVENT.MEM, 42, { task: 2, bytes: 100 }),
+    ev(EVENT.POLL_READY, 43),
+    ev(EVENT.TASK_DONE, 44, { task: 1 }),
+    ev(EVENT.WAKE_TASK, 45, { target: 2, by: 1 }), // the ended task wakes its joiner
+    ev(EVENT.POLL_BEGIN, 50, { task: 2 }),
+    ev(EVENT.FLOW_ENTER, 51, { task: 2, flow: 5 }),
+    ev(EVENT.POLL_PENDING, 52),
+  ];
 }

@@ -4,8 +4,8 @@
 // header value and any credentials in the endpoint URL.
 
 import type { Attributes } from "@opentelemetry/api";
-import { parseKeyPairsIntoRecord } from "@opentelemetry/core";
 import { DEFAULT_SPAN_LIMITS, type SpanLimits } from "./spans.js";
+import { otel } from "./lazy.js";
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -13,6 +13,9 @@ export type OtlpProtocol = "http/protobuf" | "http/json";
 
 /** Wrong settings: the CLI reports these as usage errors. */
 export class OtlpConfigError extends Error {}
+
+/** The export could not be delivered; the message is safe to print (secrets removed). */
+export class OtlpSendError extends Error {}
 
 export interface SendFlags {
   endpoint?: string;
@@ -125,12 +128,12 @@ function timeout(flag: string | undefined, env: Env): number {
 }
 
 /** Header values from the environment, decoded and as written (both must stay unprinted). */
-function headerSecrets(env: Env): string[] {
+export function headerSecrets(env: Env): string[] {
   const out: string[] = [];
   for (const name of ["OTEL_EXPORTER_OTLP_HEADERS", "OTEL_EXPORTER_OTLP_TRACES_HEADERS"]) {
     const raw = env[name];
     if (!raw) continue;
-    out.push(...Object.values(parseKeyPairsIntoRecord(raw)));
+    out.push(...Object.values(otel.core().parseKeyPairsIntoRecord(raw)));
     for (const pair of raw.split(",")) {
       const eq = pair.indexOf("=");
       if (eq >= 0) out.push(pair.slice(eq + 1).trim());
@@ -179,18 +182,10 @@ function countLimit(env: Env, name: string, fallback: number): number {
 export function resourceOverridesFromEnv(env: Env): Attributes {
   const out: Attributes = {};
   const raw = env["OTEL_RESOURCE_ATTRIBUTES"];
-  if (raw) Object.assign(out, parseKeyPairsIntoRecord(raw));
+  if (raw) Object.assign(out, otel.core().parseKeyPairsIntoRecord(raw));
   const service = nonEmpty(env["OTEL_SERVICE_NAME"]);
   if (service !== undefined) out["service.name"] = service;
   return out;
 }
 
-/** Replaces every secret in `text` with "***". */
-export function redact(text: string, secrets: readonly string[]): string {
-  let out = text;
-  // Longest first, so a secret containing another is replaced whole.
-  for (const secret of [...secrets].sort((p, q) => q.length - p.length)) {
-    if (secret.length > 0) out = out.split(secret).join("***");
-  }
-  return out;
-}
+export { redact } from "./redact.js";

@@ -1,46 +1,58 @@
-// OTLP to a file, a batch at a time, through the official serializers. The file holds one
-// ExportTraceServiceRequest whatever its size: protobuf messages concatenate into one message
-// whose repeated resource_spans are the union (the protobuf merge rule), and for JSON each
-// batch's resourceSpans entries are spliced into one array. Either file can be posted to a
-// collector's /v1/traces as it is.
+// OTLP to a file, one request after another, each of bounded size, in the framing the
+// OpenTelemetry world reads:
+// - JSON: JSON Lines, one ExportTraceServiceRequest per line (the OTLP file format of the
+//   OpenTelemetry specification, and what the Collector's otlpjsonfile receiver reads);
+// - protobuf: each ExportTraceServiceRequest preceded by its length as a 4-byte big-endian
+//   unsigned integer (the Collector's file exporter's `proto` format).
+// Every request in it can be posted to a collector's /v1/traces as it is.
 
-import { JsonTraceSerializer, ProtobufTraceSerializer } from "@opentelemetry/otlp-transformer";
-import type { ReadableSpan } from "@opentelemetry/sdk-trace-base";
 import type { OutputFile } from "../output.js";
+import type { EncodedRequest } from "./encode.js";
 
 export type OtlpFileFormat = "json" | "protobuf";
 
-const JSON_HEAD = '{"resourceSpans":[';
-const JSON_TAIL = "]}";
+const NEWLINE = new Uint8Array([0x0a]);
 
 export class OtlpFileSink {
-  private first = true;
-  private readonly decoder = new TextDecoder();
+  requests = 0;
 
   constructor(
     private readonly out: OutputFile,
     readonly format: OtlpFileFormat,
-  ) {
-    if (format === "json") out.write(JSON_HEAD);
-  }
+  ) {}
 
-  write(spans: ReadableSpan[]): void {
-    if (spans.length === 0) return;
-    if (this.format === "protobuf") {
-      this.out.write(ProtobufTraceSerializer.serializeRequest(spans)!);
-      return;
+  write(request: EncodedRequest): void {
+    if (this.format === "json") {
+      this.out.write(request.bytes);
+      this.out.write(NEWLINE);
+    } else {
+      const head = new Uint8Array(4);
+      new DataView(head.buffer).setUint32(0, request.bytes.length, false);
+      this.out.write(head);
+      this.out.write(request.bytes);
     }
-    const text = this.decoder.decode(JsonTraceSerializer.serializeRequest(spans)!);
-    if (!text.startsWith(JSON_HEAD) || !text.endsWith(JSON_TAIL)) {
-      throw new Error(`unexpected OTLP/JSON request shape from the serializer: ${text.slice(0, 40)}...`);
-    }
-    const inner = text.slice(JSON_HEAD.length, text.length - JSON_TAIL.length);
-    if (inner.length === 0) return;
-    this.out.write(this.first ? inner : `,${inner}`);
-    this.first = false;
+    this.requests++;
   }
+}
 
-  close(): void {
-    if (this.format === "json") this.out.write(`${JSON_TAIL}\n`);
+/** The requests of an OTLP file written by OtlpFileSink, in order. */
+export function* fileRequests(bytes: Uint8Array, format: OtlpFileFormat): Generator<Uint8Array> {
+  if (format === "json") {
+    let at = 0;
+    while (at < bytes.length) {
+      let end = bytes.indexOf(0x0a, at);
+      if (end < 0) end = bytes.length;
+      if (end > at) yield bytes.subarray(at, end);
+      at = end + 1;
+    }
+    return;
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
+  for (let at = 0; at < bytes.length; ) {
+    if (at + 4 > bytes.length) throw new Error(`OTLP protobuf file cut inside a length at byte ${at}`);
+    const n = view.getUint32(at, false);
+    if (at + 4 + n > bytes.length) throw new Error(`OTLP protobuf file cut inside a request at byte ${at}`);
+    yield bytes.subarray(at + 4, at + 4 + n);
+    at += 4 + n;
   }
 }

@@ -1,17 +1,21 @@
-// OTLP/HTTP to a collector through the official OTLPTraceExporter (JSON or protobuf). The
-// exporter already retries what the OTLP specification calls retryable (429, 502, 503, 504 and
-// network errors, honouring Retry-After) with exponential backoff inside its export timeout;
-// other 5xx answers (a collector's 500 while it restarts, say) get a few more tries here. A few
-// batches are in flight at once; the first failure stops the export.
+// OTLP/HTTP to a collector through OpenTelemetry's own exporter machinery: the OTLPTraceExporter
+// of @opentelemetry/exporter-trace-otlp-proto / -http is OTLPExporterBase over the HTTP export
+// delegate with a serializer; this is the same construction with the requests already encoded
+// (requests.ts: bounded in size, so the collector accepts each). The delegate already retries
+// what the OTLP specification calls retryable (429, 502, 503, 504 and network errors, honouring
+// Retry-After) with exponential backoff inside its export timeout, and reads the standard
+// OTEL_EXPORTER_OTLP_* variables (headers, compression, TLS files); other 5xx answers (a
+// collector's 500 while it restarts, say) get a few more tries here. A few requests are in
+// flight at once; the first failure stops the export.
 
 import { ExportResultCode, type ExportResult } from "@opentelemetry/core";
-import { OTLPTraceExporter as JsonExporter } from "@opentelemetry/exporter-trace-otlp-http";
-import { OTLPTraceExporter as ProtobufExporter } from "@opentelemetry/exporter-trace-otlp-proto";
-import type { ReadableSpan } from "@opentelemetry/sdk-trace-base";
-import { redact, type SendConfig } from "./config.js";
+import { OTLPExporterBase } from "@opentelemetry/otlp-exporter-base";
+import { convertLegacyHttpOptions, createOtlpHttpExportDelegate } from "@opentelemetry/otlp-exporter-base/node-http";
+import { JsonTraceSerializer, ProtobufTraceSerializer } from "@opentelemetry/otlp-transformer";
+import { OtlpSendError, redact, type SendConfig } from "./config.js";
+import type { EncodedRequest } from "./encode.js";
 
-/** The export could not be delivered; the message is safe to print (secrets removed). */
-export class OtlpSendError extends Error {}
+export { OtlpSendError };
 
 export interface HttpSinkOptions {
   /** Batches in flight at once (default 4). */
@@ -22,18 +26,43 @@ export interface HttpSinkOptions {
 }
 
 export interface HttpSinkStats {
-  /** Export calls that succeeded, and the spans in them. */
+  /** Requests that succeeded, the spans in them, and the largest one's size. */
   batches: number;
   spans: number;
+  largestRequestBytes: number;
   /** Tries repeated here after a 5xx the exporter does not retry. */
   retries: number;
 }
 
-type Exporter = JsonExporter | ProtobufExporter;
+/** What OTLPTraceExporter's constructors pass for span exporters over HTTP. */
+const COMPONENT_TYPE = "otlp_http_span_exporter";
+
+/** An OTLP trace exporter whose requests arrive encoded: the serializer passes them through. */
+function exporterFor(config: SendConfig, concurrencyLimit: number): OTLPExporterBase<EncodedRequest> {
+  const json = config.protocol === "http/json";
+  const settings = {
+    url: config.url,
+    headers: { ...config.headers },
+    timeoutMillis: config.timeoutMillis,
+    concurrencyLimit,
+  };
+  const serializer = {
+    serializeRequest: (request: EncodedRequest) => request.bytes,
+    deserializeResponse: (json ? JsonTraceSerializer : ProtobufTraceSerializer).deserializeResponse,
+  };
+  const delegate = createOtlpHttpExportDelegate(
+    convertLegacyHttpOptions(settings, "TRACES", "v1/traces", { "Content-Type": json ? "application/json" : "application/x-protobuf" }),
+    serializer,
+    COMPONENT_TYPE,
+    { name: "span", countItems: (request: EncodedRequest) => request.spans },
+    undefined,
+  );
+  return new OTLPExporterBase(delegate);
+}
 
 export class OtlpHttpSink {
-  readonly stats: HttpSinkStats = { batches: 0, spans: 0, retries: 0 };
-  private readonly exporter: Exporter;
+  readonly stats: HttpSinkStats = { batches: 0, spans: 0, largestRequestBytes: 0, retries: 0 };
+  private readonly exporter: OTLPExporterBase<EncodedRequest>;
   private readonly inFlight = new Set<Promise<void>>();
   private failure: OtlpSendError | undefined;
   private readonly concurrency: number;
@@ -47,25 +76,19 @@ export class OtlpHttpSink {
     this.concurrency = Math.max(1, options.concurrency ?? 4);
     this.retries = options.serverErrorRetries ?? 3;
     this.backoffMs = options.serverErrorBackoffMs ?? 500;
-    const settings = {
-      url: config.url,
-      headers: { ...config.headers },
-      timeoutMillis: config.timeoutMillis,
-      // Above our own window, so the exporter never refuses a batch for being one too many.
-      concurrencyLimit: this.concurrency + 1,
-    };
-    this.exporter = config.protocol === "http/json" ? new JsonExporter(settings) : new ProtobufExporter(settings);
+    // Above our own window, so the exporter never refuses a request for being one too many.
+    this.exporter = exporterFor(config, this.concurrency + 1);
   }
 
-  /** Starts sending a batch; waits while the window is full. Throws the first failure. */
-  async write(spans: ReadableSpan[]): Promise<void> {
-    if (spans.length === 0) return;
+  /** Starts sending a request; waits while the window is full. Throws the first failure. */
+  async write(request: EncodedRequest): Promise<void> {
     while (this.inFlight.size >= this.concurrency && !this.failure) await Promise.race(this.inFlight);
     if (this.failure) throw this.failure;
-    const sending = this.send(spans).then(
+    const sending = this.send(request).then(
       () => {
         this.stats.batches++;
-        this.stats.spans += spans.length;
+        this.stats.spans += request.spans;
+        this.stats.largestRequestBytes = Math.max(this.stats.largestRequestBytes, request.bytes.length);
       },
       (error: unknown) => {
         this.failure ??= error instanceof OtlpSendError ? error : new OtlpSendError(this.safe(String(error)));
@@ -90,9 +113,9 @@ export class OtlpHttpSink {
     await this.exporter.shutdown().catch(() => undefined);
   }
 
-  private async send(spans: ReadableSpan[]): Promise<void> {
+  private async send(request: EncodedRequest): Promise<void> {
     for (let attempt = 0; ; attempt++) {
-      const result = await new Promise<ExportResult>((resolve) => this.exporter.export(spans, resolve));
+      const result = await new Promise<ExportResult>((resolve) => this.exporter.export(request, resolve));
       if (result.code === ExportResultCode.SUCCESS) return;
       const status = httpStatus(result.error);
       if (status !== undefined && status >= 500 && status !== 501 && status !== 505 && attempt < this.retries) {

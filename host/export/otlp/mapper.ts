@@ -3,13 +3,18 @@
 // flow it was spawned serving, under the spawner's span there; polls are child spans (or span
 // events); wakes are links; await sites and resources are attributes; logs, marks, blocking
 // resource operations and lints are span events. Spans are handed out as soon as they end.
+//
+// Every span ends within its parent and every event lies within its span: a poll whose parent
+// (a flow's span, or a task's stay in a flow it entered) ends while the poll runs is split
+// there, its next part going on under the task's span; events of a task that has ended go to
+// the session's span.
 
 import type { Attributes } from "@opentelemetry/api";
 import type { InstrumentationScope } from "@opentelemetry/core";
-import { resourceFromAttributes, type Resource } from "@opentelemetry/resources";
-import type { ReadableSpan } from "@opentelemetry/sdk-trace-base";
 import type { Lint } from "../../model/lint.js";
-import { IdScheme, sessionKey } from "../ids.js";
+import { lossAccount } from "../../tracefile/loss-account.js";
+import type { TraceHeader } from "../../tracefile/schema.js";
+import { IdScheme, type SessionIds, type TaskIds } from "../ids.js";
 import { LintIndex } from "../lints.js";
 import {
   logLevelName,
@@ -20,9 +25,7 @@ import {
   type TimelineSink,
   type Wake,
 } from "../timeline.js";
-import type { TraceHeader } from "../../tracefile/schema.js";
-import { SpanDetails, SpanKind, readableSpan, type FinishedSpan, type SpanLimits, type SpanRef } from "./spans.js";
-import { lossAccount } from "../../tracefile/loss-account.js";
+import { SpanDetails, SpanKind, attrKey, type Attrs, type OtlpSpan, type SpanLimits, type SpanRef, type SpanSource } from "./spans.js";
 
 export type PollMode = "spans" | "events";
 
@@ -39,14 +42,14 @@ export interface OtlpMapOptions {
 
 /** Per-task state: the task's span and what is being built under it. */
 export interface OtlpTask {
+  ids: TaskIds;
   ref: SpanRef;
   parent: SpanRef | undefined;
-  startNs: bigint;
   details: SpanDetails;
   /** While the task serves a flow it entered (FLOW_ENTER), its span in that flow's trace. */
   segment: Segment | undefined;
   segments: number;
-  /** The poll in progress (polls as spans). */
+  /** The poll in progress (a part of it, if it was split). */
   poll: PollSpan | undefined;
   /** Wake links gathered for the next poll span. */
   nextPoll: SpanDetails | undefined;
@@ -58,34 +61,41 @@ export interface OtlpTask {
 }
 
 interface Segment {
-  flow: number;
+  flow: FlowSpan;
   ref: SpanRef;
-  parent: SpanRef | undefined;
-  startNs: bigint;
+  startT: number;
   details: SpanDetails;
 }
 
 interface PollSpan {
   ref: SpanRef;
   parent: SpanRef;
-  startNs: bigint;
-  details: SpanDetails;
-  attributes: Attributes;
+  /** The span it is under, when that span can end before the poll does. */
+  under: Segment | FlowSpan | undefined;
+  startT: number;
+  /** Made when the poll gets an event or a link (most get none). */
+  details: SpanDetails | undefined;
+  attributes: Attrs;
+  /** 1 for an unsplit poll and for the first part of a split one. */
+  part: number;
 }
 
 interface FlowSpan {
   id: number;
   name: string;
   ref: SpanRef;
-  startNs: bigint;
+  startT: number;
   /** The task that began the flow: its polls belong to the flow while it serves it. */
   owner: { seq: number; id: number; name: string } | undefined;
+  ownerTask: TaskState<OtlpTask> | undefined;
   details: SpanDetails;
+  /** Tasks with a span in this flow's trace because they entered it. */
+  visitors: Set<TaskState<OtlpTask>>;
 }
 
 interface SessionOut {
-  key: string;
-  resource: Resource;
+  ids: SessionIds;
+  source: SpanSource;
   ref: SpanRef;
   details: SpanDetails;
   flows: Map<number, FlowSpan>;
@@ -98,31 +108,101 @@ export interface OtlpMapStats {
   /** Events and links past the per-span limits (counted in the spans' dropped counts). */
   droppedEvents: number;
   droppedLinks: number;
+  /** Lints placed (each once, however many spans carry it). */
   lints: number;
+  /** Polls split because their parent span ended during them. */
+  splitPolls: number;
 }
 
+const K = {
+  taskId: attrKey("taskscope.task.id"),
+  taskName: attrKey("taskscope.task.name"),
+  incarnation: attrKey("taskscope.task.incarnation"),
+  state: attrKey("taskscope.task.state"),
+  spawnRecorded: attrKey("taskscope.task.spawn_recorded"),
+  polls: attrKey("taskscope.task.polls"),
+  wakes: attrKey("taskscope.task.wakes"),
+  selfWakes: attrKey("taskscope.task.self_wakes"),
+  busy: attrKey("taskscope.task.busy_ns"),
+  scheduled: attrKey("taskscope.task.scheduled_ns"),
+  idle: attrKey("taskscope.task.idle_ns"),
+  liveWakers: attrKey("taskscope.task.live_wakers"),
+  parentId: attrKey("taskscope.task.parent_id"),
+  parentName: attrKey("taskscope.task.parent_name"),
+  memory: attrKey("taskscope.task.memory.max_bytes"),
+  flowId: attrKey("taskscope.flow.id"),
+  flowName: attrKey("taskscope.flow.name"),
+  flowEnded: attrKey("taskscope.flow.ended"),
+  flowEntered: attrKey("taskscope.flow.entered"),
+  pollIndex: attrKey("taskscope.poll.index"),
+  pollResult: attrKey("taskscope.poll.result"),
+  pollPart: attrKey("taskscope.poll.part"),
+  pollScheduled: attrKey("taskscope.poll.scheduled_ns"),
+  pollDuration: attrKey("taskscope.poll.duration_ns"),
+  wakeSource: attrKey("taskscope.wake.source"),
+  wakeUnixNs: attrKey("taskscope.wake.unix_ns"),
+  awaitSite: attrKey("taskscope.await.site"),
+  awaitResource: attrKey("taskscope.await.resource"),
+  awaitKind: attrKey("taskscope.await.resource_kind"),
+  link: attrKey("taskscope.link"),
+  message: attrKey("message"),
+  severity: attrKey("log.severity"),
+  logFormat: attrKey("taskscope.log.format"),
+  logArgs: attrKey("taskscope.log.args"),
+  mark: attrKey("taskscope.mark"),
+  resName: attrKey("taskscope.resource.name"),
+  resKind: attrKey("taskscope.resource.kind"),
+  resOp: attrKey("taskscope.resource.op"),
+  resOutcome: attrKey("taskscope.resource.outcome"),
+  resLevel: attrKey("taskscope.resource.level"),
+  resCapacity: attrKey("taskscope.resource.capacity"),
+  lintKind: attrKey("taskscope.lint.kind"),
+  lintSeverity: attrKey("taskscope.lint.severity"),
+  lintHint: attrKey("taskscope.lint.hint"),
+  lintTasks: attrKey("taskscope.lint.tasks"),
+  lintSite: attrKey("taskscope.lint.site"),
+  lintResource: attrKey("taskscope.lint.resource"),
+  lintDuration: attrKey("taskscope.lint.duration_ns"),
+  lintAt: attrKey("taskscope.lint.at_unix_ns"),
+  sessionIndex: attrKey("taskscope.session.index"),
+  sessionEvents: attrKey("taskscope.session.events"),
+  sessionChunks: attrKey("taskscope.session.chunks"),
+  lossExact: attrKey("taskscope.loss.exact"),
+  lossDropped: attrKey("taskscope.loss.dropped_on_device"),
+  lossTransfer: attrKey("taskscope.loss.lost_in_transfer"),
+  lossEarlier: attrKey("taskscope.loss.pulled_earlier"),
+  lossOverwritten: attrKey("taskscope.loss.chunks_overwritten"),
+  lossNames: attrKey("taskscope.loss.names_dropped"),
+  lossMissing: attrKey("taskscope.loss.missing_chunks"),
+  lossDamaged: attrKey("taskscope.loss.damaged_chunks"),
+  truncated: attrKey("taskscope.trace.truncated_at_byte"),
+};
+
+const TASK_STATE = { done: "done", cancelled: "cancelled", alive: "alive at end of trace", lost: "end not recorded" } as const;
+
 export class OtlpMapper implements TimelineSink<OtlpTask> {
-  readonly stats: OtlpMapStats = { spans: 0, traces: 0, droppedEvents: 0, droppedLinks: 0, lints: 0 };
+  readonly stats: OtlpMapStats = { spans: 0, traces: 0, droppedEvents: 0, droppedLinks: 0, lints: 0, splitPolls: 0 };
   private readonly ids: IdScheme;
   private readonly lints: LintIndex;
   private readonly sessions = new Map<number, SessionOut>();
+  private readonly spansAsEvents: boolean;
 
   constructor(
     private readonly options: OtlpMapOptions,
-    private readonly emit: (span: ReadableSpan) => void,
+    private readonly emit: (span: OtlpSpan) => void,
   ) {
     this.ids = IdScheme.forHeader(options.header);
     this.lints = new LintIndex(options.lints);
+    this.spansAsEvents = options.polls === "events";
   }
 
   sessionStart(s: TimelineSession): void {
-    const key = sessionKey(s.index, s.info.deviceSession);
-    const traceId = this.ids.traceId(`${key}/session`);
+    const ids = this.ids.session(s.index, s.info.deviceSession);
     this.stats.traces++;
     this.sessions.set(s.index, {
-      key,
-      resource: this.resource(s),
-      ref: { traceId, spanId: this.ids.spanId(`${key}/session`) },
+      ids,
+      source: { attributes: this.resource(s), scope: this.options.scope, clock: s.clock },
+      ref: { traceId: ids.traceId, spanId: ids.spanId },
       details: this.details(),
       flows: new Map(),
     });
@@ -135,14 +215,16 @@ export class OtlpMapper implements TimelineSink<OtlpTask> {
     let parentRef: SpanRef | undefined;
     if (parent) {
       const spawner = this.activeRef(parent);
-      if (spawner.traceId === traceId) parentRef = spawner;
-      else details.link(spawner, { "taskscope.link": "spawned by", "taskscope.task.id": parent.id, "taskscope.task.name": parent.name });
+      if (sameId(spawner.traceId, traceId)) parentRef = spawner;
+      else details.link(spawner, [K.link, "spawned by", K.taskId, parent.id, K.taskName, parent.name]);
     }
-    parentRef ??= task.spawnFlow === 0 ? out.ref : out.flows.get(task.spawnFlow)?.ref;
+    const flow = out.flows.get(task.spawnFlow);
+    parentRef ??= task.spawnFlow === 0 ? out.ref : flow?.ref;
+    const ids = out.ids.task(task.id, task.incarnation);
     return {
-      ref: { traceId, spanId: this.ids.spanId(`${out.key}/${taskKey(task)}`) },
+      ids,
+      ref: { traceId, spanId: ids.spanId },
       parent: parentRef,
-      startNs: task.session.clock.unixNs(task.startT),
       details,
       segment: undefined,
       segments: 0,
@@ -150,36 +232,33 @@ export class OtlpMapper implements TimelineSink<OtlpTask> {
       nextPoll: undefined,
       wokenAt: task.spawned ? task.startT : undefined,
       wokenBy: task.spawned ? "spawn" : undefined,
-      flowName: out.flows.get(task.spawnFlow)?.name,
+      flowName: flow?.name,
     };
   }
 
   pollBegin(task: TaskState<OtlpTask>, t: number): void {
     const x = task.x;
-    const attributes: Attributes = {
-      "taskscope.task.id": task.id,
-      "taskscope.task.name": task.name,
-      "taskscope.poll.index": task.polls,
-    };
-    if (x.wokenBy !== undefined) attributes["taskscope.wake.source"] = x.wokenBy;
-    if (x.wokenAt !== undefined) attributes["taskscope.poll.scheduled_ns"] = t - x.wokenAt;
+    const attributes: Attrs = [K.taskId, task.id, K.taskName, task.name, K.pollIndex, task.polls];
+    if (x.wokenBy !== undefined) attributes.push(K.wakeSource, x.wokenBy);
+    if (x.wokenAt !== undefined) attributes.push(K.pollScheduled, t - x.wokenAt);
     x.wokenAt = undefined;
     x.wokenBy = undefined;
-    if (this.options.polls !== "spans") {
+    if (this.spansAsEvents) {
       // The event takes its place among the task's events now; its result is filled in at the end.
-      const startNs = task.session.clock.unixNs(t);
-      this.eventTarget(task).event("poll", startNs, attributes);
-      x.poll = { ref: x.ref, parent: x.ref, startNs, details: x.details, attributes };
+      this.eventTarget(task).event("poll", t, attributes);
+      x.poll = { ref: x.ref, parent: x.ref, under: undefined, startT: t, details: x.details, attributes, part: 1 };
       return;
     }
-    const out = this.out(task.session);
-    const parent = this.activeRef(task);
+    const under = x.segment ?? this.ownedFlow(task);
+    const parent = under?.ref ?? x.ref;
     x.poll = {
-      ref: { traceId: parent.traceId, spanId: this.ids.spanId(`${out.key}/${taskKey(task)}/poll=${task.polls}`) },
+      ref: { traceId: parent.traceId, spanId: x.ids.poll(task.polls) },
       parent,
-      startNs: task.session.clock.unixNs(t),
-      details: x.nextPoll ?? this.details(),
+      under,
+      startT: t,
+      details: x.nextPoll,
       attributes,
+      part: 1,
     };
     x.nextPoll = undefined;
   }
@@ -189,18 +268,15 @@ export class OtlpMapper implements TimelineSink<OtlpTask> {
     if (!poll) return;
     task.x.poll = undefined;
     const a = poll.attributes;
-    a["taskscope.poll.result"] = result;
-    if (task.awaitSite) a["taskscope.await.site"] = task.awaitSite;
-    if (task.awaitResource) {
-      a["taskscope.await.resource"] = task.awaitResource.name;
-      a["taskscope.await.resource_kind"] = task.awaitResource.kind;
+    a.push(K.pollResult, result);
+    if (task.awaitSite) a.push(K.awaitSite, task.awaitSite);
+    if (task.awaitResource) a.push(K.awaitResource, task.awaitResource.name, K.awaitKind, task.awaitResource.kind);
+    if (this.spansAsEvents) {
+      a.push(K.pollDuration, Math.round(t - poll.startT));
+      return;
     }
-    const endNs = task.session.clock.unixNs(t);
-    if (this.options.polls === "spans") {
-      this.finish({ ref: poll.ref, parent: poll.parent, name: "poll", kind: SpanKind.INTERNAL, startNs: poll.startNs, endNs, attributes: a, details: poll.details }, task.session);
-    } else {
-      a["taskscope.poll.duration_ns"] = Number(endNs - poll.startNs);
-    }
+    if (poll.part > 1) a.push(K.pollPart, poll.part);
+    this.finish(task.session, { ref: poll.ref, parent: poll.parent, name: "poll", kind: SpanKind.INTERNAL, startT: poll.startT, endT: t, attributes: a, details: poll.details });
   }
 
   wake(w: Wake<OtlpTask>): void {
@@ -210,13 +286,8 @@ export class OtlpMapper implements TimelineSink<OtlpTask> {
       x.wokenBy = w.kind;
     }
     if (w.kind !== "task" || !w.by) return;
-    const attributes: Attributes = {
-      "taskscope.link": "woken by",
-      "taskscope.task.id": w.by.id,
-      "taskscope.task.name": w.by.name,
-      "taskscope.wake.unix_ns": w.target.session.clock.unixNs(w.t).toString(),
-    };
-    const target = this.options.polls === "spans" ? (x.nextPoll ??= this.details()) : x.details;
+    const attributes: Attrs = [K.link, "woken by", K.taskId, w.by.id, K.taskName, w.by.name, K.wakeUnixNs, w.target.session.clock.unixNs(w.t).toString()];
+    const target = this.spansAsEvents ? x.details : (x.nextPoll ??= this.details());
     target.link(this.wakerRef(w.by), attributes);
   }
 
@@ -227,37 +298,37 @@ export class OtlpMapper implements TimelineSink<OtlpTask> {
     this.closeSegment(task, endT);
     // Wakes gathered for a poll that never came still say who woke the task.
     if (x.nextPoll) {
-      for (const link of x.nextPoll.links) x.details.link({ traceId: link.context.traceId, spanId: link.context.spanId }, link.attributes ?? {});
+      for (const link of x.nextPoll.links ?? []) x.details.link(link.to, link.attributes);
       x.details.droppedLinks += x.nextPoll.droppedLinks;
       x.nextPoll = undefined;
     }
     const st = task.stats;
-    const a: Attributes = {
-      "taskscope.task.id": task.id,
-      "taskscope.task.incarnation": task.incarnation,
-      "taskscope.task.state": task.end === "done" ? "done" : task.end === "cancelled" ? "cancelled" : task.end === "alive" ? "alive at end of trace" : "end not recorded",
-      "taskscope.task.spawn_recorded": task.spawned,
-      "taskscope.task.polls": st.polls,
-      "taskscope.task.wakes": st.wakes,
-      "taskscope.task.self_wakes": st.selfWakes,
-      "taskscope.task.busy_ns": st.busyNs,
-      "taskscope.task.scheduled_ns": st.scheduledNs,
-      "taskscope.task.idle_ns": st.idleNs,
-      "taskscope.task.live_wakers": st.liveWakers,
-    };
-    if (task.parentId !== 0) a["taskscope.task.parent_id"] = task.parentId;
-    if (task.parentName !== undefined) a["taskscope.task.parent_name"] = task.parentName;
+    const a: Attrs = [
+      K.taskId, task.id,
+      K.incarnation, task.incarnation,
+      K.state, TASK_STATE[task.end ?? "done"],
+      K.spawnRecorded, task.spawned,
+      K.polls, st.polls,
+      K.wakes, st.wakes,
+      K.selfWakes, st.selfWakes,
+      K.busy, st.busyNs,
+      K.scheduled, st.scheduledNs,
+      K.idle, st.idleNs,
+      K.liveWakers, st.liveWakers,
+    ];
+    if (task.parentId !== 0) a.push(K.parentId, task.parentId);
+    if (task.parentName !== undefined) a.push(K.parentName, task.parentName);
     if (task.spawnFlow !== 0) {
-      a["taskscope.flow.id"] = task.spawnFlow;
-      if (x.flowName !== undefined) a["taskscope.flow.name"] = x.flowName;
+      a.push(K.flowId, task.spawnFlow);
+      if (x.flowName !== undefined) a.push(K.flowName, x.flowName);
     }
     if (task.end === "alive" && task.stats.state === "parked") {
-      if (task.awaitSite) a["taskscope.await.site"] = task.awaitSite;
-      if (task.awaitResource) a["taskscope.await.resource"] = task.awaitResource.name;
+      if (task.awaitSite) a.push(K.awaitSite, task.awaitSite);
+      if (task.awaitResource) a.push(K.awaitResource, task.awaitResource.name);
     }
-    if (task.maxMemory !== undefined) a["taskscope.task.memory.max_bytes"] = task.maxMemory;
-    for (const lint of this.lints.takeForTask(s.index, task.id, endT)) this.lintEvent(x.details, lint, s);
-    this.finish({ ref: x.ref, parent: x.parent, name: task.name, kind: SpanKind.INTERNAL, startNs: x.startNs, endNs: s.clock.unixNs(endT), attributes: a, details: x.details }, s);
+    if (task.maxMemory !== undefined) a.push(K.memory, task.maxMemory);
+    for (const lint of this.lints.takeForTask(s.index, task.id, task.startT, endT)) this.lintEvent(x.details, lint, lint.atNs);
+    this.finish(s, { ref: x.ref, parent: x.parent, name: task.name, kind: SpanKind.INTERNAL, startT: task.startT, endT, attributes: a, details: x.details });
   }
 
   flowBegin(s: TimelineSession, task: TaskState<OtlpTask> | undefined, flow: number, name: string, t: number): void {
@@ -265,14 +336,16 @@ export class OtlpMapper implements TimelineSink<OtlpTask> {
     if (out.flows.has(flow)) this.endFlow(s, flow, t, false);
     this.stats.traces++;
     const details = this.details();
-    if (task) details.link(task.x.ref, { "taskscope.link": "served by", "taskscope.task.id": task.id, "taskscope.task.name": task.name });
+    if (task) details.link(task.x.ref, [K.link, "served by", K.taskId, task.id, K.taskName, task.name]);
     out.flows.set(flow, {
       id: flow,
       name: name || `flow ${flow}`,
-      ref: { traceId: this.flowTraceId(out, flow), spanId: this.ids.spanId(`${out.key}/flow=${flow}`) },
-      startNs: s.clock.unixNs(t),
+      ref: { traceId: this.flowTraceId(out, flow), spanId: out.ids.flowSpanId(flow) },
+      startT: t,
       owner: task ? { seq: task.seq, id: task.id, name: task.name } : undefined,
+      ownerTask: task,
       details,
+      visitors: new Set(),
     });
     if (task) this.reconcile(task, t);
   }
@@ -287,16 +360,11 @@ export class OtlpMapper implements TimelineSink<OtlpTask> {
   }
 
   log(s: TimelineSession, task: TaskState<OtlpTask> | undefined, t: number, level: number, text: string, format: string, args: readonly number[]): void {
-    this.eventTarget(task, s).event("log", s.clock.unixNs(t), {
-      "message": text,
-      "log.severity": logLevelName(level),
-      "taskscope.log.format": format,
-      "taskscope.log.args": [...args],
-    });
+    this.eventTarget(task, s).event("log", t, [K.message, text, K.severity, logLevelName(level), K.logFormat, format, K.logArgs, [...args]]);
   }
 
   mark(s: TimelineSession, task: TaskState<OtlpTask> | undefined, t: number, name: string): void {
-    this.eventTarget(task, s).event(`mark: ${name}`, s.clock.unixNs(t), { "taskscope.mark": name });
+    this.eventTarget(task, s).event(`mark: ${name}`, t, [K.mark, name]);
   }
 
   counter(): void {
@@ -309,14 +377,9 @@ export class OtlpMapper implements TimelineSink<OtlpTask> {
 
   resourceOp(s: TimelineSession, task: TaskState<OtlpTask> | undefined, t: number, res: ResourceInfo, op: string, outcome: string, level: number): void {
     if (outcome === "ok") return; // only waiting is worth an event; the fill is in Perfetto's counters
-    this.eventTarget(task, s).event(`${res.kind} ${op} ${outcome}`, s.clock.unixNs(t), {
-      "taskscope.resource.name": res.name,
-      "taskscope.resource.kind": res.kind,
-      "taskscope.resource.op": op,
-      "taskscope.resource.outcome": outcome,
-      "taskscope.resource.level": level,
-      "taskscope.resource.capacity": res.capacity,
-    });
+    this.eventTarget(task, s).event(`${res.kind} ${op} ${outcome}`, t, [
+      K.resName, res.name, K.resKind, res.kind, K.resOp, op, K.resOutcome, outcome, K.resLevel, level, K.resCapacity, res.capacity,
+    ]);
   }
 
   idle(): void {}
@@ -326,33 +389,25 @@ export class OtlpMapper implements TimelineSink<OtlpTask> {
   sessionEnd(s: TimelineSession): void {
     const out = this.out(s);
     for (const flow of [...out.flows.keys()]) this.endFlow(s, flow, s.lastT, false);
-    for (const lint of this.lints.takeForSession(s.index)) this.lintEvent(out.details, lint, s);
+    // Lints no task took, at their time within the session's (the span covers every event).
+    for (const lint of this.lints.takeForSession(s.index)) this.lintEvent(out.details, lint, Math.min(Math.max(lint.atNs, s.firstT), s.lastT));
     const src = s.source;
     const c = src.counters;
-    const a: Attributes = {
-      "taskscope.session.index": s.index,
-      "taskscope.session.events": src.events,
-      "taskscope.session.chunks": src.chunks,
-      "taskscope.loss.exact": c !== undefined,
-    };
+    const a: Attrs = [K.sessionIndex, s.index, K.sessionEvents, src.events, K.sessionChunks, src.chunks, K.lossExact, c !== undefined];
     if (c) {
       const loss = lossAccount(c, src, src.info.earlier);
-      a["taskscope.loss.dropped_on_device"] = loss.droppedOnDevice;
-      a["taskscope.loss.lost_in_transfer"] = loss.lostInTransfer;
-      a["taskscope.loss.pulled_earlier"] = loss.pulledEarlier;
-      a["taskscope.loss.chunks_overwritten"] = c.chunksOverwritten;
-      a["taskscope.loss.names_dropped"] = c.namesDropped;
+      a.push(
+        K.lossDropped, loss.droppedOnDevice, K.lossTransfer, loss.lostInTransfer, K.lossEarlier, loss.pulledEarlier,
+        K.lossOverwritten, c.chunksOverwritten, K.lossNames, c.namesDropped,
+      );
     }
     const gapChunks = s.losses.filter((l) => l.kind !== "decode").reduce((n, l) => n + l.chunks, 0);
     const damaged = s.losses.filter((l) => l.kind === "decode").reduce((n, l) => n + l.chunks, 0);
-    a["taskscope.loss.missing_chunks"] = gapChunks;
-    a["taskscope.loss.damaged_chunks"] = damaged;
-    if (s.truncatedAt !== undefined) a["taskscope.trace.truncated_at_byte"] = s.truncatedAt;
-    this.finish({
-      ref: out.ref, parent: undefined, name: `${s.info.device} session ${s.index}`, kind: SpanKind.INTERNAL,
-      startNs: s.clock.unixNs(s.firstT), endNs: s.clock.unixNs(s.lastT), attributes: a, details: out.details,
-    }, s);
+    a.push(K.lossMissing, gapChunks, K.lossDamaged, damaged);
+    if (s.truncatedAt !== undefined) a.push(K.truncated, s.truncatedAt);
+    this.finish(s, { ref: out.ref, parent: undefined, name: `${s.info.device} session ${s.index}`, kind: SpanKind.INTERNAL, startT: s.firstT, endT: s.lastT, attributes: a, details: out.details });
     this.sessions.delete(s.index);
+    this.stats.lints = this.lints.placed;
   }
 
   // ---- helpers -----------------------------------------------------------------------------
@@ -365,16 +420,15 @@ export class OtlpMapper implements TimelineSink<OtlpTask> {
     return new SpanDetails(this.options.limits);
   }
 
-  private flowTraceId(out: SessionOut, flow: number): string {
-    return flow === 0 ? out.ref.traceId : this.ids.traceId(`${out.key}/flow=${flow}`);
+  private flowTraceId(out: SessionOut, flow: number): Uint8Array {
+    return flow === 0 ? out.ref.traceId : out.ids.flowTraceId(flow);
   }
 
   /** The span a task's polls, logs and children go under now. */
   private activeRef(task: TaskState<OtlpTask>): SpanRef {
     const x = task.x;
     if (x.segment) return x.segment.ref;
-    const owned = this.ownedFlow(task);
-    return owned ? owned.ref : x.ref;
+    return this.ownedFlow(task)?.ref ?? x.ref;
   }
 
   /** The flow the task began and still serves, if any. */
@@ -386,93 +440,115 @@ export class OtlpMapper implements TimelineSink<OtlpTask> {
 
   /** Where a waker was when it woke: its poll span if polling, else its active span. */
   private wakerRef(by: TaskState<OtlpTask>): SpanRef {
-    return this.options.polls === "spans" && by.x.poll ? by.x.poll.ref : this.activeRef(by);
+    return !this.spansAsEvents && by.x.poll ? by.x.poll.ref : this.activeRef(by);
   }
 
-  /** Where a task's events go: its poll span while polling (polls as spans), else its active span;
-   *  without a task, the session span. */
+  /** Where a task's events go: its poll span while polling (polls as spans), else its active
+   *  span; without a task, or for a task that has ended, the session span. */
   private eventTarget(task: TaskState<OtlpTask> | undefined, s?: TimelineSession): SpanDetails {
-    if (!task) return this.out(s!).details;
+    if (!task || task.end !== undefined) return this.out(task?.session ?? s!).details;
     const x = task.x;
-    if (this.options.polls === "spans" && x.poll) return x.poll.details;
+    if (!this.spansAsEvents && x.poll) return (x.poll.details ??= this.details());
     if (x.segment) return x.segment.details;
     return this.ownedFlow(task)?.details ?? x.details;
   }
 
-  /** Opens or closes the task's segment so it matches the flow it serves now. */
+  /** Opens or closes the task's segment so it matches the flow it serves now: a segment for an
+   *  open flow the task entered (not one it began, not the one it was spawned into). */
   private reconcile(task: TaskState<OtlpTask>, t: number): void {
     const x = task.x;
-    const want = task.flow !== 0 && task.flow !== task.spawnFlow && !this.ownedFlow(task) ? task.flow : 0;
-    if (x.segment?.flow === want) return;
-    if (x.segment) this.closeSegment(task, t);
-    if (want === 0) return;
     const out = this.out(task.session);
+    const flow = task.flow !== 0 && task.flow !== task.spawnFlow && !this.ownedFlow(task) ? out.flows.get(task.flow) : undefined;
+    if (x.segment?.flow === flow) return;
+    if (x.segment) this.closeSegment(task, t);
+    if (!flow) return;
     const details = this.details();
-    details.link(x.ref, { "taskscope.link": "task", "taskscope.task.id": task.id, "taskscope.task.name": task.name });
+    details.link(x.ref, [K.link, "task", K.taskId, task.id, K.taskName, task.name]);
     x.segments++;
-    x.segment = {
-      flow: want,
-      ref: { traceId: this.flowTraceId(out, want), spanId: this.ids.spanId(`${out.key}/${taskKey(task)}/segment=${x.segments}`) },
-      parent: out.flows.get(want)?.ref,
-      startNs: task.session.clock.unixNs(t),
-      details,
-    };
+    x.segment = { flow, ref: { traceId: flow.ref.traceId, spanId: x.ids.segment(x.segments) }, startT: t, details };
+    flow.visitors.add(task);
   }
 
   private closeSegment(task: TaskState<OtlpTask>, t: number): void {
     const seg = task.x.segment;
     if (!seg) return;
     task.x.segment = undefined;
-    const flow = this.out(task.session).flows.get(seg.flow);
-    const a: Attributes = { "taskscope.task.id": task.id, "taskscope.flow.id": seg.flow, "taskscope.flow.entered": true };
-    if (flow) a["taskscope.flow.name"] = flow.name;
-    this.finish({ ref: seg.ref, parent: seg.parent, name: task.name, kind: SpanKind.INTERNAL, startNs: seg.startNs, endNs: task.session.clock.unixNs(t), attributes: a, details: seg.details }, task.session);
+    seg.flow.visitors.delete(task);
+    this.splitPoll(task, seg, t);
+    const a: Attrs = [K.taskId, task.id, K.flowId, seg.flow.id, K.flowEntered, true, K.flowName, seg.flow.name];
+    this.finish(task.session, { ref: seg.ref, parent: seg.flow.ref, name: task.name, kind: SpanKind.INTERNAL, startT: seg.startT, endT: t, attributes: a, details: seg.details });
+  }
+
+  /** The span `under` ends at `t` while the task polls under it: the poll's part so far ends
+   *  there, and the poll goes on in a new part under the task's span. */
+  private splitPoll(task: TaskState<OtlpTask>, under: Segment | FlowSpan, t: number): void {
+    const poll = task.x.poll;
+    if (!poll || poll.under !== under || this.spansAsEvents) return;
+    this.stats.splitPolls++;
+    const a = poll.attributes;
+    this.finish(task.session, {
+      ref: poll.ref, parent: poll.parent, name: "poll", kind: SpanKind.INTERNAL, startT: poll.startT, endT: t,
+      attributes: [...a, K.pollResult, "continues", K.pollPart, poll.part], details: poll.details,
+    });
+    const part = poll.part + 1;
+    const parent = task.x.ref;
+    task.x.poll = {
+      ref: { traceId: parent.traceId, spanId: task.x.ids.pollPart(task.polls, part) },
+      parent,
+      under: undefined,
+      startT: t,
+      details: undefined,
+      attributes: a.slice(0, 6), // task id, name, poll index
+      part,
+    };
   }
 
   private endFlow(s: TimelineSession, id: number, t: number, ended: boolean): void {
     const out = this.out(s);
     const flow = out.flows.get(id);
     if (!flow) return;
+    // Spans under it end with it: the stays of tasks that entered it, the owner's poll part.
+    for (const visitor of [...flow.visitors]) this.closeSegment(visitor, t);
     out.flows.delete(id);
-    const a: Attributes = { "taskscope.flow.id": id, "taskscope.flow.name": flow.name, "taskscope.flow.ended": ended };
-    if (flow.owner) {
-      a["taskscope.task.id"] = flow.owner.id;
-      a["taskscope.task.name"] = flow.owner.name;
-    }
-    this.finish({ ref: flow.ref, parent: undefined, name: flow.name, kind: SpanKind.SERVER, startNs: flow.startNs, endNs: s.clock.unixNs(t), attributes: a, details: flow.details }, s);
+    const a: Attrs = [K.flowId, id, K.flowName, flow.name, K.flowEnded, ended];
+    if (flow.owner) a.push(K.taskId, flow.owner.id, K.taskName, flow.owner.name);
+    if (flow.ownerTask) this.splitPoll(flow.ownerTask, flow, t);
+    this.finish(s, { ref: flow.ref, parent: undefined, name: flow.name, kind: SpanKind.SERVER, startT: flow.startT, endT: t, attributes: a, details: flow.details });
   }
 
-  private lintEvent(details: SpanDetails, lint: Lint, s: TimelineSession): void {
-    const a: Attributes = {
-      "taskscope.lint.kind": lint.kind,
-      "taskscope.lint.severity": lint.severity,
-      "message": lint.title,
-      "taskscope.lint.hint": lint.hint,
-      "taskscope.lint.tasks": lint.tasks.map((t) => `${t.name} (${t.id})`),
-    };
-    if (lint.site !== undefined) a["taskscope.lint.site"] = lint.site;
-    if (lint.resource !== undefined) a["taskscope.lint.resource"] = lint.resource;
-    if (lint.untilNs !== undefined) a["taskscope.lint.duration_ns"] = lint.untilNs - lint.atNs;
-    for (const [k, v] of Object.entries(lint.evidence)) a[`taskscope.lint.evidence.${k}`] = v;
-    details.event(`lint: ${lint.kind}`, s.clock.unixNs(lint.atNs), a, true);
-    if (lint.severity === "error") details.error(lint.title);
-    this.stats.lints++;
+  private lintEvent(details: SpanDetails, lint: Lint, t: number): void {
+    const a: Attrs = [
+      K.lintKind, lint.kind,
+      K.lintSeverity, lint.severity,
+      K.message, lint.title,
+      K.lintHint, lint.hint,
+      K.lintTasks, lint.tasks.map((x) => `${x.name} (${x.id})`),
+    ];
+    if (lint.site !== undefined) a.push(K.lintSite, lint.site);
+    if (lint.resource !== undefined) a.push(K.lintResource, lint.resource);
+    if (lint.untilNs !== undefined) a.push(K.lintDuration, lint.untilNs - lint.atNs);
+    for (const [k, v] of Object.entries(lint.evidence)) a.push(attrKey(`taskscope.lint.evidence.${k}`), v);
+    details.event(`lint: ${lint.kind}`, t, a, true);
+    if (lint.severity === "error") details.fail(lint.title);
   }
 
-  private finish(span: Omit<FinishedSpan, "resource" | "scope">, s: TimelineSession): void {
+  private finish(s: TimelineSession, span: Omit<OtlpSpan, "source">): void {
     const d = span.details;
     if (d) {
       this.stats.droppedEvents += d.droppedEvents;
       this.stats.droppedLinks += d.droppedLinks;
     }
+    if (span.endT < span.startT) span.endT = span.startT;
     this.stats.spans++;
-    this.emit(readableSpan({ ...span, resource: this.out(s).resource, scope: this.options.scope }));
+    const out = span as OtlpSpan;
+    out.source = this.out(s).source;
+    this.emit(out);
   }
 
-  private resource(s: TimelineSession): Resource {
+  private resource(s: TimelineSession): Attributes {
     const info = s.info;
     const h = this.options.header;
-    return resourceFromAttributes({
+    return {
       "service.name": info.firmware || "taskscope",
       "service.instance.id": `${info.device}/${info.deviceSession}`,
       "taskscope.device": info.device,
@@ -487,10 +563,13 @@ export class OtlpMapper implements TimelineSink<OtlpTask> {
       "taskscope.trace.source": h.source,
       "taskscope.trace.tool": h.tool,
       ...this.options.resourceOverrides,
-    });
+    };
   }
 }
 
-function taskKey(task: TaskState<unknown>): string {
-  return `task=${task.id}.${task.incarnation}`;
+function sameId(a: Uint8Array, b: Uint8Array): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }

@@ -1,17 +1,70 @@
-// Finished spans as the OpenTelemetry SDK's ReadableSpan, which the official serializers and
-// exporters take. They are plain objects: the spans already happened, so no SDK tracer (with its
-// clock and random ids) is involved; times and ids come from the trace file.
+// Finished spans as the OTLP mapper makes them: plain records with binary ids, device times and
+// attributes as a flat key/value list, so that a span costs a handful of small objects and can
+// be encoded directly (encode.ts) or turned into the SDK's ReadableSpan for the official
+// serializers and exporters (readable.ts). The spans already happened, so no SDK tracer (with
+// its clock and random ids) is involved; times and ids come from the trace file.
 
-import { SpanKind, SpanStatusCode, TraceFlags, type Attributes, type Link, type SpanContext, type SpanStatus } from "@opentelemetry/api";
+import type { Attributes } from "@opentelemetry/api";
 import type { InstrumentationScope } from "@opentelemetry/core";
 import type { Resource } from "@opentelemetry/resources";
-import type { ReadableSpan, TimedEvent } from "@opentelemetry/sdk-trace-base";
-import { hrTime } from "../clock.js";
+import type { SessionClock } from "../clock.js";
+import { ProtoWriter, WIRE } from "../proto-writer.js";
 
-/** Where a span is: enough to parent or link to it. */
+/** Where a span is: enough to parent or link to it (16 and 8 bytes). */
 export interface SpanRef {
-  traceId: string;
-  spanId: string;
+  traceId: Uint8Array;
+  spanId: Uint8Array;
+}
+
+/** An attribute key, with its KeyValue.key field encoded once. */
+export interface AttrKey {
+  readonly name: string;
+  /** KeyValue field 1 (tag, length, UTF-8). */
+  readonly encoded: Uint8Array;
+  /** Whole KeyValue messages of this key with string values seen often (encode.ts). */
+  readonly values: Map<string, Uint8Array>;
+}
+
+export type AttrValue = string | number | boolean | readonly (string | number)[];
+
+/** Attributes in order: key, value, key, value, ... (no key twice). */
+export type Attrs = (AttrKey | AttrValue)[];
+
+const keys = new Map<string, AttrKey>();
+
+/** The key named `name` (made once, then shared). */
+export function attrKey(name: string): AttrKey {
+  let key = keys.get(name);
+  if (!key) {
+    const w = new ProtoWriter(name.length + 8);
+    w.tag(1, WIRE.bytes);
+    w.string(name);
+    key = { name, encoded: w.bytes(), values: new Map() };
+    keys.set(name, key);
+  }
+  return key;
+}
+
+export interface SpanEvent {
+  name: string;
+  /** Device time (ns since the device clock's zero). */
+  t: number;
+  attributes: Attrs;
+}
+
+export interface SpanLink {
+  to: SpanRef;
+  attributes: Attrs;
+}
+
+/** What every span of a device session shares: its resource, scope and clock. */
+export interface SpanSource {
+  /** The resource's attributes, in order. */
+  attributes: Attributes;
+  scope: InstrumentationScope;
+  clock: SessionClock;
+  /** The SDK's Resource of these attributes, made when first needed (readable.ts). */
+  resource?: Resource;
 }
 
 /** Per-span limits on events and links, like the SDK's (OTEL_SPAN_EVENT_COUNT_LIMIT and
@@ -25,82 +78,57 @@ export const DEFAULT_SPAN_LIMITS: SpanLimits = { events: 128, links: 128 };
 
 /** Events and links of one span still being built, with the limits applied as they arrive. */
 export class SpanDetails {
-  readonly events: TimedEvent[] = [];
-  readonly links: Link[] = [];
+  events: SpanEvent[] | undefined;
+  links: SpanLink[] | undefined;
   droppedEvents = 0;
   droppedLinks = 0;
-  status: SpanStatus = { code: SpanStatusCode.UNSET };
+  /** ERROR with this message, when set. */
+  error: string | undefined;
 
   constructor(private readonly limits: SpanLimits) {}
 
   /** Adds an event unless the span has its limit's worth (`always` is for lints: never dropped);
-   *  returns it, so attributes known later can still be filled in. */
-  event(name: string, unixNs: bigint, attributes: Attributes, always = false): TimedEvent | undefined {
-    if (!always && this.events.length >= this.limits.events) {
+   *  returns it, so attributes known later can still be added. */
+  event(name: string, t: number, attributes: Attrs, always = false): SpanEvent | undefined {
+    const events = (this.events ??= []);
+    if (!always && events.length >= this.limits.events) {
       this.droppedEvents++;
       return undefined;
     }
-    const event: TimedEvent = { name, time: hrTime(unixNs), attributes, droppedAttributesCount: 0 };
-    this.events.push(event);
+    const event: SpanEvent = { name, t, attributes };
+    events.push(event);
     return event;
   }
 
-  link(to: SpanRef, attributes: Attributes): void {
-    if (this.links.length >= this.limits.links) {
+  link(to: SpanRef, attributes: Attrs): void {
+    const links = (this.links ??= []);
+    if (links.length >= this.limits.links) {
       this.droppedLinks++;
       return;
     }
-    this.links.push({ context: spanContext(to), attributes });
+    links.push({ to, attributes });
   }
 
   /** Marks the span as failed; the first message stays. */
-  error(message: string): void {
-    if (this.status.code !== SpanStatusCode.ERROR) this.status = { code: SpanStatusCode.ERROR, message };
+  fail(message: string): void {
+    this.error ??= message;
   }
 }
 
-export interface FinishedSpan {
+export interface OtlpSpan {
   ref: SpanRef;
   parent: SpanRef | undefined;
   name: string;
   kind: SpanKind;
-  startNs: bigint;
-  endNs: bigint;
-  attributes: Attributes;
+  /** Device times (ns since the device clock's zero); end is never before start. */
+  startT: number;
+  endT: number;
+  attributes: Attrs;
   details: SpanDetails | undefined;
-  resource: Resource;
-  scope: InstrumentationScope;
+  source: SpanSource;
 }
 
-export function spanContext(ref: SpanRef): SpanContext {
-  return { traceId: ref.traceId, spanId: ref.spanId, traceFlags: TraceFlags.SAMPLED, isRemote: false };
-}
-
-const NO_STATUS: SpanStatus = { code: SpanStatusCode.UNSET };
-
-export function readableSpan(span: FinishedSpan): ReadableSpan {
-  const context = spanContext(span.ref);
-  const end = span.endNs >= span.startNs ? span.endNs : span.startNs;
-  const d = span.details;
-  return {
-    name: span.name,
-    kind: span.kind,
-    spanContext: () => context,
-    parentSpanContext: span.parent ? spanContext(span.parent) : undefined,
-    startTime: hrTime(span.startNs),
-    endTime: hrTime(end),
-    duration: hrTime(end - span.startNs),
-    status: d?.status ?? NO_STATUS,
-    attributes: span.attributes,
-    links: d?.links ?? [],
-    events: d?.events ?? [],
-    ended: true,
-    resource: span.resource,
-    instrumentationScope: span.scope,
-    droppedAttributesCount: 0,
-    droppedEventsCount: d?.droppedEvents ?? 0,
-    droppedLinksCount: d?.droppedLinks ?? 0,
-  };
-}
-
-export { SpanKind };
+/** @opentelemetry/api's SpanKind and SpanStatusCode values (the API itself is not loaded for them). */
+export const SpanKind = { INTERNAL: 0, SERVER: 1 } as const;
+export type SpanKind = (typeof SpanKind)[keyof typeof SpanKind];
+export const SpanStatusCode = { UNSET: 0, ERROR: 2 } as const;

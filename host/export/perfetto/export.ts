@@ -1,45 +1,88 @@
-// trace file -> Chrome trace-event JSON for Perfetto UI, streaming: one pass over the decoded
-// events, each trace event written as soon as it is known. Memory holds the live tasks and one
-// decoded batch.
+// trace file -> Perfetto, streaming: one pass over the decoded events, each event written as soon
+// as it is known. Memory holds the live tasks, their lanes and one decoded batch.
+//
+// Native protobuf (TrackEvent, the default) or the legacy Chrome trace-event JSON. The protobuf
+// export takes its lints as a promise: the analysis that finds them may run beside the export
+// (host/export/lint-worker.ts), and its lints are written last (Perfetto sorts by time on load).
+// The JSON export places lints in time order as it goes, so it needs them first.
 
 import { basename } from "node:path";
 import type { Lint } from "../../model/lint.js";
 import { openTrace, type TraceOptions, type TraceSummary } from "../../tracefile/trace.js";
-import { sizeOf, type ExportProgress } from "../otlp/export.js";
+import { sizeOf, type ReadProgress } from "../source.js";
 import { OutputFile } from "../output.js";
 import { Timeline, type TimelineStats } from "../timeline.js";
-import { PerfettoMapper, type PerfettoStats } from "./mapper.js";
+import { PerfettoMapper } from "./mapper.js";
+import { PacketWriter } from "./packets.js";
+import { PerfettoTrackMapper } from "./track-mapper.js";
 import { TraceEventWriter } from "./writer.js";
+
+export type PerfettoFormat = "protobuf" | "json";
 
 export interface PerfettoExportOptions {
   /** Output path ("-": standard output). */
   out: string;
-  lints?: readonly Lint[];
-  onProgress?: (progress: Omit<ExportProgress, "spans" | "spansSent"> & { events: number }) => void;
+  /** "protobuf" (default): Perfetto's TracePacket format; "json": Chrome trace-event JSON. */
+  format?: PerfettoFormat;
+  /** Lints to draw; with protobuf they may still be being found. */
+  lints?: readonly Lint[] | Promise<readonly Lint[]>;
+  onProgress?: (progress: ReadProgress & { events: number }) => void;
   traceOptions?: TraceOptions;
+}
+
+export interface PerfettoStats {
+  /** Wake arrows drawn, and those not drawn (a task woken more than 64 times between polls). */
+  arrows: number;
+  droppedArrows: number;
+  lints: number;
+  /** Protobuf: task lanes made, and the most held in memory at once. */
+  lanes?: number;
+  lanesHeld?: number;
 }
 
 export interface PerfettoExportResult {
   summary: TraceSummary;
-  /** Trace events written. */
+  format: PerfettoFormat;
+  /** Trace events (JSON) or packets (protobuf) written. */
   events: number;
   bytes: number;
   perfetto: PerfettoStats;
   timeline: TimelineStats;
 }
 
-export function exportPerfetto(tracePath: string, options: PerfettoExportOptions): PerfettoExportResult {
+export async function exportPerfetto(tracePath: string, options: PerfettoExportOptions): Promise<PerfettoExportResult> {
+  const format = options.format ?? "protobuf";
+  const lints = Promise.resolve(options.lints ?? []);
+  lints.catch(() => undefined); // awaited below; a failure is reported there, not as unhandled
   const trace = openTrace(tracePath, options.traceOptions);
   const size = sizeOf(tracePath);
   let output: OutputFile | undefined;
   try {
     output = new OutputFile(options.out);
+    const progress = (events: number) => options.onProgress?.({ bytesRead: trace.readerStats.bytesRead, fileBytes: size, events });
+
+    if (format === "protobuf") {
+      const packets = new PacketWriter(output);
+      const mapper = new PerfettoTrackMapper(packets);
+      const timeline = new Timeline(mapper);
+      for (const { session, batch } of trace.batches()) {
+        timeline.consume(batch, session);
+        progress(packets.packets);
+      }
+      const summary = trace.summary();
+      timeline.finish(summary);
+      mapper.lints(await lints);
+      packets.flush();
+      output.commit();
+      return { summary, format, events: packets.packets, bytes: output.bytes, perfetto: mapper.stats, timeline: timeline.stats };
+    }
+
     const writer = new TraceEventWriter(output);
-    const mapper = new PerfettoMapper(writer, options.lints ?? []);
+    const mapper = new PerfettoMapper(writer, await lints);
     const timeline = new Timeline(mapper);
     for (const { session, batch } of trace.batches()) {
       timeline.consume(batch, session);
-      options.onProgress?.({ bytesRead: trace.readerStats.bytesRead, fileBytes: size, events: writer.events });
+      progress(writer.events);
     }
     const summary = trace.summary();
     timeline.finish(summary);
@@ -68,7 +111,7 @@ export function exportPerfetto(tracePath: string, options: PerfettoExportOptions
       },
     });
     output.commit();
-    return { summary, events: writer.events, bytes: output.bytes, perfetto: mapper.stats, timeline: timeline.stats };
+    return { summary, format, events: writer.events, bytes: output.bytes, perfetto: mapper.stats, timeline: timeline.stats };
   } catch (error) {
     trace.close();
     output?.abort();

@@ -4,10 +4,18 @@
 // application counters and memory, instants for logs, marks and lints, idle and interrupt slices
 // on tracks of their own, and an async slice per request (flow).
 //
-// Everything is written in time order as the timeline walks, so each track's events come out
-// sorted and every slice it opens is closed on the same track before the session ends.
+// The legacy Chrome trace-event JSON form (--format json); the default is protobuf
+// (track-mapper.ts). Slices (a task's life, polls, idle, interrupt handlers) are complete events
+// (ph X, with their duration and every argument) written when they end; instants, counters and
+// flow arrows as they happen. Both readers of this format order complete events the same way
+// whatever the file order (Perfetto by time, then the longer first; speedscope likewise), so
+// slices nest correctly even when several begin or end at the same nanosecond, and a slice's
+// begin and end never need to be matched by name (speedscope matches B to E by name and
+// arguments, and stumbles where two share a timestamp). An arrow's end at a poll is written right
+// after the poll's slice, at the poll's start, so it binds to that poll.
 
 import type { Lint } from "../../model/lint.js";
+import { MAX_PENDING_ARROWS, clip } from "./limits.js";
 import { LintIndex } from "../lints.js";
 import {
   logLevelName,
@@ -25,6 +33,12 @@ export interface PerfettoTask {
   /** Wake arrows waiting for this task's next poll (or its end). */
   arrows: number[];
   memory: number | undefined;
+  /** The life slice's start and arguments, written with its end. */
+  lifeTs: number;
+  args: Record<string, unknown>;
+  /** The poll in progress: its start, and the arrows that end at it. */
+  pollTs: number;
+  landing: number[];
 }
 
 interface SessionTracks {
@@ -34,7 +48,10 @@ interface SessionTracks {
   executorTid: number;
   irqTid: number | undefined;
   irqStack: number[];
+  /** Start (µs) of each open interrupt handler, and of the idle period. */
+  irqTs: number[];
   idle: boolean;
+  idleTs: number;
   requests: Map<number, { id: number; name: string }>;
   /** Live tasks by id, to place a lint on the incarnation alive at its time. */
   live: Map<number, TaskState<PerfettoTask>>;
@@ -52,9 +69,6 @@ export interface PerfettoStats {
   lints: number;
 }
 
-/** A task woken many times before it runs again gets the first arrows; the rest are counted. */
-const MAX_PENDING_ARROWS = 64;
-const MAX_NAME = 200;
 
 export class PerfettoMapper implements TimelineSink<PerfettoTask> {
   readonly stats: PerfettoStats = { droppedArrows: 0, arrows: 0, lints: 0 };
@@ -86,7 +100,7 @@ export class PerfettoMapper implements TimelineSink<PerfettoTask> {
     this.base ??= s.clock.unixNs(s.firstT);
     const pid = this.nextId++;
     const tracks: SessionTracks = {
-      s, pid, executorTid: pid, irqTid: undefined, irqStack: [], idle: false,
+      s, pid, executorTid: pid, irqTid: undefined, irqStack: [], irqTs: [], idle: false, idleTs: 0,
       requests: new Map(), live: new Map(), lints: this.lints.inOrder(s.index), nextLint: 0, memoryTotal: 0,
       offset: s.clock.offsetFrom(this.base),
     };
@@ -108,23 +122,24 @@ export class PerfettoMapper implements TimelineSink<PerfettoTask> {
     const args: Record<string, unknown> = { task_id: task.id, incarnation: task.incarnation, spawn_recorded: task.spawned };
     if (task.parentId !== 0) args["parent"] = `${parent?.name ?? task.parentName ?? "task"} (task ${task.parentId})`;
     if (task.spawnFlow !== 0) args["flow"] = tr.requests.get(task.spawnFlow)?.name ?? `flow ${task.spawnFlow}`;
-    this.out.event({ ph: "B", ts: this.ts(task.session, task.startT), pid: tr.pid, tid, name: clip(task.name), cat: "task", args });
-    return { tid, arrows: [], memory: undefined };
+    return { tid, arrows: [], memory: undefined, lifeTs: this.ts(task.session, task.startT), args, pollTs: 0, landing: [] };
   }
 
   pollBegin(task: TaskState<PerfettoTask>, t: number): void {
-    const tr = this.tracks(task.session);
-    const ts = this.ts(task.session, t);
-    this.out.event({ ph: "B", ts, pid: tr.pid, tid: task.x.tid, name: "poll", cat: "poll", args: { poll: task.polls } });
-    this.landArrows(tr, task, ts);
+    const x = task.x;
+    x.pollTs = this.ts(task.session, t);
+    // The wakes that led to this poll end at it.
+    [x.landing, x.arrows] = [x.arrows, x.landing];
   }
 
   pollEnd(task: TaskState<PerfettoTask>, t: number, result: PollResult): void {
     const tr = this.tracks(task.session);
-    const args: Record<string, unknown> = { result };
+    const args: Record<string, unknown> = { poll: task.polls, result };
     if (task.awaitSite) args["await_site"] = task.awaitSite;
     if (task.awaitResource) args["await_resource"] = `${task.awaitResource.kind} ${task.awaitResource.name}`;
-    this.out.event({ ph: "E", ts: this.ts(task.session, t), pid: tr.pid, tid: task.x.tid, args });
+    const x = task.x;
+    this.slice(tr.pid, x.tid, x.pollTs, this.ts(task.session, t), "poll", "poll", args);
+    this.landArrows(tr.pid, x.tid, x.landing, x.pollTs);
   }
 
   wake(w: Wake<PerfettoTask>): void {
@@ -146,10 +161,13 @@ export class PerfettoMapper implements TimelineSink<PerfettoTask> {
 
   taskEnd(task: TaskState<PerfettoTask>): void {
     const tr = this.tracks(task.session);
+    const x = task.x;
     const ts = this.ts(task.session, task.lastT);
-    this.landArrows(tr, task, ts);
-    if (task.x.memory !== undefined) this.setMemory(tr, task, task.lastT, 0);
-    this.out.event({ ph: "E", ts, pid: tr.pid, tid: task.x.tid, args: { state: task.end ?? "done" } });
+    if (x.memory !== undefined) this.setMemory(tr, task, task.lastT, 0);
+    this.slice(tr.pid, x.tid, x.lifeTs, ts, clip(task.name), "task", { ...x.args, state: task.end ?? "done" });
+    // Wakes after its last poll end at its life's end.
+    this.landArrows(tr.pid, x.tid, x.landing, ts);
+    this.landArrows(tr.pid, x.tid, x.arrows, ts);
     if (tr.live.get(task.id) === task) tr.live.delete(task.id);
   }
 
@@ -214,8 +232,8 @@ export class PerfettoMapper implements TimelineSink<PerfettoTask> {
     if (begin === tr.idle) return; // unmatched: its other half is not in the trace
     tr.idle = begin;
     const ts = this.ts(s, t);
-    if (begin) this.out.event({ ph: "B", ts, pid: tr.pid, tid: tr.executorTid, name: "idle", cat: "idle" });
-    else this.out.event({ ph: "E", ts, pid: tr.pid, tid: tr.executorTid });
+    if (begin) tr.idleTs = ts;
+    else this.slice(tr.pid, tr.executorTid, tr.idleTs, ts, "idle", "idle", undefined);
   }
 
   interrupt(s: TimelineSession, enter: boolean, irq: number, t: number): void {
@@ -227,16 +245,13 @@ export class PerfettoMapper implements TimelineSink<PerfettoTask> {
     }
     if (enter) {
       tr.irqStack.push(irq);
-      this.out.event({ ph: "B", ts, pid: tr.pid, tid: tr.irqTid, name: `irq ${irq}`, cat: "isr", args: { irq } });
+      tr.irqTs.push(ts);
       return;
     }
     const at = tr.irqStack.lastIndexOf(irq);
     if (at < 0) return; // entered before the trace began
     // Handlers nest; an exit closes its handler and any inner one whose exit was not recorded.
-    while (tr.irqStack.length > at) {
-      tr.irqStack.pop();
-      this.out.event({ ph: "E", ts, pid: tr.pid, tid: tr.irqTid });
-    }
+    while (tr.irqStack.length > at) this.endIrq(tr, ts);
   }
 
   sessionEnd(s: TimelineSession): void {
@@ -245,13 +260,23 @@ export class PerfettoMapper implements TimelineSink<PerfettoTask> {
     const ts = this.ts(s, s.lastT);
     for (const flow of [...tr.requests.keys()]) this.flowEnd(s, undefined, flow, s.lastT);
     if (tr.idle) this.idle(s, false, s.lastT);
-    while (tr.irqStack.length > 0) {
-      tr.irqStack.pop();
-      this.out.event({ ph: "E", ts, pid: tr.pid, tid: tr.irqTid! });
-    }
+    while (tr.irqStack.length > 0) this.endIrq(tr, ts);
   }
 
   // ---- helpers -----------------------------------------------------------------------------
+
+  /** Ends the innermost interrupt handler's slice. */
+  private endIrq(tr: SessionTracks, ts: number): void {
+    const irq = tr.irqStack.pop()!;
+    this.slice(tr.pid, tr.irqTid!, tr.irqTs.pop()!, ts, `irq ${irq}`, "isr", { irq });
+  }
+
+  /** A complete slice from `ts` to `end` (µs). */
+  private slice(pid: number, tid: number, ts: number, end: number, name: string, cat: string, args: Record<string, unknown> | undefined): void {
+    // Whole ns: the difference of two exact decimals is rounded back to the ns.
+    const dur = Math.max(0, Math.round((end - ts) * 1000) / 1000);
+    this.out.event(args ? { ph: "X", ts, dur, pid, tid, name, cat, args } : { ph: "X", ts, dur, pid, tid, name, cat });
+  }
 
   private tracks(s: TimelineSession): SessionTracks {
     return this.sessions.get(s.index)!;
@@ -266,9 +291,9 @@ export class PerfettoMapper implements TimelineSink<PerfettoTask> {
     return Number(s.clock.unixNs(t) - this.base!) / 1000;
   }
 
-  private landArrows(tr: SessionTracks, task: TaskState<PerfettoTask>, ts: number): void {
-    for (const id of task.x.arrows) this.out.event({ ph: "f", ts, pid: tr.pid, tid: task.x.tid, name: "wake", cat: "wake", id, bp: "e" });
-    task.x.arrows.length = 0;
+  private landArrows(pid: number, tid: number, arrows: number[], ts: number): void {
+    for (const id of arrows) this.out.event({ ph: "f", ts, pid, tid, name: "wake", cat: "wake", id, bp: "e" });
+    arrows.length = 0;
   }
 
   private setMemory(tr: SessionTracks, task: TaskState<PerfettoTask>, t: number, bytes: number): void {
@@ -295,8 +320,4 @@ export class PerfettoMapper implements TimelineSink<PerfettoTask> {
     this.out.event({ ph: "i", ts: this.ts(s, t), pid: tr.pid, tid: task?.x.tid ?? tr.executorTid, name: clip(lint.title), cat: "lint", s: "t", args });
     this.stats.lints++;
   }
-}
-
-function clip(text: string): string {
-  return text.length > MAX_NAME ? `${text.slice(0, MAX_NAME - 1)}…` : text;
 }

@@ -7,12 +7,14 @@
 
 import type { OutputFile } from "../output.js";
 
-export type Phase = "B" | "E" | "i" | "C" | "s" | "f" | "b" | "e" | "M";
+export type Phase = "X" | "i" | "C" | "s" | "f" | "b" | "e" | "M";
 
 export interface TraceEvent {
   ph: Phase;
   /** Microseconds (ns precision: an integer ns count divided by 1000); absent on metadata. */
   ts?: number;
+  /** Duration of a complete event (X), microseconds. */
+  dur?: number;
   pid: number;
   tid?: number;
   name?: string;
