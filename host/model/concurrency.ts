@@ -150,6 +150,10 @@ export interface SerialFanOut {
   server: TaskRef | undefined;
   /** Periods served by more than one task. */
   otherServers: number;
+  /** Per period: its length and its estimate (medians are what a host stall in one burst
+   *  cannot move). */
+  periodNs: Histogram;
+  periodEstimateNs: Histogram;
 }
 
 /** FlowKind.conc. */
@@ -182,7 +186,10 @@ function newKindConc(): KindConc {
       open: false, start: 0, flows: 0, maxChainNs: 0, serialNs: 0, maxOwnNs: 0, inFlightMax: 0, inFlightOverlapAt: 0, servedOverlapAt: 0,
       server: undefined, servers: 0,
     },
-    serial: { periods: 0, flows: 0, measuredNs: 0, estimateNs: 0, serialNs: 0, chainNs: 0, inFlightMax: 0, server: undefined, otherServers: 0 },
+    serial: {
+      periods: 0, flows: 0, measuredNs: 0, estimateNs: 0, serialNs: 0, chainNs: 0, inFlightMax: 0, server: undefined, otherServers: 0,
+      periodNs: new Histogram(), periodEstimateNs: new Histogram(),
+    },
     spans: [], spansDropped: 0,
   };
 }
@@ -440,6 +447,8 @@ export class Concurrency {
     s.flows += p.flows;
     s.measuredNs += measured;
     s.estimateNs += estimate;
+    s.periodNs.add(measured);
+    s.periodEstimateNs.add(estimate);
     s.serialNs += p.serialNs;
     s.chainNs += p.maxChainNs;
     if (p.inFlightMax > s.inFlightMax) s.inFlightMax = p.inFlightMax;
