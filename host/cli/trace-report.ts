@@ -27,14 +27,14 @@ const HELP = `Usage:
   trace-report --compare BASE.trace.cbor NEW.trace.cbor [--json] [--fail-on regression]
 
 Explains a trace: first the lints (lost wake-ups, deadlocks, long polls, starvation, self-wake
-loops, leaks, backpressure, slow requests, lost events), most important first, each with the
+loops, leaks, backpressure, slow requests, serialized work, lost events), most important first, each with the
 task, await site and time it concerns and a hint; then executor load, the task table, the spawn
 tree, resources and request flows with the slow-request analysis.
 
 FILE "-" reads the trace from standard input.
 
 Options:
-  --json                       print the report as JSON (schema "taskscope.report/1", docs/REPORT.md)
+  --json                       print the report as JSON (schema "taskscope.report/3", docs/REPORT.md)
   --html OUT.html              also write a self-contained HTML report with a timeline ("-": print
                                it instead of the text report)
   --all-tasks                  list every task (by default finished look-alikes are folded into one row)
