@@ -44,12 +44,39 @@ export interface TaskConc {
   ownServed: number;
   ownServedMax: number;
   loop: LoopTracker | null;
+  /** I/O waits while they are all at one (site, resource): no LoopTracker until a second one. */
+  ioSite: number;
+  ioResource: number;
+  ioWaits: number;
+  ioWaitNs: number;
+  ioFirstAt: number;
+  ioLastEnd: number;
+}
+
+/** Counts an I/O wait; a task whose I/O waits are all at one place never allocates a tracker. */
+function noteIo(c: TaskConc, site: number, resource: number, waitNs: number, parkedAt: number, t: number): void {
+  if (c.loop === null) {
+    if (c.ioWaits === 0 || (c.ioSite === site && c.ioResource === resource)) {
+      if (c.ioWaits++ === 0) {
+        c.ioSite = site;
+        c.ioResource = resource;
+        c.ioFirstAt = parkedAt;
+      }
+      c.ioWaitNs += waitNs;
+      c.ioLastEnd = t;
+      return;
+    }
+    c.loop = new LoopTracker();
+    c.loop.seed(c.ioSite, c.ioResource, c.ioWaits, c.ioWaitNs, c.ioFirstAt, c.ioLastEnd);
+  }
+  c.loop.note(site, resource, waitNs, parkedAt, t);
 }
 
 function newTaskConc(): TaskConc {
   return {
     served: null, parkedFor: null, parkedMark: 0, segStart: Number.NaN, pollCharged: 0,
     waitNs: 0, overlappedNs: 0, flowsServed: 0, flowsBegun: 0, own: null, ownServed: 0, ownServedMax: 0, loop: null,
+    ioSite: 0, ioResource: 0, ioWaits: 0, ioWaitNs: 0, ioFirstAt: 0, ioLastEnd: 0,
   };
 }
 
@@ -241,6 +268,18 @@ export class LoopTracker {
     this.lastEnd = t;
   }
 
+  /** Starts with `waits` waits at one key (all before any other). */
+  seed(site: number, resource: number, waits: number, waitNs: number, firstAt: number, lastEnd: number): void {
+    this.sites[0] = site;
+    this.resources[0] = resource;
+    this.waits[0] = waits;
+    this.waitNs[0] = waitNs;
+    this.keys = 1;
+    this.last = 0;
+    this.firstAt = firstAt;
+    this.lastEnd = lastEnd;
+  }
+
   reset(): void {
     this.keys = 0;
     this.last = -1;
@@ -391,7 +430,7 @@ export class Concurrency {
     if (owner) {
       const oc = (owner.conc ??= newTaskConc());
       oc.flowsBegun++;
-      (oc.own ??= new Gauge()).change(t, 1);
+      (oc.own ??= new Gauge(false, false)).change(t, 1);
       f.ownerConc = oc;
     }
   }
@@ -557,7 +596,7 @@ export class Concurrency {
     let c = rec.conc;
     if (io) {
       c ??= rec.conc = newTaskConc();
-      (c.loop ??= new LoopTracker()).note(site, resource, waitNs, parkedAt, t);
+      noteIo(c, site, resource, waitNs, parkedAt, t);
     }
     const f = c?.parkedFor;
     if (!c || !f) return;
@@ -612,10 +651,11 @@ export class Concurrency {
       c.ownServedMax = c.ownServed;
       if (c.own) {
         const level = c.own.level;
-        c.own = new Gauge();
+        c.own = new Gauge(false, false);
         c.own.change(t0, level);
       }
       c.loop?.reset();
+      c.ioWaits = c.ioWaitNs = 0;
     }
   }
 

@@ -2,7 +2,7 @@
 // walking back from its end. From the task that ended the flow, its latest wait before the
 // current time is on the path, unless another task of the same flow ended it (a join, a reply):
 // then the path continues in that task, whose own waits explain the time. A task with no earlier
-// wait hands the path back to its parent in the flow (who spawned it). Time between waits on the
+// wait hands the path back to the flow's owner (who began it). Time between waits on the
 // path is CPU or queueing (the task was running or runnable). Waits that overlapped a path wait
 // (a sibling that finished sooner) are not on it.
 //
@@ -42,7 +42,10 @@ export function criticalPath(f: FlowRecord): CriticalPath {
     else byTask.set(s.task.index, [s]);
   }
   const next = new Map<number, number>(); // per task: the latest step not yet passed
-  const parentOf = new Map(f.tasks.map((t) => [t.index, t.parentIndex]));
+  // A task with no earlier wait hands the path to the flow's owner (who began it, and usually
+  // spawned or messaged the others); no parent per task is kept (an allocation per request).
+  const owner = f.owner?.index ?? -1;
+  const parentOf = new Map(f.tasks.map((t) => [t.index, t.index === owner ? -1 : owner]));
   let cur = f.endedBy >= 0 ? f.endedBy : (f.owner?.index ?? f.tasks[0]?.index ?? -1);
   let t = end;
   let other = 0;

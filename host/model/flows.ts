@@ -8,10 +8,6 @@ import { Histogram } from "./histogram.js";
 import { taskRef, type TaskRecord, type TaskRef } from "./tasks.js";
 import type { Concurrency, FlowConc, KindConc } from "./concurrency.js";
 
-/** A task serving a flow, with its parent's index (-1: none known). */
-export interface FlowTask extends TaskRef {
-  parentIndex: number;
-}
 
 /** Flows kept in detail per kind (flow name), the slowest ones. */
 export const RETAINED_PER_KIND = 100;
@@ -57,7 +53,7 @@ export interface FlowRecord extends FlowConc {
   /** Task that began it, if known. */
   owner: TaskRef | undefined;
   /** Tasks that served it, in order of arrival, at most MAX_FLOW_TASKS. */
-  tasks: FlowTask[];
+  tasks: TaskRef[];
   taskCount: number;
   /** The task that ended it (index), -1 if none or not known. */
   endedBy: number;
@@ -141,7 +137,7 @@ export class FlowTracker {
     for (const t of f.tasks) if (t.index === task.index) return;
     f.taskCount++;
     if (f.tasks.length < MAX_FLOW_TASKS) {
-      f.tasks.push({ session: task.session, id: task.id, index: task.index, name: task.name, parentIndex: task.parentIndex });
+      f.tasks.push(taskRef(task));
     }
   }
 

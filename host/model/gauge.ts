@@ -20,15 +20,16 @@ export class Gauge {
   busyNs = 0;
   overlapNs = 0;
   weightedNs = 0;
-  /** Time at each range of LEVEL_RANGES. */
-  readonly levels = new Float64Array(LEVEL_RANGES.length);
+  /** Time at each range of LEVEL_RANGES (null when not kept: a task's own requests). */
+  readonly levels: Float64Array | null;
   /** Last change (NaN before the first). */
   since = Number.NaN;
   /** The level's shape over time, when kept. */
   readonly series: StepSeries | null;
 
-  constructor(withSeries = false) {
+  constructor(withSeries = false, withLevels = true) {
     this.series = withSeries ? new StepSeries() : null;
+    this.levels = withLevels ? new Float64Array(LEVEL_RANGES.length) : null;
   }
 
   change(t: number, delta: number): void {
@@ -52,15 +53,15 @@ export class Gauge {
     this.busyNs += dt;
     this.weightedNs += level * dt;
     if (level >= 2) this.overlapNs += dt;
-    this.levels[levelBin(level)]! += dt;
+    if (this.levels !== null) this.levels[levelBin(level)]! += dt;
   }
 
   /** The figures as of `t` (the gauge itself is left as it is). */
   at(t: number): GaugeFigures {
     const open = this.level > 0 && t > this.since ? t - this.since : 0;
     const busy = this.busyNs + open;
-    const levels = Array.from(this.levels);
-    if (open > 0) levels[levelBin(this.level)]! += open;
+    const levels = Array.from(this.levels ?? []);
+    if (open > 0 && levels.length > 0) levels[levelBin(this.level)]! += open;
     return {
       max: this.max,
       mean: busy > 0 ? (this.weightedNs + this.level * open) / busy : 0,

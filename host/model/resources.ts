@@ -4,7 +4,6 @@
 
 import { RESOURCE_KINDS } from "../format/spec.js";
 import { taskRef, type TaskRecord, type TaskRef } from "./tasks.js";
-import { StepSeries } from "./gauge.js";
 
 export type ResourceKind = (typeof RESOURCE_KINDS)[number]["name"] | "unknown";
 
@@ -54,8 +53,6 @@ export interface ResourceRecord {
   maxWaitNs: number;
   /** By task name and site (see waiterKey). */
   waiters: Map<number, ResourceWaiter>;
-  /** Channels: the fill level over time, for the growth finding. */
-  trend: StepSeries | null;
 }
 
 export function newResource(session: number, index: number, id: number): ResourceRecord {
@@ -85,7 +82,6 @@ export function newResource(session: number, index: number, id: number): Resourc
     waitNs: 0,
     maxWaitNs: 0,
     waiters: new Map(),
-    trend: null,
   };
 }
 
@@ -97,9 +93,7 @@ export function resourceKindName(code: number): ResourceKind {
 export function setLevel(r: ResourceRecord, level: number, t: number): void {
   r.level = level;
   if (level > r.maxLevel) r.maxLevel = level;
-  if (r.kind !== "channel") return;
-  (r.trend ??= new StepSeries()).set(t, level);
-  if (r.capacity <= 0) return;
+  if (r.kind !== "channel" || r.capacity <= 0) return;
   const full = level >= r.capacity;
   if (full && Number.isNaN(r.fullSince)) {
     r.fullSince = t;

@@ -7,7 +7,6 @@
 
 import { Histogram } from "./histogram.js";
 import type { TaskConc } from "./concurrency.js";
-import type { StepSeries } from "./gauge.js";
 
 export type TaskState = "scheduled" | "running" | "parked" | "done" | "cancelled";
 
@@ -145,8 +144,6 @@ export interface TaskRecord {
   wokenWithinFlow: boolean;
   /** ...and that task's index (-1 otherwise). */
   wokenByIndex: number;
-  /** Memory samples over time (MEM), for the growth finding; null when never sampled. */
-  memTrend: StepSeries | null;
   /** Flows served and begun, waits that overlapped, I/O loops (concurrency.ts); null until used. */
   conc: TaskConc | null;
 }
@@ -224,7 +221,6 @@ export function newTask(session: number, index: number, id: number, t: number, i
     waitFlow: 0,
     wokenWithinFlow: false,
     wokenByIndex: -1,
-    memTrend: null,
     conc: null,
   };
 }

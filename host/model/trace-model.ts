@@ -48,7 +48,6 @@ import { Histogram } from "./histogram.js";
 import { TaskGroups } from "./task-groups.js";
 import { fanOut, type ModelObserver, type PollResult, type WakeKind } from "./observer.js";
 import { Concurrency } from "./concurrency.js";
-import { StepSeries } from "./gauge.js";
 
 export type { ModelObserver } from "./observer.js";
 
@@ -410,7 +409,6 @@ export class TraceModel {
           const bytes = v[i]!;
           rec.memBytes = bytes;
           if (rec.memPeak === undefined || bytes > rec.memPeak) rec.memPeak = bytes;
-          (rec.memTrend ??= new StepSeries()).set(ti, bytes); // [concurrency] for the growth finding
           if (obs?.memory) obs.memory(rec, ti, bytes);
           break;
         }
