@@ -69,7 +69,7 @@ describe("trace-pull --wasi and trace-report on the demo", () => {
     const r = run("trace-report", [file, "--json"]);
     expect(r.code, r.stderr).toBe(0);
     const report = JSON.parse(r.stdout);
-    expect(report.schema).toBe("taskscope.report/2");
+    expect(report.schema).toBe("taskscope.report/3");
     expect(report.complete).toBe(true);
     // All 78 tasks ended: each is in exactly one group; a few of each group are kept in detail.
     const groups = report.taskGroups as { name: string; count: number; exemplars: number[] }[];

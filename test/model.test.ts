@@ -5,7 +5,6 @@
 import { describe, expect, it } from "vitest";
 import { analyzeTrace, Analyzer } from "../host/model/analyze.js";
 import { openTrace } from "../host/tracefile/trace.js";
-import { Histogram } from "../host/model/histogram.js";
 import { RETAINED_PER_KIND, MAX_STEPS } from "../host/model/flows.js";
 import { DEFAULT_THRESHOLDS } from "../host/model/thresholds.js";
 import type { Lint } from "../host/model/lint.js";
@@ -22,40 +21,7 @@ function only(lints: Lint[], kind: Lint["kind"]): Lint[] {
 }
 
 
-describe("histogram", () => {
-  it("gives percentiles within one ~19% bucket, exact count, mean and max", () => {
-    const h = new Histogram();
-    for (let i = 1; i <= 10_000; i++) h.add(i * 100);
-    expect(h.count).toBe(10_000);
-    expect(h.max).toBe(1_000_000);
-    expect(h.mean).toBeCloseTo(500_050, 0);
-    for (const p of [0.5, 0.9, 0.99]) {
-      const exact = p * 1_000_000;
-      expect(Math.abs(h.quantile(p) - exact) / exact).toBeLessThan(0.2);
-    }
-  });
-
-  it("counts zeros, merges, and stays small over a wide range", () => {
-    const a = new Histogram();
-    const b = new Histogram();
-    a.add(0);
-    a.add(5);
-    b.add(1e12);
-    b.add(3);
-    a.merge(b);
-    expect(a.count).toBe(4);
-    expect(a.min).toBe(0);
-    expect(a.max).toBe(1e12);
-    expect(a.quantile(0.25)).toBe(0);
-    expect(a.quantile(1)).toBe(1e12);
-    // Past the first few values (kept exactly) the buckets take over: 40 octaves at 4 buckets
-    // each, plus headroom, a few hundred counters at most.
-    for (let i = 0; i < 20; i++) a.add(10 ** (i % 13));
-    expect(a.count).toBe(24);
-    expect(a.quantile(1)).toBe(1e12);
-    expect((a as unknown as { counts: Uint32Array }).counts.length).toBeLessThan(400);
-  });
-});
+// The histogram has its own tests (test/histogram.test.ts).
 
 describe("task accounting", () => {
   it("splits a task's life into busy, scheduled and idle, with poll and wake-to-poll histograms", () => {

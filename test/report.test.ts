@@ -83,6 +83,8 @@ function objectsByTable(r: ReportData): Map<string, object[]> {
     ...r.taskGroups.flatMap((g) => [g.pollNs, g.wakeToPollNs, g.lifetimeNs]),
     ...r.flows.flatMap((f) => [f.latencyNs, f.busyNs]),
   );
+  add("task-concurrency", ...[...r.tasks, ...r.taskGroups].flatMap((t) => (t.concurrency ? [t.concurrency] : [])));
+  add("gauge", ...r.flows.flatMap((f) => [f.inFlight, f.served]).filter((g) => g !== null));
   add("resource", ...r.resources);
   add("wait-edge", ...r.waitsFor);
   add("flow-kind", ...r.flows);
@@ -109,7 +111,7 @@ describe("docs/REPORT.md matches the code", () => {
       for (const key of seen) expect(documented, `${name}.${key} is not documented`).toContain(key);
       for (const key of documented) expect([...seen], `${name}.${key} is documented but never produced`).toContain(key);
     }
-    expect(data.schema).toBe("taskscope.report/2");
+    expect(data.schema).toBe("taskscope.report/3");
     expect(Object.keys(data.thresholds).sort()).toEqual(THRESHOLD_SPECS.map((s) => s.key).sort());
   });
 

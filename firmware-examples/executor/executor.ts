@@ -524,8 +524,9 @@ export class Executor {
   }
 
   /** Returns true once the device clock has reached `deadline` (ticks); otherwise arms the
-   *  polled task's timer (the timer stores its waker) and parks it at `site`. */
-  sleepUntil(cx: Context, deadline: u64, site: u32): bool {
+   *  polled task's timer (the timer stores its waker) and parks it at `site`, on the timer
+   *  resource or on `res` (an I/O device whose completion the timer stands in for). */
+  sleepUntil(cx: Context, deadline: u64, site: u32, res: u32 = 0): bool {
     const id = cx.id;
     const armed = unchecked(this.heapPos[id]) >= 0;
     if (ts.now() >= deadline) {
@@ -550,7 +551,7 @@ export class Executor {
       this.heapInsert(id);
       ts.timerArm(this.timerResource, deadline);
     }
-    cx.park(site, this.timerResource);
+    cx.park(site, res != 0 ? res : this.timerResource);
     return false;
   }
 

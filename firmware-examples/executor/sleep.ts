@@ -27,8 +27,8 @@ export class Sleep {
   }
 
   /** True once the deadline has passed; otherwise parks the polled task at `site` on the
-   *  executor's timer resource. */
-  poll(cx: Context, site: u32): bool {
-    return executor().sleepUntil(cx, this.deadline, site);
+   *  executor's timer resource, or on `res` (a simulated I/O device's resource). */
+  poll(cx: Context, site: u32, res: u32 = 0): bool {
+    return executor().sleepUntil(cx, this.deadline, site, res);
   }
 }

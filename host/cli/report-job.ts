@@ -36,6 +36,8 @@ export interface ReportJobResult {
   /** Bytes of the HTML file written (not for "-"). */
   htmlBytes: number | undefined;
   warnings: string[];
+  /** Error lints in the report (--fail-on error). */
+  errors: number;
 }
 
 export async function run(input: ReportJobInput, context: JobContext): Promise<ReportJobResult> {
@@ -70,10 +72,11 @@ export async function run(input: ReportJobInput, context: JobContext): Promise<R
       html = renderHtmlReport(report, buildTimelines(input.path, analysis, input.analysis, taskFilter ? { taskFilter } : {}));
     }
     progress.done();
-    if (html !== undefined && input.html === "-") return { stdout: html, htmlBytes: undefined, warnings };
+    const errors = report.lints.filter((l) => l.severity === "error").length;
+    if (html !== undefined && input.html === "-") return { stdout: html, htmlBytes: undefined, warnings, errors };
     const htmlBytes = html !== undefined ? writeOutputFile(input.html!, html, { inputs: [input.path] }) : undefined;
     const stdout = input.json ? JSON.stringify(report, null, 2) + "\n" : renderTextReport(report, { allTasks: input.allTasks, color: input.color });
-    return { stdout, htmlBytes, warnings };
+    return { stdout, htmlBytes, warnings, errors };
   } catch (e) {
     if (e instanceof TraceFileError) throw new CliError(`${input.name}: ${e.message}`);
     const code = (e as NodeJS.ErrnoException).code;

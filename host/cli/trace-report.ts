@@ -13,6 +13,9 @@ import { planOutput } from "../export/output.js";
 import { REPORT_SCHEMA } from "../report/report-data.js";
 import { formatCount } from "../report/units.js";
 import type { ReportJobInput, ReportJobResult } from "./report-job.js";
+import { analyzeTrace } from "../model/analyze.js";
+import { compareAnalyses, DEFAULT_REGRESSION_THRESHOLD } from "../report/compare.js";
+import { compareText } from "../report/compare-text.js";
 import { DEFAULT_THRESHOLDS, THRESHOLD_SPECS, formatThreshold, parseDuration, parseThreshold, type Thresholds } from "../model/thresholds.js";
 
 const thresholdHelp = THRESHOLD_SPECS.map((s) => {
@@ -22,9 +25,10 @@ const thresholdHelp = THRESHOLD_SPECS.map((s) => {
 
 const HELP = `Usage:
   trace-report FILE.trace.cbor [--json | --html OUT.html] [options]
+  trace-report --compare BASE.trace.cbor NEW.trace.cbor [--json] [--fail-on regression]
 
 Explains a trace: first the lints (lost wake-ups, deadlocks, long polls, starvation, self-wake
-loops, leaks, backpressure, slow requests, lost events), most important first, each with the
+loops, leaks, backpressure, slow requests, serialized work, lost events), most important first, each with the
 task, await site and time it concerns and a hint; then executor load, the task table, the spawn
 tree, resources and request flows with the slow-request analysis.
 
@@ -37,6 +41,13 @@ Options:
   --all-tasks                  list every task (by default finished look-alikes are folded into one row)
   --since DUR, --until DUR     only this window, measured from each session's first event (e.g. 250ms, 1.5s)
   --task NAME|ID               only tasks whose name (* matches anything) or id matches; repeatable
+  --compare                    compare two traces (BASE NEW): per request kind, await site, resource
+                               and task name what got slower or faster (Kolmogorov-Smirnov test,
+                               p<0.01, and the median moved by at least --regression-threshold),
+                               concurrency per request kind, lints that appeared or went away
+  --regression-threshold PCT   smallest change of the median that counts (default 10)
+  --fail-on regression|error   exit 1 when --compare finds a regression, or when the report has an
+                               error lint
   -h, --help                   show this help
   --version                    show the version
 
@@ -61,6 +72,9 @@ async function main(argv: string[]): Promise<number> {
       since: { type: "string" },
       until: { type: "string" },
       task: { type: "string", multiple: true },
+      compare: { type: "boolean" },
+      "regression-threshold": { type: "string" },
+      "fail-on": { type: "string" },
       help: { type: "boolean", short: "h" },
       version: { type: "boolean" },
       ...thresholdOptions,
@@ -76,6 +90,29 @@ async function main(argv: string[]): Promise<number> {
     writeStdout(versionLine("trace-report") + "\n");
     return 0;
   }
+  const failOn = values["fail-on"];
+  if (failOn !== undefined && failOn !== "regression" && failOn !== "error") throw new UsageError(`--fail-on takes regression or error, not '${failOn}'`);
+  if (values.compare) {
+    if (positionals.length !== 2) throw new UsageError("--compare takes two trace files: BASE NEW");
+    if (failOn === "error") throw new UsageError("--fail-on error is for a single report; with --compare use --fail-on regression");
+    if (values.html !== undefined) throw new UsageError("--compare prints text or JSON (--json); it writes no HTML");
+    const text = values["regression-threshold"];
+    const threshold = text === undefined ? DEFAULT_REGRESSION_THRESHOLD : Number(text) / 100;
+    if (!(threshold >= 0) || (text !== undefined && !/^\d+(\.\d+)?$/.test(text))) throw new UsageError(`--regression-threshold takes a percentage such as 10, not '${text}'`);
+    const [a, b] = [await openInput(positionals[0]!), await openInput(positionals[1]!)];
+    try {
+      // (In this thread: two analyses, then a comparison of their distributions.)
+      const c = compareAnalyses(analyzeTrace(a.path), analyzeTrace(b.path), threshold);
+      c.base = positionals[0]!;
+      c.new = positionals[1]!;
+      writeStdout(values.json ? JSON.stringify(c, null, 2) + "\n" : compareText(c));
+      return failOn === "regression" && c.regressions > 0 ? 1 : 0;
+    } finally {
+      a.release();
+      b.release();
+    }
+  }
+  if (failOn === "regression") throw new UsageError("--fail-on regression needs --compare BASE NEW");
   if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? "no trace file given" : "give one trace file");
   const file = positionals[0]!;
   const opts = values as Record<string, string | boolean | string[] | undefined>;
@@ -126,6 +163,7 @@ async function main(argv: string[]): Promise<number> {
   writeStdout(result.stdout);
   for (const w of result.warnings) note("trace-report", w);
   if (result.htmlBytes !== undefined) note("trace-report", `wrote ${values.html} (${formatCount(Math.round(result.htmlBytes / 1024))} KiB)`);
+  if (failOn === "error" && result.errors > 0) return 1;
   return 0;
 }
 

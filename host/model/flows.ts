@@ -6,6 +6,8 @@
 
 import { Histogram } from "./histogram.js";
 import { taskRef, type TaskRecord, type TaskRef } from "./tasks.js";
+import type { Concurrency, FlowConc, KindConc } from "./concurrency.js";
+
 
 /** Flows kept in detail per kind (flow name), the slowest ones. */
 export const RETAINED_PER_KIND = 100;
@@ -23,6 +25,8 @@ export interface FlowStep {
   waitNs: number;
   /** The wake that ended it came from another task of the same flow (a join, a reply). */
   internal: boolean;
+  /** That task's index when internal, else -1 (the critical path continues there). */
+  wokenBy: number;
 }
 
 /** Time the flow's tasks waited at one (site, resource). */
@@ -38,7 +42,7 @@ export interface FlowWait {
   longestNs: number;
 }
 
-export interface FlowRecord {
+export interface FlowRecord extends FlowConc {
   session: number;
   id: number;
   nameId: number;
@@ -51,6 +55,8 @@ export interface FlowRecord {
   /** Tasks that served it, in order of arrival, at most MAX_FLOW_TASKS. */
   tasks: TaskRef[];
   taskCount: number;
+  /** The task that ended it (index), -1 if none or not known. */
+  endedBy: number;
   /** CPU time of its tasks while serving it. */
   busyNs: number;
   waits: Map<number, FlowWait>;
@@ -83,6 +89,8 @@ export interface FlowKind {
   /** First and last flow start, for the time-clustering check. */
   firstBeganAt: number;
   lastBeganAt: number;
+  /** In flight and served over time (concurrency.ts). */
+  conc: KindConc | null;
 }
 
 /** Key of a (site, resource) pair: a small integer (fast map key) for the usual small ids. */
@@ -98,6 +106,8 @@ export class FlowTracker {
   private readonly kindIndex = new Map<string, FlowKind>();
   private readonly kindById = new Map<number, FlowKind>();
   finished = 0;
+  /** Told of every flow's begin and end (the model's concurrency figures). */
+  hooks: Concurrency | undefined;
 
   get(session: number, id: number): FlowRecord | undefined {
     const f = this.active.get(id);
@@ -110,12 +120,15 @@ export class FlowTracker {
     const kind = this.kind(session, nameId, name);
     const f: FlowRecord = {
       session, id, nameId, name, beganAt: t, endedAt: Number.NaN, owner: owner ? taskRef(owner) : undefined,
-      tasks: [], taskCount: 0, busyNs: 0, waits: new Map(), steps: [], stepsDropped: 0, kindStats: kind,
+      tasks: [], taskCount: 0, endedBy: -1, busyNs: 0, waits: new Map(), steps: [], stepsDropped: 0, kindStats: kind,
+      // (concurrency.ts, kept in the record itself: no allocation per request)
+      servedBy: 0, parked: 0, multi: null, ownerConc: null, concEnded: false,
     };
     this.active.set(id, f);
     if (Number.isNaN(kind.firstBeganAt)) kind.firstBeganAt = t;
     kind.lastBeganAt = t;
     if (owner) this.join(f, owner);
+    this.hooks?.flowBegun(f, owner, t);
     return f;
   }
 
@@ -123,7 +136,9 @@ export class FlowTracker {
   join(f: FlowRecord, task: TaskRecord): void {
     for (const t of f.tasks) if (t.index === task.index) return;
     f.taskCount++;
-    if (f.tasks.length < MAX_FLOW_TASKS) f.tasks.push(taskRef(task));
+    if (f.tasks.length < MAX_FLOW_TASKS) {
+      f.tasks.push(taskRef(task));
+    }
   }
 
   addWait(f: FlowRecord, step: FlowStep, blocker: TaskRef | undefined): void {
@@ -145,9 +160,12 @@ export class FlowTracker {
   }
 
   /** Ends a flow: its figures go into its kind's statistics; kept in detail if among the slowest.
-   *  `unfinished`: it was replaced or the trace ended first (counted, not in the latencies). */
-  end(f: FlowRecord, t: number, unfinished = false): void {
+   *  `unfinished`: it was replaced or the trace ended first (counted, not in the latencies).
+   *  `by`: the task that ended it. */
+  end(f: FlowRecord, t: number, unfinished = false, by?: TaskRecord): void {
     if (this.active.get(f.id) === f) this.active.delete(f.id);
+    this.hooks?.flowEnded(f, t, unfinished);
+    if (by) f.endedBy = by.index;
     const kind = f.kindStats;
     if (unfinished) {
       kind.unfinished++;
@@ -172,9 +190,9 @@ export class FlowTracker {
     retain(kind, f, latency);
   }
 
-  /** Flows still running when their session ends. */
-  closeSession(session: number): void {
-    for (const f of [...this.active.values()]) if (f.session === session) this.end(f, f.beganAt, true);
+  /** Flows still running when their session ends at `t`. */
+  closeSession(session: number, t: number): void {
+    for (const f of [...this.active.values()]) if (f.session === session) this.end(f, t, true);
     this.kindById.clear();
   }
 
@@ -187,7 +205,7 @@ export class FlowTracker {
     if (!k) {
       k = {
         session, nameId, name, latency: new Histogram(), busy: new Histogram(), sites: new Map(),
-        retained: [], retainedFloor: 0, unfinished: 0, firstBeganAt: Number.NaN, lastBeganAt: Number.NaN,
+        retained: [], retainedFloor: 0, unfinished: 0, firstBeganAt: Number.NaN, lastBeganAt: Number.NaN, conc: null,
       };
       this.kindIndex.set(key, k);
       this.kinds.push(k);

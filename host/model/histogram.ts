@@ -1,33 +1,50 @@
-// Fixed-resolution log histogram of durations (ns): 4 buckets per power of two (each bucket
-// spans ~19 %), so a percentile is known to within a bucket whatever the range, and memory is a
-// few hundred bytes however many values are added. Count, sum, min and max are exact.
-// The bucket array covers only the range of values seen and grows on demand. The first FEW
-// values are kept as they are (exact percentiles, and no bucket array at all for the many
-// short-lived tasks that are polled only a few times); the buckets take over after them.
+// Log-linear histogram of durations (ns), HdrHistogram-style: each power of two is split into 64
+// equal buckets, so a bucket is at most 1/64 of its lower bound wide and a percentile, reported as
+// the middle of its bucket, is within 1/128 (0.8 %) of the exact value (the nearest-rank
+// percentile of the values added), whatever the range. Count, sum, min and max are always exact.
+// The first FEW values are kept as they are: exact percentiles, and no bucket array at all for
+// the many short-lived tasks that are polled only a few times; the buckets take over after them.
+// Values below 1 ns (no clock has them) count as one bucket with zero, reported as the minimum.
+// Memory: the bucket array covers only the range of values seen, 64 counters (256 bytes) per
+// power of two of that range, and grows on demand; a 1 ns .. 1000 s range is 2,560 counters.
 
-const SUB = 4; // buckets per octave
-const LOG_SUB = 2;
+const SUB_BITS = 6;
+const SUB = 1 << SUB_BITS; // buckets per power of two
+/** Values kept as they are before the buckets take over. */
+const FEW = 8;
+export const EXACT_VALUES = FEW;
+/** Largest relative error of a reported percentile (half a bucket over its lower bound). */
+export const RELATIVE_ERROR = 1 / (2 * SUB);
 
-// The bucket comes straight from the float's bits: exponent and the top two mantissa bits.
+// The bucket comes straight from the float's bits: the exponent and the top six mantissa bits.
 const F64 = new Float64Array(1);
 const HI = new Uint32Array(F64.buffer, F64.BYTES_PER_ELEMENT / 2 * (new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 1 : 0), 1);
 
-/** Bucket of a value >= 1: floor(log2(v) * 4), i.e. exponent * 4 + top two mantissa bits. */
-function bucketOf(v: number): number {
+/** Bucket of a value >= 1: exponent * 64 + the top six mantissa bits. */
+export function bucketOf(v: number): number {
   F64[0] = v;
   const hi = HI[0]!;
-  return ((((hi >>> 20) & 0x7ff) - 1023) << LOG_SUB) | ((hi >>> (20 - LOG_SUB)) & (SUB - 1));
+  return ((((hi >>> 20) & 0x7ff) - 1023) << SUB_BITS) | ((hi >>> (20 - SUB_BITS)) & (SUB - 1));
 }
 
 /** Lower bound of a bucket. */
-function bucketLow(b: number): number {
-  const exp = b >> LOG_SUB;
-  const sub = b & (SUB - 1);
-  return 2 ** exp * (1 + sub / SUB);
+export function bucketLow(b: number): number {
+  return 2 ** (b >> SUB_BITS) * (1 + (b & (SUB - 1)) / SUB);
 }
 
-/** Values kept as they are before the buckets take over. */
-const FEW = 8;
+/** The value a bucket stands for: its middle. */
+function bucketMid(b: number): number {
+  return bucketLow(b) + 2 ** (b >> SUB_BITS) / (2 * SUB);
+}
+
+/** Bucket key of a value as bucketed() gives it: -1 for values below 1 ns. */
+export function keyOf(v: number): number {
+  return v < 1 ? -1 : bucketOf(v);
+}
+
+function nearestRank(sorted: readonly number[], p: number): number {
+  return sorted[Math.min(sorted.length, Math.max(1, Math.ceil(p * sorted.length))) - 1]!;
+}
 
 export class Histogram {
   count = 0;
@@ -52,73 +69,46 @@ export class Histogram {
         few.push(v);
         return;
       }
-      this.few = null;
-      for (const x of few) this.bucket(x);
+      this.spill();
     }
     this.bucket(v);
-  }
-
-  private bucket(v: number): void {
-    if (v < 1) {
-      this.zeros++;
-      return;
-    }
-    const b = bucketOf(v);
-    let counts = this.counts;
-    if (counts === null) {
-      // Room for three octaves below the first value and five above: most durations of one kind
-      // fall there, so the array rarely has to grow.
-      counts = this.counts = new Uint32Array(32);
-      this.lo = Math.max(0, b - 12);
-    } else if (b < this.lo || b >= this.lo + counts.length) {
-      counts = this.grow(b);
-    }
-    counts[b - this.lo]!++;
   }
 
   get mean(): number {
     return this.count === 0 ? 0 : this.sum / this.count;
   }
 
-  /** The value below which a share `p` (0..1) of the values fall, to within one bucket (the
-   *  bucket's geometric middle, clamped to the exact min and max). 0 when empty. */
+  /** The nearest-rank value below which a share `p` (0..1) of the values fall: exact while the
+   *  values are held, else the middle of its bucket clamped to the exact min and max (within
+   *  RELATIVE_ERROR). 0 when empty. */
   quantile(p: number): number {
     if (this.count === 0) return 0;
-    if (this.few !== null) {
-      const sorted = [...this.few].sort((a, b) => a - b);
-      return sorted[Math.min(sorted.length, Math.max(1, Math.ceil(p * sorted.length))) - 1]!;
-    }
+    if (this.few !== null) return nearestRank([...this.few].sort((a, b) => a - b), p);
     const rank = Math.min(this.count, Math.max(1, Math.ceil(p * this.count)));
     if (rank <= this.zeros) return this.min;
     let seen = this.zeros;
-    const counts = this.counts!;
-    for (let i = 0; i < counts.length; i++) {
-      seen += counts[i]!;
-      if (seen >= rank) {
-        const b = this.lo + i;
-        const mid = Math.sqrt(bucketLow(b) * bucketLow(b + 1));
-        return Math.min(this.max, Math.max(this.min, mid));
+    const counts = this.counts;
+    if (counts !== null) {
+      for (let i = 0; i < counts.length; i++) {
+        seen += counts[i]!;
+        if (seen >= rank) return Math.min(this.max, Math.max(this.min, bucketMid(this.lo + i)));
       }
     }
     return this.max;
   }
 
-  /** Adds every value of `other` (as its buckets). */
+  /** Adds every value of `other`. */
   merge(other: Histogram): void {
     if (other.count === 0) return;
     if (other.few !== null) {
       for (const v of other.few) this.add(v);
       return;
     }
-    if (this.few !== null) {
-      const mine = this.few;
-      this.few = null;
-      for (const v of mine) this.bucket(v);
-    }
+    if (this.few !== null) this.spill();
     this.count += other.count;
     this.sum += other.sum;
-    this.min = Math.min(this.min, other.min);
-    this.max = Math.max(this.max, other.max);
+    if (other.min < this.min) this.min = other.min;
+    if (other.max > this.max) this.max = other.max;
     this.zeros += other.zeros;
     const oc = other.counts;
     if (oc === null) return;
@@ -154,6 +144,25 @@ export class Histogram {
     for (let i = first; i <= last; i++) fn(bucketLow(this.lo + i), bucketLow(this.lo + i + 1), counts[i]!);
   }
 
+  /** The distribution as (bucket key, count) pairs in increasing order (keyOf: -1 for values
+   *  below 1 ns); held values are put in their buckets, so two histograms compare bucket by
+   *  bucket. */
+  bucketed(): [number, number][] {
+    const out: [number, number][] = [];
+    if (this.few !== null) {
+      for (const k of this.few.map(keyOf).sort((a, b) => a - b)) {
+        const last = out[out.length - 1];
+        if (last && last[0] === k) last[1]++;
+        else out.push([k, 1]);
+      }
+      return out;
+    }
+    if (this.zeros > 0) out.push([-1, this.zeros]);
+    const counts = this.counts;
+    if (counts !== null) for (let i = 0; i < counts.length; i++) if (counts[i]! > 0) out.push([this.lo + i, counts[i]!]);
+    return out;
+  }
+
   /** A JSON-able summary. */
   summary(): HistogramSummary {
     return {
@@ -164,6 +173,30 @@ export class Histogram {
       p99: this.quantile(0.99),
       max: this.max,
     };
+  }
+
+  /** Moves the held values into buckets. */
+  private spill(): void {
+    const few = this.few!;
+    this.few = null;
+    for (const x of few) this.bucket(x);
+  }
+
+  private bucket(v: number): void {
+    if (v < 1) {
+      this.zeros++;
+      return;
+    }
+    const b = bucketOf(v);
+    let counts = this.counts;
+    if (counts === null) {
+      // One power of two's worth, centred on the first value; grows (doubling) as the range does.
+      counts = this.counts = new Uint32Array(SUB);
+      this.lo = Math.max(0, b - SUB / 2);
+    } else if (b < this.lo || b >= this.lo + counts.length) {
+      counts = this.grow(b);
+    }
+    counts[b - this.lo]!++;
   }
 
   private grow(b: number): Uint32Array {
@@ -182,7 +215,8 @@ export class Histogram {
   }
 }
 
-/** Durations in ns; percentiles are accurate to ~19 % (one bucket), count, mean and max exactly. */
+/** Durations in ns; percentiles within 0.8 % (RELATIVE_ERROR), exact for up to 8 values;
+ *  count, mean and max exact. */
 export interface HistogramSummary {
   count: number;
   mean: number;

@@ -14,6 +14,7 @@ import { ticksToNs } from "../format/chunk.js";
 import { RESOURCE_OP } from "../format/spec.js";
 import { formatDuration, formatCount } from "../report/units.js";
 import { lossAccount } from "../tracefile/loss-account.js";
+import { serializedLints } from "./serialized-lint.js";
 
 export interface LintInput {
   model: TraceModel;
@@ -26,7 +27,7 @@ export interface LintInput {
 /** Every lint kind, for documents and tests (the record makes the compiler check it is complete). */
 const KIND_CHECK: Record<LintKind, true> = {
   "lost-wakeup": true, deadlock: true, "long-poll": true, starvation: true, "self-wake-loop": true,
-  leak: true, backpressure: true, "lost-events": true, "slow-requests": true, "late-timer": true,
+  leak: true, backpressure: true, "lost-events": true, "slow-requests": true, "late-timer": true, serialized: true,
 };
 export const LINT_KINDS = Object.keys(KIND_CHECK) as LintKind[];
 
@@ -60,6 +61,7 @@ export function findLints(input: LintInput): Lint[] {
     const l = slowRequestLint(model, r);
     if (l) lints.push(l);
   }
+  for (const l of serializedLints(model, (f) => lint("serialized", "warning", f.session, f))) lints.push(l);
   if (input.summary) for (const l of lostEventLints(model, input.summary)) lints.push(l);
   return sortLints(lints);
 }

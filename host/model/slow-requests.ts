@@ -11,6 +11,7 @@ import type { Thresholds } from "./thresholds.js";
 import { latencyOf, waitKey, type FlowKind, type FlowRecord, type FlowStep } from "./flows.js";
 import type { Histogram } from "./histogram.js";
 import type { TaskRef } from "./tasks.js";
+import { criticalPath, sumCriticalPaths, type CriticalPath, type CriticalSums } from "./critical-path.js";
 
 export interface SlowCause {
   /** "wait": parked at site on resource; "cpu": the flow's tasks ran longer. */
@@ -52,6 +53,8 @@ export interface SlowFlow {
   /** Its waits in order (at most MAX_STEPS; stepsDropped more were only counted). */
   steps: FlowStep[];
   stepsDropped: number;
+  /** The waits that decided when it ended (critical-path.ts). */
+  criticalPath: CriticalPath;
 }
 
 export interface SlowKindReport {
@@ -73,6 +76,9 @@ export interface SlowKindReport {
   clusters: SlowCluster[];
   /** Slowest first (at most 10). */
   slowest: SlowFlow[];
+  /** The slow flows' critical paths, summed per await site and per resource (empty unless
+   *  significant). */
+  criticalPath: CriticalSums;
   /** More slow flows than were kept in detail: the analysis used the slowest kept ones. */
   truncated: boolean;
 }
@@ -104,6 +110,7 @@ function analyzeKind(model: TraceModel, kind: FlowKind, th: Thresholds): SlowKin
   const span = kind.lastBeganAt - kind.firstBeganAt;
   const largest = clusters.find((c) => c.flows === inLargest);
   const clustered = slow.length >= 3 && largest !== undefined && inLargest * 2 >= slow.length && largest.toNs - largest.fromNs <= 0.2 * span;
+  const paths = new Map(slow.slice(0, significant ? slow.length : 10).map((f) => [f, criticalPath(f)]));
 
   return {
     session: kind.session,
@@ -121,7 +128,9 @@ function analyzeKind(model: TraceModel, kind: FlowKind, th: Thresholds): SlowKin
     clusters,
     slowest: slow.slice(0, 10).map((f) => ({
       id: f.id, beganNs: f.beganAt, latencyNs: latencyOf(f), busyNs: f.busyNs, tasks: f.tasks, steps: f.steps, stepsDropped: f.stepsDropped,
+      criticalPath: paths.get(f)!,
     })),
+    criticalPath: sumCriticalPaths(significant ? [...paths.values()] : []),
     truncated: wanted > kind.retained.length,
   };
 }

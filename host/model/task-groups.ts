@@ -7,6 +7,7 @@
 
 import { Histogram } from "./histogram.js";
 import { lifetimeNs, packKey, type TaskEnd, type TaskRecord } from "./tasks.js";
+import { foldTaskConc, type TaskConcFigures } from "./concurrency.js";
 
 /** Exemplars kept per group in order of arrival (a group this small is listed task by task). */
 export const FIRST_EXEMPLARS = 4;
@@ -44,6 +45,8 @@ export interface TaskGroup {
   pollTime: Histogram;
   wakeDelay: Histogram;
   lifetime: Histogram;
+  /** Flows served and begun, waits that overlapped (summed; maxima), null if none served any. */
+  conc: TaskConcFigures | null;
   /** The first FIRST_EXEMPLARS tasks, then the one with the longest poll (if another). */
   exemplars: TaskRecord[];
   worst: TaskRecord | undefined;
@@ -91,6 +94,7 @@ export class TaskGroups {
       g.firstPollDelayCount++;
     }
     if (t.memPeak !== undefined) g.memPeak = Math.max(g.memPeak ?? 0, t.memPeak);
+    if (t.conc) g.conc = foldTaskConc(g.conc, t.conc, traceEnd);
     g.pollTime.merge(t.pollTime);
     g.wakeDelay.merge(t.wakeDelay);
     if (g.exemplars.length < FIRST_EXEMPLARS) {
@@ -131,7 +135,7 @@ function newGroup(t: TaskRecord, end: Exclude<TaskEnd, "alive">): TaskGroup {
     wakesByTask: 0, wakesByIrq: 0, wakesExt: 0, longPolls: 0, longPollNs: 0,
     passedOverSumNs: 0, passedOverCount: 0, passedOverMaxNs: 0,
     firstPollDelaySumNs: 0, firstPollDelayCount: 0, maxPollNs: 0, memPeak: undefined,
-    pollTime: new Histogram(), wakeDelay: new Histogram(), lifetime: new Histogram(),
+    pollTime: new Histogram(), wakeDelay: new Histogram(), lifetime: new Histogram(), conc: null,
     exemplars: [], worst: undefined,
   };
 }

@@ -6,6 +6,7 @@
 //   done / cancelled: ended
 
 import { Histogram } from "./histogram.js";
+import type { TaskConc } from "./concurrency.js";
 
 export type TaskState = "scheduled" | "running" | "parked" | "done" | "cancelled";
 
@@ -141,6 +142,10 @@ export interface TaskRecord {
   waitFlow: number;
   /** The wake that ended the current park came from a task of the same flow. */
   wokenWithinFlow: boolean;
+  /** ...and that task's index (-1 otherwise). */
+  wokenByIndex: number;
+  /** Flows served and begun, waits that overlapped, I/O loops (concurrency.ts); null until used. */
+  conc: TaskConc | null;
 }
 
 export function newTask(session: number, index: number, id: number, t: number, incarnation: number): TaskRecord {
@@ -215,6 +220,8 @@ export function newTask(session: number, index: number, id: number, t: number, i
     memPeak: undefined,
     waitFlow: 0,
     wokenWithinFlow: false,
+    wokenByIndex: -1,
+    conc: null,
   };
 }
 

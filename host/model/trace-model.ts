@@ -47,6 +47,7 @@ import { type Thresholds, resolveThresholds } from "./thresholds.js";
 import { Histogram } from "./histogram.js";
 import { TaskGroups } from "./task-groups.js";
 import { fanOut, type ModelObserver, type PollResult, type WakeKind } from "./observer.js";
+import { Concurrency } from "./concurrency.js";
 
 export type { ModelObserver } from "./observer.js";
 
@@ -186,6 +187,8 @@ export class TraceModel {
   /** Every resource seen, in order of creation (bounded by the resources a program has). */
   readonly resources: ResourceRecord[] = [];
   readonly flows = new FlowTracker();
+  /** In flight and served at once, overlapped waits, I/O loops, waits per site (concurrency.ts). */
+  readonly concurrency = new Concurrency((session, id) => this.resource(session, id));
   readonly longPolls = new Map<string, LongPollGroup>();
   readonly lateTimers = new Map<number | string, LateTimerGroup>();
   readonly lostWakeEpisodes: LostWakeEpisode[] = [];
@@ -262,6 +265,7 @@ export class TraceModel {
     this.thresholds = resolveThresholds(options.thresholds);
     const observers = [...(options.observers ?? []), ...(options.observer ? [options.observer] : [])];
     this.observer = observers.length === 0 ? undefined : fanOut(observers);
+    this.flows.hooks = this.concurrency; // [concurrency] told of every flow's begin and end
     this.sinceNs = options.window?.sinceNs;
     this.untilNs = options.window?.untilNs;
   }
@@ -530,7 +534,7 @@ export class TraceModel {
         r.fullSince = end; // still full: the interval stays open at the end, already counted
       }
     }
-    this.flows.closeSession(span.index);
+    this.flows.closeSession(span.index, end);
     this.liveDense = [];
     this.liveSparse.clear();
     this.liveCount = 0;
@@ -577,6 +581,7 @@ export class TraceModel {
     this.groups.clear();
     this.passedOverBy.clear();
     this.flows.resetFinished();
+    this.concurrency.resetWindow(this.liveTasks(), t0); // [concurrency]
     this.longPolls.clear();
     this.lpDistinct.clear();
     this.lateTimers.clear();
@@ -626,6 +631,7 @@ export class TraceModel {
     if (flow !== 0) {
       const f = this.flows.get(rec.session, flow);
       if (f) this.flows.join(f, rec);
+      this.concurrency.flowChanged(rec, f, t); // [concurrency] serves its parent's flow
     }
     this.observer?.taskStart?.(rec, parentRec, t);
   }
@@ -690,6 +696,7 @@ export class TraceModel {
     if (rec.endedAt === undefined) rec.endedAt = t;
     if (this.live(rec.id) === rec) this.setLive(rec.id, undefined);
     this.observer?.taskEnd?.(rec, end, t);
+    this.concurrency.taskClosed(rec, t); // [concurrency]
     this.groups.add(rec, end, t);
     const k = this.endedNext;
     const evicted = this.endedRing[k];
@@ -760,6 +767,7 @@ export class TraceModel {
     }
     const parkedAt = rec.parkedAt;
     if (parkedAt === parkedAt) this.endWait(rec, t - parkedAt, parkedAt);
+    this.concurrency.pollBegun(rec, t); // [concurrency]
     this.observer?.resumed?.(rec, parkedAt, ready, t);
     rec.readySince = Number.NaN;
     rec.parkedAt = Number.NaN;
@@ -784,10 +792,13 @@ export class TraceModel {
     const res = rec.lastResource;
     const r = res !== 0 ? this.resourceById.get(res) : undefined;
     if (r) noteWait(r, rec, site, waitNs);
+    this.concurrency.waitEnded(rec, site, res, r, waitNs, parkedAt, parkedAt + waitNs); // [concurrency]
     if (rec.waitFlow !== 0) {
       const f = this.flows.get(rec.session, rec.waitFlow);
       if (f) {
-        const step: FlowStep = { task: taskRef(rec), site, resource: res, atNs: parkedAt, waitNs, internal: rec.wokenWithinFlow };
+        const step: FlowStep = {
+          task: taskRef(rec), site, resource: res, atNs: parkedAt, waitNs, internal: rec.wokenWithinFlow, wokenBy: rec.wokenWithinFlow ? rec.wokenByIndex : -1,
+        };
         // Blame the task that held the mutex for most of the wait (not just when it began).
         const blocker = r && r.kind === "mutex" ? blameHolder(r, parkedAt, parkedAt + waitNs) : undefined;
         this.flows.addWait(f, step, blocker);
@@ -807,6 +818,7 @@ export class TraceModel {
     rec.lastSite = rec.awaitSite;
     rec.lastResource = rec.awaitResource;
     rec.wakersReliable = false; // what the lost part of the poll did to its wakers is unknown
+    this.concurrency.parked(rec, t); // [concurrency]
   }
 
   private pollEnd(rec: TaskRecord, ready: boolean, t: number): void {
@@ -832,10 +844,7 @@ export class TraceModel {
       }
       this.recentPoll(rec, this.pollStart, t);
       this.observer?.poll?.(rec, this.pollStart, t, result);
-      if (rec.flow !== 0) {
-        const f = this.flows.get(rec.session, rec.flow);
-        if (f) f.busyNs += d;
-      }
+      this.concurrency.pollEnded(rec, t, d); // [concurrency] the flow's CPU, split where the poll switched flows
       this.running = undefined;
     } else {
       this.stats.pollEndsWithoutBegin++;
@@ -848,6 +857,8 @@ export class TraceModel {
     rec.parkedAt = t;
     rec.waitFlow = rec.flow;
     rec.wokenWithinFlow = false;
+    rec.wokenByIndex = -1;
+    this.concurrency.parked(rec, t); // [concurrency]
     if (this.selfWokeInPoll) rec.selfWakeSite = rec.awaitSite;
     if (rec.state === "scheduled") {
       this.enqueue(rec, t); // woken during its own poll: runnable from now
@@ -874,6 +885,7 @@ export class TraceModel {
       if (kind === "task" && rec.waitFlow !== 0) {
         const waker = this.live(by) ?? this.endedById.get(by);
         rec.wokenWithinFlow = waker !== undefined && waker.flow === rec.waitFlow;
+        rec.wokenByIndex = rec.wokenWithinFlow ? waker!.index : -1;
       }
       this.enqueue(rec, t);
     }
@@ -1122,27 +1134,32 @@ export class TraceModel {
   private flowBegin(taskId: number, flow: number, nameId: number, t: number): void {
     const rec = taskId === 0 ? undefined : this.taskAt(taskId, t);
     const name = this.ctx?.name(nameId) ?? (nameId === 0 ? "flow" : `name#${nameId}`);
-    this.flows.begin(this.session!.index, flow, nameId, name, rec, t);
-    if (rec) rec.flow = flow;
+    const f = this.flows.begin(this.session!.index, flow, nameId, name, rec, t);
+    if (rec) {
+      rec.flow = flow;
+      this.concurrency.flowChanged(rec, f, t); // [concurrency]
+    }
     this.observer?.flowBegin?.(this.session!.index, rec, flow, name, t);
   }
 
   private flowEnd(taskId: number, flow: number, t: number): void {
-    const f = this.flows.get(this.session!.index, flow);
-    if (f) this.flows.end(f, t);
     const rec = taskId === 0 ? undefined : this.taskAt(taskId, t);
     // The core clears the current task's flow only if it is the one ending.
-    if (rec && rec.flow === flow) rec.flow = 0;
+    if (rec && rec.flow === flow) {
+      rec.flow = 0;
+      this.concurrency.flowChanged(rec, undefined, t); // [concurrency] its CPU up to here is the flow's
+    }
+    const f = this.flows.get(this.session!.index, flow);
+    if (f) this.flows.end(f, t, false, rec);
     this.observer?.flowEnd?.(this.session!.index, rec, flow, t);
   }
 
   private flowEnter(rec: TaskRecord, flow: number, t: number): void {
     const previous = rec.flow;
     rec.flow = flow;
-    if (flow !== 0) {
-      const f = this.flows.get(rec.session, flow);
-      if (f) this.flows.join(f, rec);
-    }
+    const f = flow === 0 ? undefined : this.flows.get(rec.session, flow);
+    if (f) this.flows.join(f, rec);
+    this.concurrency.flowChanged(rec, f, t); // [concurrency]
     if (previous !== flow) this.observer?.flowEnter?.(rec, previous, t);
   }
 }

@@ -17,8 +17,10 @@ import type { Thresholds } from "../model/thresholds.js";
 import { waitsForGraph } from "../model/waits-for.js";
 import { matchesTaskFilter, type TaskFilter } from "./task-filter.js";
 import { lossAccount } from "../tracefile/loss-account.js";
+import { kindConcFigures, taskConcFigures, type TaskConcFigures } from "../model/concurrency.js";
+import type { GaugeFigures } from "../model/gauge.js";
 
-export const REPORT_SCHEMA = "taskscope.report/2";
+export const REPORT_SCHEMA = "taskscope.report/3";
 
 export interface LossReport {
   /** Events the device overwrote (overwrite mode) or refused (stop mode, ring full). */
@@ -98,6 +100,9 @@ export interface TaskReport {
   /** Memory samples (MEM): the latest and the largest, bytes; null when never sampled. */
   memoryBytes: number | null;
   memoryPeakBytes: number | null;
+  /** Flows it served and began, its own flows in flight and served at once, and how much of its
+   *  waiting for a flow overlapped another wait of the same flow; null if it served none. */
+  concurrency: TaskConcFigures | null;
   /** A task parked with no live waker: "stuck" when its whole history is in the trace,
    *  "unknown" when part of it is missing (spawn not recorded); null otherwise. */
   noWaker: "stuck" | "unknown" | null;
@@ -129,6 +134,8 @@ export interface TaskGroupReport {
   pollNs: HistogramSummary;
   wakeToPollNs: HistogramSummary;
   lifetimeNs: HistogramSummary;
+  /** As TaskReport.concurrency, summed over the group (maxima for the maxima). */
+  concurrency: TaskConcFigures | null;
   /** `index` of the tasks kept as examples (listed in `tasks`). */
   exemplars: number[];
 }
@@ -176,6 +183,33 @@ export interface FlowKindReport {
   unfinished: number;
   latencyNs: HistogramSummary;
   busyNs: HistogramSummary;
+  /** Requests of the kind in flight (FLOW_BEGIN..FLOW_END) and being served (the current flow of
+   *  a live task) over time: max, time-weighted mean while >= 1, time at each level range. */
+  inFlight: GaugeFigures | null;
+  served: GaugeFigures | null;
+  /** Time the kind's tasks waited for its requests, and the part another task of the same request
+   *  was waiting too. */
+  waitNs: number;
+  overlappedWaitNs: number;
+  /** Begin and end of the first finished requests (at most 200; spansDropped more). */
+  spans: [number, number][];
+  spansDropped: number;
+}
+
+export interface CriticalStepReport {
+  task: { index: number; id: number; name: string };
+  site: string | null;
+  resource: string | null;
+  atNs: number;
+  ns: number;
+}
+
+/** The slow requests' critical paths summed per await site and per resource. */
+export interface CriticalSumsReport {
+  flows: number;
+  otherNs: number;
+  bySite: { site: string | null; resource: string | null; ns: number; flows: number }[];
+  byResource: { resource: string; ns: number; flows: number; sites: number }[];
 }
 
 export interface SlowCauseReport {
@@ -204,6 +238,8 @@ export interface SlowRequestsReport {
   clustered: boolean;
   clusters: { fromNs: number; toNs: number; flows: number }[];
   slowest: SlowFlowReport[];
+  /** Critical paths of the slow requests (empty lists unless significant). */
+  criticalPath: CriticalSumsReport;
   truncated: boolean;
 }
 
@@ -216,6 +252,8 @@ export interface SlowFlowReport {
   tasks: { index: number; id: number; name: string }[];
   steps: FlowStepReport[];
   stepsDropped: number;
+  /** The waits that decided when it ended, in time order; otherNs: CPU and queueing on the path. */
+  criticalPath: { steps: CriticalStepReport[]; otherNs: number; partial: boolean };
 }
 
 export interface FlowStepReport {
@@ -318,6 +356,7 @@ export function buildReport(file: string, summary: TraceSummary, model: TraceMod
       longPolls: t.longPolls,
       memoryBytes: t.memBytes ?? null,
       memoryPeakBytes: t.memPeak ?? null,
+      concurrency: t.conc ? taskConcFigures(t.conc, end) : null,
       noWaker: live ? (noWakerVerdict(t) ?? null) : null,
       end: t.end ?? null,
     };
@@ -351,10 +390,19 @@ export function buildReport(file: string, summary: TraceSummary, model: TraceMod
     }
   }
 
-  const flows: FlowKindReport[] = model.flows.kinds.map((k) => ({
-    session: k.session, kind: k.name, finished: k.latency.count, unfinished: k.unfinished,
-    latencyNs: k.latency.summary(), busyNs: k.busy.summary(),
-  }));
+  const flows: FlowKindReport[] = model.flows.kinds.map((k) => {
+    const c = k.conc ? kindConcFigures(k.conc, endOf.get(k.session) ?? 0) : undefined;
+    const spans: [number, number][] = [];
+    const raw = k.conc?.spans ?? [];
+    for (let i = 0; i + 1 < raw.length; i += 2) spans.push([raw[i]!, raw[i + 1]!]);
+    return {
+      session: k.session, kind: k.name, finished: k.latency.count, unfinished: k.unfinished,
+      latencyNs: k.latency.summary(), busyNs: k.busy.summary(),
+      inFlight: c?.inFlight ?? null, served: c?.served ?? null, waitNs: c?.waitNs ?? 0, overlappedWaitNs: c?.overlappedWaitNs ?? 0,
+      spans, spansDropped: k.conc?.spansDropped ?? 0,
+    };
+  });
+  const resourceName = (session: number, id: number) => (id === 0 ? null : (model.resource(session, id)?.name ?? `resource ${id}`));
 
   const slowRequests: SlowRequestsReport[] = slow.map((r) => ({
     session: r.session, kind: r.kind, flows: r.flows, percentile: r.percentile, thresholdNs: r.thresholdNs,
@@ -372,7 +420,20 @@ export function buildReport(file: string, summary: TraceSummary, model: TraceMod
         atNs: st.atNs, waitNs: st.waitNs, internal: st.internal,
       })),
       stepsDropped: f.stepsDropped,
+      criticalPath: {
+        steps: f.criticalPath.steps.map((st) => ({
+          task: ref(st.task), site: nameOf(r.session, st.site, "site"), resource: resourceName(r.session, st.resource), atNs: st.atNs, ns: st.ns,
+        })),
+        otherNs: f.criticalPath.otherNs,
+        partial: f.criticalPath.partial,
+      },
     })),
+    criticalPath: {
+      flows: r.criticalPath.flows,
+      otherNs: r.criticalPath.otherNs,
+      bySite: r.criticalPath.bySite.map((x) => ({ site: nameOf(r.session, x.site, "site"), resource: resourceName(r.session, x.resource), ns: x.ns, flows: x.flows })),
+      byResource: r.criticalPath.byResource.map((x) => ({ resource: resourceName(r.session, x.resource)!, ns: x.ns, flows: x.flows, sites: x.sites })),
+    },
     truncated: r.truncated,
   }));
 
@@ -471,6 +532,6 @@ function groupReport(g: TaskGroup): TaskGroupReport {
     idMin: g.idMin, idMax: g.idMax, totalNs: g.totalNs, busyNs: g.busyNs, scheduledNs: g.scheduledNs, idleNs: g.idleNs,
     polls: g.polls, wakes: g.wakes, selfWakes: g.selfWakes, longPolls: g.longPolls, maxPollNs: g.maxPollNs,
     memoryPeakBytes: g.memPeak ?? null, pollNs: g.pollTime.summary(), wakeToPollNs: g.wakeDelay.summary(),
-    lifetimeNs: g.lifetime.summary(), exemplars: [...g.exemplars, ...(g.worst ? [g.worst] : [])].map((t) => t.index),
+    lifetimeNs: g.lifetime.summary(), concurrency: g.conc, exemplars: [...g.exemplars, ...(g.worst ? [g.worst] : [])].map((t) => t.index),
   };
 }

@@ -440,8 +440,16 @@ const FLOW_COLUMNS: Column[] = [
   { header: "P99", align: "right" },
   { header: "MAX", align: "right" },
   { header: "CPU P50", align: "right" },
+  { header: "IN FLIGHT MAX/MEAN", align: "right" },
+  { header: "SERVED MAX/MEAN", align: "right" },
+  { header: "WAITS OVERLAPPED", align: "right" },
   { header: "UNFINISHED", align: "right" },
 ];
+
+/** "max/mean" of a gauge, "-" when it never rose. */
+function gaugeText(g: { max: number; mean: number } | null): string {
+  return g && g.max > 0 ? `${g.max}/${g.mean.toFixed(1)}` : "-";
+}
 
 function flowLines(r: ReportData): string[] {
   if (r.flows.length === 0) return [];
@@ -453,10 +461,13 @@ function flowLines(r: ReportData): string[] {
     formatDuration(f.latencyNs.p99),
     formatDuration(f.latencyNs.max),
     formatDuration(f.busyNs.p50),
+    gaugeText(f.inFlight),
+    gaugeText(f.served),
+    f.waitNs > 0 ? `${Math.round((100 * f.overlappedWaitNs) / f.waitNs)}%` : "-",
     formatCount(f.unfinished),
   ]);
   const finished = r.flows.reduce((n, f) => n + f.finished, 0);
-  const out = [`flows (${formatCount(finished)} finished requests; latency percentiles are within ~19%):`, renderTable(FLOW_COLUMNS, rows)];
+  const out = [`flows (${formatCount(finished)} finished requests; latency percentiles are within 1%; IN FLIGHT: requests begun and not ended at once, SERVED: being worked on by a task at once, time-weighted mean while any; WAITS OVERLAPPED: share of the time a request's task waited while another task of the same request waited too):`, renderTable(FLOW_COLUMNS, rows)];
   const firstNs = new Map(r.sessions.map((s) => [s.index, s.firstNs]));
   for (const s of r.slowRequests) {
     const head = `slow '${s.kind}' (p${s.percentile}: ${formatCount(s.slowCount)} of ${formatCount(s.flows)} at or above ${formatDuration(s.thresholdNs)}, median ${formatDuration(s.medianNs)})`;
@@ -477,6 +488,14 @@ function flowLines(r: ReportData): string[] {
         ? `  clustered in time: ${s.clusters.map((c) => `${formatDuration(c.fromNs - f0)}-${formatDuration(c.toNs - f0)} (${formatCount(c.flows)})`).join(", ")}`
         : "  spread over the trace (no time cluster)",
     );
+    const cp = s.criticalPath;
+    if (cp.byResource.length > 0 || cp.bySite.length > 0) {
+      const total = cp.otherNs + cp.bySite.reduce((n, x) => n + x.ns, 0);
+      const share = (ns: number) => (total > 0 ? ` (${Math.round((100 * ns) / total)}%)` : "");
+      const res = cp.byResource.slice(0, 3).map((x) => `${x.resource} ${formatDuration(x.ns)}${share(x.ns)} at ${x.sites} site${x.sites === 1 ? "" : "s"} in ${formatCount(x.flows)}`);
+      const sites = cp.bySite.slice(0, 3).map((x) => `'${x.site ?? "?"}'${x.resource ? ` (${x.resource})` : ""} ${formatDuration(x.ns)}${share(x.ns)}`);
+      out.push(`  critical path of the ${formatCount(cp.flows)} slow ones: ${res.length > 0 ? `per resource ${res.join(", ")}; ` : ""}per site ${sites.join(", ")}; CPU and queueing ${formatDuration(cp.otherNs)}${share(cp.otherNs)}`);
+    }
     const worst = s.slowest[0];
     if (worst) {
       const path = worst.steps

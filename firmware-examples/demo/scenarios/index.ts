@@ -14,6 +14,8 @@
 //   cpu-hog        a CPU-heavy decode in one poll serializes a fan-out
 //   slow-requests  requests that queue on one shared resource, clustered in time
 //   leak           tasks spawned and forgotten, waiting forever
+//   stream-serial  a pipeline whose reads and writes take turns (stream-overlap: prefetching, fixed)
+//   fanout-serial  8 requests in flight served one at a time by one task (fanout-spawned: fixed)
 
 import { clean } from "./clean";
 import { lostWakeup } from "./lost-wakeup";
@@ -21,10 +23,12 @@ import { deadlock } from "./deadlock";
 import { cpuHog } from "./cpu-hog";
 import { slowRequests } from "./slow-requests";
 import { leak } from "./leak";
+import { streamSerial, streamOverlap } from "./stream";
+import { fanoutSerial, fanoutSpawned } from "./fanout";
 
 /** Scenario names, for the usage message: the normal run, and the ones that reproduce a failure. */
-export const SCENARIOS = "clean";
-export const FAILURE_SCENARIOS = "lost-wakeup, deadlock, cpu-hog, slow-requests, leak";
+export const SCENARIOS = "clean, stream-overlap, fanout-spawned";
+export const FAILURE_SCENARIOS = "lost-wakeup, deadlock, cpu-hog, slow-requests, leak, stream-serial, fanout-serial";
 
 export const DEFAULT_SCENARIO = "clean";
 
@@ -36,5 +40,9 @@ export function runScenario(name: string): i32 {
   if (name == "cpu-hog") return cpuHog();
   if (name == "slow-requests") return slowRequests();
   if (name == "leak") return leak();
+  if (name == "stream-serial") return streamSerial();
+  if (name == "stream-overlap") return streamOverlap();
+  if (name == "fanout-serial") return fanoutSerial();
+  if (name == "fanout-spawned") return fanoutSpawned();
   return -1;
 }
