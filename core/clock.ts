@@ -1,6 +1,6 @@
 // The device clock: an imported free-running 32-bit counter, extended here to 64 bits.
 //
-// Extension happens on slow paths only (opening a chunk, a large delta, `now()`): the fast path
+// Extension happens on slow paths only (opening a chunk, a large delta, `now()`, a pause): the fast path
 // of an event (see events.ts) works on raw 32-bit readings and only accepts deltas below 128
 // ticks, so it can never hide a wrap. The counter must be read (any event or `now()`) at least
 // once per wrap period.

@@ -45,10 +45,20 @@ let evTicksSlow: u64 = 0;
   evTicksSlow = now;
 }
 
+/** After a clock reading outside an event (`now()`, a pause): after a long silence a small raw
+ *  difference to the next event could be a wrap in disguise (the reading moved the extension's
+ *  base past it), so the next event goes through the slow path, which computes its delta in 64
+ *  bits. */
+// @ts-ignore: decorator
+@inline function noteReading(now: u64): u64 {
+  if (now - prevEventTicks() >= 0x40000000) wend = 0;
+  return now;
+}
+
 /** Freezes device time while the core does its own work (link, drain): see clock.ts. Returns
- *  the device ticks it froze at. */
+ *  the device ticks it froze at. The pause reads the clock like `now()` does. */
 export function pauseTime(): u64 {
-  return pauseClock();
+  return noteReading(pauseClock());
 }
 
 /** Lets device time run again; the pause does not show in any later delta. */
@@ -60,11 +70,7 @@ export function resumeTime(): void {
 
 /** Reads the clock outside an event (`now()` for executors). */
 export function nowTicks(): u64 {
-  const now = extend(rawClock());
-  // After a long silence a small raw difference could be a wrap in disguise: send the next event
-  // through the slow path, which computes its delta in 64 bits.
-  if (now - prevEventTicks() >= 0x40000000) wend = 0;
-  return now;
+  return noteReading(extend(rawClock()));
 }
 
 let head: u32 = 0; // seq of the open chunk, or of the next chunk to open

@@ -8,7 +8,7 @@ import { describe, it, expect, beforeAll, afterAll } from "vitest";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { loadHarness } from "./support/core-harness.js";
+import { loadHarness, ROOT } from "./support/core-harness.js";
 import { decodeOtlpFile } from "./support/otlp-decode.js";
 import { readPerfetto } from "./support/perfetto-decode.js";
 import { TraceWriter } from "../host/tracefile/writer.js";
@@ -19,6 +19,7 @@ import { buildReport } from "../host/report/report-data.js";
 import { exportOtlp } from "../host/export/otlp/export.js";
 import { exportPerfetto } from "../host/export/perfetto/export.js";
 import { EVENT, LOG_ARG } from "../host/format/spec.js";
+import { decodeRecords, decodeChunk, EventBatch } from "../host/format/index.js";
 
 const HZ = 1_000_000; // 1 tick = 1 µs = 1000 ns
 const WRAP = 2 ** 32;
@@ -73,6 +74,13 @@ beforeAll(() => {
     at(fn);
     log.push({ kind, ticks, task });
   };
+  // A Pending right after the task's AWAIT is merged into it (wire format 2, AWAIT_PENDING):
+  // no clock read, the AWAIT's time. An executor calls awaitAt just before the poll returns, so
+  // no time passes here; a step would also be a stretch of time the core never reads.
+  const recordMergedPending = (task: number) => {
+    at(() => e.pollEnd!(0));
+    log.push({ kind: EVENT.POLL_PENDING, ticks, task });
+  };
 
   at(() => h.e.setup!(0, HZ));
   const worker = h.e.internFixed!(1);
@@ -83,10 +91,13 @@ beforeAll(() => {
     for (const task of tasks) {
       record(EVENT.WAKE_EXT, task, () => e.wakeExternal!(task));
       record(EVENT.POLL_BEGIN, task, () => e.pollBegin!(task));
-      const last = round === 7;
-      if (!last) record(EVENT.AWAIT, task, () => e.awaitAt!(site, 0));
-      record(last ? EVENT.POLL_READY : EVENT.POLL_PENDING, task, () => e.pollEnd!(last ? 1 : 0));
-      if (last) record(EVENT.TASK_DONE, task, () => e.taskEnd!(task, 0));
+      if (round < 7) {
+        record(EVENT.AWAIT, task, () => e.awaitAt!(site, 0));
+        recordMergedPending(task);
+      } else {
+        record(EVENT.POLL_READY, task, () => e.pollEnd!(1));
+        record(EVENT.TASK_DONE, task, () => e.taskEnd!(task, 0));
+      }
     }
     at(drain);
   }
@@ -185,4 +196,52 @@ describe("the device clock held exactly over many 32-bit wraps", () => {
     const want = polls().map(([, b, e]): [bigint, bigint] => [unix(b), unix(e)]).sort(byPair);
     expect(got.sort(byPair)).toEqual(want);
   });
+});
+
+// On a board the core hides its own link work and drains from device time (core/clock.ts
+// pauseClock): the pause reads the clock, so it is a reading like now(). One late in a gap of
+// most of a wrap moves the clock's base past the last event; an event soon after then sits a raw
+// difference of almost nothing from the last one, across a wrap, and must not take the fast path
+// (whose 32-bit delta would lose the wrap).
+describe("the device clock over a wrap around the core's own hidden work", () => {
+  function device() {
+    const clock = { raw: 1000 };
+    const module = new WebAssembly.Module(readFileSync(join(ROOT, "build/test/link-harness.wasm")));
+    const instance = new WebAssembly.Instance(module, {
+      taskscope: { clock: () => clock.raw % WRAP, link_write: () => {} },
+    });
+    const e = instance.exports as Record<string, (...a: number[]) => number> & { memory: WebAssembly.Memory };
+    e.setup!(0, HZ);
+    const times = (): [string, number][] => {
+      e.taskscope_flush!();
+      const batch = new EventBatch();
+      const n = e.taskscope_drain!();
+      for (const r of decodeRecords(new Uint8Array(e.memory.buffer, e.taskscope_buffer!(), n).slice())) {
+        if (r.type === "CHUNK") decodeChunk(r.payload, HZ, batch);
+      }
+      return batch.toEvents().map((r) => [r.name!, r.t]);
+    };
+    return { e, clock, times };
+  }
+
+  const hiddenWork: [string, (e: ReturnType<typeof device>["e"]) => void][] = [
+    ["the link's service", (e) => e.taskscope_link_service!()],
+    ["a receive interrupt's decoding", (e) => {
+      new Uint8Array(e.memory.buffer, e.taskscope_link_rx_buffer!(), 2).set([0, 0]);
+      e.taskscope_link_receive!(2);
+    }],
+  ];
+  for (const [what, work] of hiddenWork) {
+    it(`${what} late in a long gap: the next event is a whole wrap later, not 50 ticks`, () => {
+      const d = device();
+      d.e.pollBegin!(3);
+      d.clock.raw += WRAP - 50;
+      work(d.e);
+      d.clock.raw += 100;
+      d.e.pollEnd!(1);
+      const t = d.times();
+      expect(t.map(([name]) => name)).toEqual(["POLL_BEGIN", "POLL_READY"]);
+      expect(t[1]![1] - t[0]![1]).toBe(ns(WRAP + 50));
+    });
+  }
 });

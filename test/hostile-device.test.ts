@@ -239,6 +239,14 @@ describe("the ingest: nothing a device sends is dropped without being counted", 
   const counters = (c: Partial<Record<string, number | bigint>> = {}) =>
     countersRecord({ recorded: 400, drained: 400, droppedFull: 0, droppedOverwritten: 0, chunksOverwritten: 0, namesDropped: 0, nextSeq: chunks.length, pendingEvents: 0, now: 10 ** 9, firstDrop: 0, lastDrop: 0, ...c });
 
+  /** Where a chunk's first event starts: after seq, base and (wire format 2) two varints, the
+   *  context task and the context resource (docs/FORMAT.md section 3). */
+  function firstTagAt(chunk: Uint8Array): number {
+    let p = 12;
+    for (let varints = 0; varints < 2; varints++) while (chunk[p++]! & 0x80);
+    return p;
+  }
+
   function ingestOf(...pushes: Uint8Array[]) {
     const file = join(dir, `ingest-${Math.random().toString(36).slice(2)}.trace.cbor`);
     const writer = new TraceWriter(file);
@@ -263,7 +271,7 @@ describe("the ingest: nothing a device sends is dropped without being counted", 
 
   it("a damaged chunk, a duplicate and garbage counters: one loss item, one copy, the counters set aside", () => {
     const bad = chunks[2]!.slice();
-    bad[13] = 0x3f; // an unknown event tag
+    bad[firstTagAt(bad)] = 0x3f; // an unknown event tag
     const { stats, trace } = ingestOf(
       concatBytes([infoRecord(INFO), namesRecord(1, [{ kind: 1, text: "t" }]), chunkRecord(chunks[0]!), chunkRecord(chunks[1]!), chunkRecord(chunks[1]!), chunkRecord(bad), ...chunks.slice(3).map(chunkRecord), counters()]),
       concatBytes([counters({ droppedOverwritten: (1n << 64n) - 1n })]),
