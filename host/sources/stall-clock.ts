@@ -97,15 +97,20 @@ export class StallClock {
     this.lastWallNs = wallNs;
   }
 
-  /** The program slept in its host (WASI poll_oneoff) from `fromNs` to `toNs` after asking for
-   *  `askedNs`: whatever the host took beyond that (timer slack, waking up late, waiting for a
-   *  CPU after the timer fired) is the host's, and is skipped. */
-  sleptOver(fromNs: number, toNs: number, askedNs: number): void {
-    const over = Math.max(0, toNs - fromNs - askedNs);
+  /** The program was in its host's sleep call (WASI poll_oneoff) from `fromNs` to `toNs`, of
+   *  which `sleptNs` in the sleep itself, after asking for `askedNs`. Device time moves on by
+   *  what it asked for (less if the sleep returned early); everything else in the call is the
+   *  host's and is skipped: timer slack, waking up late, waiting for a CPU after the timer
+   *  fired, and the host's own work around the sleep (reading the request, a garbage collection
+   *  an allocation there set off, whose helper threads may wait behind other processes). */
+  sleptOver(fromNs: number, toNs: number, askedNs: number, sleptNs = toNs - fromNs, runQueueAtEnd?: number): void {
+    const over = Math.max(0, toNs - fromNs - Math.min(askedNs, sleptNs));
     this.hiddenNs += over;
     this.account.sleepOverNs += over;
-    // Any run-queue wait since the sleep began is inside that overshoot: start counting afresh.
-    if (this.runQueue) this.rebase(this.runQueue(), toNs);
+    // Any run-queue wait since the sleep began is inside that overshoot: start counting afresh
+    // (from a reading taken before `toNs`, when the caller has one, so no host work is left
+    // between the two).
+    if (this.runQueue) this.rebase(runQueueAtEnd ?? this.runQueue(), toNs);
     this.lastWallNs = toNs;
   }
 

@@ -159,12 +159,19 @@ export async function runWasi(opts: WasiSourceOptions): Promise<WasiRunResult> {
 
   // A sleep that overruns what the program asked for is the host's time (StallClock.sleptOver).
   const pollOneoff = wasiImport["poll_oneoff"] as (inPtr: number, outPtr: number, n: number, nOut: number) => number;
+  // The whole call is measured, not just the sleep: the host's work around it (and a GC an
+  // allocation there sets off) is not the program's time either.
   const sleepWatch = (inPtr: number, outPtr: number, n: number, nOut: number): number => {
+    const entered = performance.now();
     const asked = core ? relativeSleepNs(core.memory, inPtr, n) : undefined;
+    if (asked !== undefined) stalls.sleepBegins((entered - t0) * 1e6);
     const from = performance.now();
-    if (asked !== undefined) stalls.sleepBegins((from - t0) * 1e6);
     const r = pollOneoff(inPtr, outPtr, n, nOut);
-    if (asked !== undefined) stalls.sleptOver((from - t0) * 1e6, (performance.now() - t0) * 1e6, asked);
+    const to = performance.now();
+    if (asked !== undefined) {
+      const rq = runQueue?.read();
+      stalls.sleptOver((entered - t0) * 1e6, (performance.now() - t0) * 1e6, asked, (to - from) * 1e6, rq);
+    }
     return r;
   };
   const imports: WebAssembly.Imports = {
