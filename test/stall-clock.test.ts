@@ -75,6 +75,26 @@ describe("StallClock", () => {
     expect(c.account.sleepOverNs).toBe(3 * MS);
   });
 
+  it("skips time the thread was blocked while the program ran, never time it spent on a CPU", () => {
+    let rq = 0;
+    let cpu = 0;
+    const c = new StallClock({ runQueueNs: () => rq, cpuNs: () => cpu });
+    const call = (wall: number) => {
+      const t = c.enter(wall);
+      c.leave(wall);
+      return t;
+    };
+    call(0);
+    // 10 ms passed: 2 ms on a CPU, 3 ms waiting for one, 5 ms blocked (the program cannot block).
+    cpu += 2 * MS;
+    rq += 3 * MS;
+    expect(call(10 * MS)).toBe(2 * MS);
+    // A long poll: 10 ms all on a CPU: all of it is the program's.
+    cpu += 10 * MS;
+    expect(call(20 * MS)).toBe(12 * MS);
+    expect(c.account.runQueueNs).toBe(8 * MS);
+  });
+
   it("never goes backwards, and is plain wall time with nothing to skip", () => {
     const { call } = clock();
     const times = [0, 10, 20, 1_000, 300 * US, 301 * US].map((w) => call(w));

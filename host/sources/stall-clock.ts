@@ -24,6 +24,9 @@ export type StallAccount = StallInfo;
 export interface StallClockOptions {
   /** Cumulative run-queue wait of this thread, ns (undefined: unknown on this OS). */
   runQueueNs?: () => number;
+  /** CPU time of this process so far, ns (all its threads): with it, a long gap is also checked
+   *  for time the thread was neither running nor waiting for a CPU (blocked in the host). */
+  cpuNs?: () => number;
   /** A gap between two readings at least this long is checked against the counter (ns). */
   gapNs?: number;
   /** Re-read the counter (without removing anything) at least this often (ns). */
@@ -36,6 +39,7 @@ const DEFAULT_REBASE_NS = 5_000_000;
 export class StallClock {
   readonly account: StallAccount;
   private readonly runQueue: (() => number) | undefined;
+  private readonly cpu: (() => number) | undefined;
   private readonly gapNs: number;
   private readonly rebaseNs: number;
   /** Total hidden so far (observer + run queue), ns. */
@@ -44,10 +48,12 @@ export class StallClock {
   private enteredNs = 0;
   private lastOut = 0;
   private baseRunQueue = 0;
+  private baseCpu = 0;
   private baseAtNs = 0;
 
   constructor(options: StallClockOptions = {}) {
     this.runQueue = options.runQueueNs;
+    this.cpu = options.cpuNs;
     this.gapNs = options.gapNs ?? DEFAULT_GAP_NS;
     this.rebaseNs = options.rebaseNs ?? DEFAULT_REBASE_NS;
     this.account = { observerNs: 0, runQueueNs: 0, count: 0, largestNs: 0, sleepOverNs: 0, runQueueKnown: this.runQueue !== undefined };
@@ -76,13 +82,20 @@ export class StallClock {
     const ran = wallNs - this.lastWallNs;
     if (ran >= this.gapNs) {
       const now = rq();
+      const cpu = this.cpu?.();
       const waited = Math.min(Math.max(0, now - this.baseRunQueue), ran);
-      this.rebase(now, wallNs);
-      if (waited > 0) {
-        this.hiddenNs += waited;
-        this.account.runQueueNs += waited;
+      // Between two of its host calls a WASI program cannot block: what the thread spent neither
+      // running nor runnable (a page fault behind a lock that a preempted helper thread holds)
+      // is the host's. The CPU figure counts every thread since the last re-read, so this errs
+      // towards skipping less, never more.
+      const blocked = cpu === undefined ? 0 : Math.max(0, ran - waited - Math.max(0, cpu - this.baseCpu));
+      this.rebase(now, wallNs, cpu);
+      const skip = waited + blocked;
+      if (skip > 0) {
+        this.hiddenNs += skip;
+        this.account.runQueueNs += skip;
         this.account.count++;
-        if (waited > this.account.largestNs) this.account.largestNs = waited;
+        if (skip > this.account.largestNs) this.account.largestNs = skip;
       }
     } else if (wallNs - this.baseAtNs >= this.rebaseNs) {
       this.rebase(rq(), wallNs);
@@ -124,8 +137,9 @@ export class StallClock {
     this.lastWallNs = wallNs;
   }
 
-  private rebase(runQueueNs: number, wallNs: number): void {
+  private rebase(runQueueNs: number, wallNs: number, cpuNs = this.cpu?.()): void {
     this.baseRunQueue = runQueueNs;
+    if (cpuNs !== undefined) this.baseCpu = cpuNs;
     this.baseAtNs = wallNs;
   }
 }

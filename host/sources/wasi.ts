@@ -97,7 +97,11 @@ export async function runWasi(opts: WasiSourceOptions): Promise<WasiRunResult> {
 
   const interval = opts.drainIntervalMs ?? 50;
   const runQueue = threadRunQueueReader();
-  const stalls = new StallClock(runQueue ? { runQueueNs: runQueue.read } : {});
+  const processCpuNs = (): number => {
+    const u = process.cpuUsage();
+    return (u.user + u.system) * 1000;
+  };
+  const stalls = new StallClock(runQueue ? { runQueueNs: runQueue.read, cpuNs: processCpuNs } : {});
   const t0 = performance.now();
   // The clock below returns ticks since t0, so device tick 0 is exactly this wall time.
   const anchor: ClockAnchor = { ticks: 0, unixNs: BigInt(Math.round((performance.timeOrigin + t0) * 1e6)) };
