@@ -137,7 +137,7 @@ function stallLines(s: SessionReport): string[] {
   const h = s.stalls;
   if (!h || (h.observerNs === 0 && h.runQueueNs === 0 && h.sleepOverNs === 0)) return device;
   const parts = [`${formatDuration(h.observerNs)} of the puller's own work`];
-  if (h.runQueueNs > 0) parts.push(`${formatDuration(h.runQueueNs)} while the OS ran other processes or held it (${formatCount(h.count)} times, longest ${formatDuration(h.largestNs)})`);
+  if (h.runQueueNs > 0) parts.push(`${formatDuration(h.runQueueNs)} while the OS ran other processes or held it (${formatCount(h.count)} time${h.count === 1 ? "" : "s"}, longest ${formatDuration(h.largestNs)})`);
   if (h.sleepOverNs > 0) parts.push(`${formatDuration(h.sleepOverNs)} of sleeps that overran`);
   const note = h.runQueueKnown ? "" : " (this OS gives no run-queue counter: time other processes took is not skipped)";
   return [...device, `device clock: skipped ${parts.join(", ")}${note}; times in this report leave them out`];
