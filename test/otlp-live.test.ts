@@ -35,7 +35,8 @@ const collectors: TestCollector[] = [];
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "taskscope-otlp-live-"));
-  demo = await pullDemoTrace(join(dir, "demo.trace.cbor"));
+  // A scenario with a real finding (the clean demo has none on a quiet machine).
+  demo = await pullDemoTrace(join(dir, "demo.trace.cbor"), "slow-requests");
 });
 afterEach(async () => {
   for (const c of collectors.splice(0)) await c.close().catch(() => undefined);
