@@ -137,7 +137,8 @@ describe("trace-pull --wasi --live", () => {
 
       // Lints: the deadlock first; Enter opens the first task it names.
       t.keys("l");
-      screen = await t.waitFor("the lints", (s) => has(s, /^ SEVERITY LINT/));
+      // Lints are found again at most once a second (live-feed.ts): wait for the last events' turn.
+      screen = await t.waitFor("the deadlock among the lints", (s) => has(s, /^ SEVERITY LINT/) && /^>ERROR\s+deadlock: /.test(s[3] ?? ""));
       expect(screen[3]).toMatch(/^>ERROR\s+deadlock: /);
       expect(has(screen, /^ hint {2}\S/)).toBe(true);
       const named = /^ tasks (\S+) \((\d+)\)/.exec(screen.find((l) => l.startsWith(" tasks "))!)!;
