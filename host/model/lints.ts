@@ -473,16 +473,18 @@ function lateTimerLint(model: TraceModel, g: LateTimerGroup, th: Thresholds): Li
   if (g.late === 0) return undefined;
   const site = siteOf(model, g.session, g.site);
   const b = g.blamed;
+  // The executor idled through most of the lateness: it woke up late.
+  const sleptPast = g.idleNs >= g.maxLateNs / 2;
   const cause = b
     ? `; the executor was running ${who(b.task)}${siteOf(model, g.session, b.site) ? ` (after '${siteOf(model, g.session, b.site)}')` : ""}, a ${formatDuration(b.endNs - b.startNs)} poll${b.long ? " (the long poll reported above)" : ""}`
-    : g.idleNs >= g.maxLateNs / 2
+    : sleptPast
       ? `; the executor was idle past the deadline (${formatDuration(g.idleNs)}): it woke up late`
       : "; no poll and no idle time covers most of it (time between polls: the executor's own work, or time the trace cannot see)";
   return lint("late-timer", "warning", g.session, {
     title: `late timer: ${who(g.maxTask)}${site ? ` sleeping at '${site}'` : ""} was polled ${formatDuration(g.maxLateNs)} after its deadline${g.late > 1 ? ` (${formatCount(g.late)} of ${formatCount(g.fires)} timers at least ${formatDuration(th.lateTimerNs)} late)` : ""}${cause}`,
     hint: b
       ? `a poll that runs past a timer's deadline holds the timer back: split ${b.task.name}'s work into steps that yield, or move it off the executor`
-      : g.idleNs >= g.maxLateNs / 2
+      : sleptPast
         ? "the executor slept past the deadline: check how it arms its wake-up (timer resolution, sleep granularity)"
         : "look at what the executor does between polls around this time (timer bookkeeping, interrupts that are not recorded)",
     tasks: [g.maxTask, ...(b ? [b.task] : [])].map(lintTask),
