@@ -3,7 +3,7 @@
 // run-queue counter and fake wall times, so the arithmetic is checked exactly.
 
 import { describe, it, expect } from "vitest";
-import { StallClock, threadRunQueueReader } from "../host/sources/stall-clock.js";
+import { StallClock, threadSchedReader } from "../host/sources/stall-clock.js";
 
 const US = 1_000;
 const MS = 1_000_000;
@@ -109,14 +109,33 @@ describe("StallClock", () => {
     expect(c.account.runQueueKnown).toBe(false);
   });
 
-  it("reads this thread's run-queue counter on Linux", () => {
-    const r = threadRunQueueReader();
+  it("reads this thread's CPU time and run-queue counter on Linux", () => {
+    const r = threadSchedReader();
     if (process.platform !== "linux") return expect(r).toBeUndefined();
     expect(r).toBeDefined();
-    const a = r!.read();
-    const b = r!.read();
+    const a = r!.runQueueNs();
+    const b = r!.runQueueNs();
     expect(Number.isInteger(a) && a >= 0).toBe(true);
     expect(b).toBeGreaterThanOrEqual(a);
+    // CPU time is this thread's and up to date: spinning 20 ms of wall time (on a CPU most of it, even on a busy
+    // machine) moves it by at least a millisecond and by no more than the wall time.
+    const c0 = r!.cpuNs();
+    const w0 = process.hrtime.bigint();
+    while (process.hrtime.bigint() - w0 < 20_000_000n);
+    const c1 = r!.cpuNs();
+    const wall = Number(process.hrtime.bigint() - w0);
+    expect(c1 - c0).toBeGreaterThan(1_000_000);
+    expect(c1 - c0).toBeLessThanOrEqual(wall);
+    // Up to date at each reading, not only at the scheduler's ticks: readings a few µs apart
+    // differ, where the kernel's tick-updated figure would stay the same for milliseconds.
+    let changes = 0;
+    let last = r!.cpuNs();
+    for (let i = 0; i < 50; i++) {
+      const now = r!.cpuNs();
+      if (now !== last) changes++;
+      last = now;
+    }
+    expect(changes).toBeGreaterThan(25);
     r!.close();
   });
 });

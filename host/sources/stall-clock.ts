@@ -24,8 +24,8 @@ export type StallAccount = StallInfo;
 export interface StallClockOptions {
   /** Cumulative run-queue wait of this thread, ns (undefined: unknown on this OS). */
   runQueueNs?: () => number;
-  /** CPU time of this process so far, ns (all its threads): with it, a long gap is also checked
-   *  for time the thread was neither running nor waiting for a CPU (blocked in the host). */
+  /** CPU time of this thread so far, ns: with it, a long gap is also checked for time the
+   *  thread was neither running nor waiting for a CPU (blocked in the host). */
   cpuNs?: () => number;
   /** A gap between two readings at least this long is checked against the counter (ns). */
   gapNs?: number;
@@ -86,8 +86,9 @@ export class StallClock {
       const waited = Math.min(Math.max(0, now - this.baseRunQueue), ran);
       // Between two of its host calls a WASI program cannot block: what the thread spent neither
       // running nor runnable (a page fault behind a lock that a preempted helper thread holds)
-      // is the host's. The CPU figure counts every thread since the last re-read, so this errs
-      // towards skipping less, never more.
+      // is the host's: a garbage collection waiting for its helper threads, which other processes
+      // keep from a CPU. Run-queue wait and CPU time are the scheduler's exact counts for this
+      // thread, so what is left of the gap is the time it was blocked.
       const blocked = cpu === undefined ? 0 : Math.max(0, ran - waited - Math.max(0, cpu - this.baseCpu));
       this.rebase(now, wallNs, cpu);
       const skip = waited + blocked;
@@ -144,9 +145,19 @@ export class StallClock {
   }
 }
 
-/** This thread's cumulative run-queue wait (ns) from /proc/thread-self/schedstat, or undefined
- *  where the OS does not provide it. The file is opened once: reading it costs a few µs. */
-export function threadRunQueueReader(): { read: () => number; close: () => void } | undefined {
+/** This thread's scheduler counters from /proc/thread-self/schedstat, or undefined where the OS
+ *  does not provide them: CPU time (1st field) and run-queue wait (2nd field), both cumulative ns
+ *  and exact (the scheduler's own account, not tick samples). The file is opened once: a reading
+ *  costs a few µs. */
+export interface ThreadSchedReader {
+  /** Time this thread spent on a CPU so far, ns. */
+  cpuNs: () => number;
+  /** Time this thread was runnable but waited for a CPU so far, ns. */
+  runQueueNs: () => number;
+  close: () => void;
+}
+
+export function threadSchedReader(): ThreadSchedReader | undefined {
   let fd: number;
   try {
     fd = openSync("/proc/thread-self/schedstat", "r");
@@ -154,24 +165,35 @@ export function threadRunQueueReader(): { read: () => number; close: () => void 
     return undefined;
   }
   const buf = Buffer.alloc(96);
-  const read = (): number => {
+  // "<cpu ns> <run-queue wait ns> <timeslices>": the field-th number of the line.
+  const field = (index: number): number => {
     const n = readSync(fd, buf, 0, buf.length, 0);
-    // "<cpu ns> <run-queue wait ns> <timeslices>"
     let i = 0;
-    while (i < n && buf[i] !== 0x20) i++;
+    for (let skip = index; skip > 0; skip--) {
+      while (i < n && buf[i] !== 0x20) i++;
+      i++;
+    }
     let v = 0;
-    for (i++; i < n; i++) {
+    for (; i < n; i++) {
       const c = buf[i]! - 0x30;
       if (c < 0 || c > 9) break;
       v = v * 10 + c;
     }
     return v;
   };
+  // The kernel brings a running thread's CPU time up to date only at a tick or a context switch
+  // (steps of up to 4 ms at HZ=250), but getrusage (process.cpuUsage) brings the calling thread's
+  // up to date first: after it the first field is exact to the nanosecond.
+  const cpuNs = (): number => {
+    process.cpuUsage();
+    return field(0);
+  };
+  const runQueueNs = (): number => field(1);
   try {
-    read();
+    runQueueNs();
   } catch {
     closeSync(fd);
     return undefined;
   }
-  return { read, close: () => closeSync(fd) };
+  return { cpuNs, runQueueNs, close: () => closeSync(fd) };
 }

@@ -7,7 +7,7 @@ import { readFile } from "node:fs/promises";
 import { performance } from "node:perf_hooks";
 import type { ClockAnchor } from "../tracefile/schema.js";
 import { shouldDrain, DrainHint } from "./drain-policy.js";
-import { StallClock, threadRunQueueReader, type StallAccount } from "./stall-clock.js";
+import { StallClock, threadSchedReader, type StallAccount } from "./stall-clock.js";
 
 export interface WasiSourceOptions {
   wasmPath: string;
@@ -96,12 +96,8 @@ export async function runWasi(opts: WasiSourceOptions): Promise<WasiRunResult> {
   const wasiImport = opts.beforeOutput ? withOutputHook(wasi.wasiImport, opts.beforeOutput) : wasi.wasiImport;
 
   const interval = opts.drainIntervalMs ?? 50;
-  const runQueue = threadRunQueueReader();
-  const processCpuNs = (): number => {
-    const u = process.cpuUsage();
-    return (u.user + u.system) * 1000;
-  };
-  const stalls = new StallClock(runQueue ? { runQueueNs: runQueue.read, cpuNs: processCpuNs } : {});
+  const sched = threadSchedReader();
+  const stalls = new StallClock(sched ? { runQueueNs: sched.runQueueNs, cpuNs: sched.cpuNs } : {});
   const t0 = performance.now();
   // The clock below returns ticks since t0, so device tick 0 is exactly this wall time.
   const anchor: ClockAnchor = { ticks: 0, unixNs: BigInt(Math.round((performance.timeOrigin + t0) * 1e6)) };
@@ -173,7 +169,7 @@ export async function runWasi(opts: WasiSourceOptions): Promise<WasiRunResult> {
     const r = pollOneoff(inPtr, outPtr, n, nOut);
     const to = performance.now();
     if (asked !== undefined) {
-      const rq = runQueue?.read();
+      const rq = sched?.runQueueNs();
       stalls.sleptOver((entered - t0) * 1e6, (performance.now() - t0) * 1e6, asked, (to - from) * 1e6, rq);
     }
     return r;
@@ -208,7 +204,7 @@ export async function runWasi(opts: WasiSourceOptions): Promise<WasiRunResult> {
   }
   core.taskscope_flush();
   drainAll();
-  runQueue?.close();
+  sched?.close();
   return { exitCode, trap, ...(stopped ? { stopped } : {}), anchor, tickHz: core.taskscope_tick_hz(), hidden: { ...stalls.account } };
 }
 
