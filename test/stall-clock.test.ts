@@ -95,6 +95,85 @@ describe("StallClock", () => {
     expect(c.account.runQueueNs).toBe(8 * MS);
   });
 
+  describe("garbage collections in the program's time", () => {
+    /** A clock with a fake heap and collector record: `collect(pauseNs)` is one collection. */
+    function gcClock(withRunQueue = false) {
+      let heap = 1_000_000;
+      let pauses = 0;
+      let rq = 0;
+      const c = new StallClock({
+        ...(withRunQueue ? { runQueueNs: () => rq } : {}),
+        heapUsed: () => heap,
+        gcPausesNs: () => {
+          const p = pauses;
+          pauses = 0;
+          return p;
+        },
+      });
+      /** One clock call: entered at `wall`, the host works `hostWork`, `atEnd` runs between the
+       *  heap mark and the last reading (a collection set off there). */
+      const call = (wall: number, hostWork = 0, atEnd?: () => void) => {
+        const t = c.enter(wall);
+        heap += 100; // the call's own allocations
+        c.markHeap();
+        atEnd?.();
+        c.leave(wall + hostWork);
+        return t;
+      };
+      const collect = (pauseNs: number) => {
+        heap -= 500_000;
+        pauses += pauseNs;
+      };
+      return { c, call, collect, wait: (ns: number) => (rq += ns) };
+    }
+
+    it("skips a collection that ran after a call's last reading, once", () => {
+      const { c, call, collect } = gcClock();
+      call(0, 10 * US);
+      collect(6 * MS); // set off by the last reading's own allocation: in the program's time
+      // 7 ms passed since the call left: 6 ms collecting, 1 ms of program.
+      expect(call(7 * MS + 10 * US)).toBe(1 * MS);
+      expect(call(8 * MS + 10 * US)).toBe(2 * MS);
+      expect(c.account.observerNs).toBe(6 * MS + 10 * US);
+    });
+
+    it("does not skip again a collection that ran inside the call, which the call already hid", () => {
+      const { c, call, collect } = gcClock();
+      call(0);
+      // The heap mark's own allocation set off a 6 ms collection before the last reading: the
+      // call lasted 6 ms and all of it is hidden.
+      call(1 * MS, 6 * MS, () => collect(6 * MS));
+      expect(call(8 * MS)).toBe(2 * MS);
+      expect(c.account.observerNs).toBe(6 * MS);
+    });
+
+    it("drops collections inside a call from the record, so a later one is not inflated", () => {
+      const { c, call, collect } = gcClock();
+      call(0);
+      // A 30 ms collection inside a drain (before the call's heap mark), all hidden with the call.
+      expect(c.enter(1 * MS)).toBe(1 * MS);
+      collect(30 * MS);
+      c.markHeap();
+      c.leave(31 * MS);
+      // Then a 2 ms one after a later call's last reading: only its own pause is skipped.
+      call(32 * MS);
+      collect(2 * MS);
+      expect(call(35 * MS)).toBe(3 * MS);
+      expect(c.account.observerNs).toBe(32 * MS);
+    });
+
+    it("counts a wait for a CPU inside the collection's pause once", () => {
+      const { c, call, collect, wait } = gcClock(true);
+      call(0);
+      call(1 * MS);
+      // 10 ms pass: a 9 ms collection of which 8 ms waiting for a CPU, then 1 ms of program.
+      collect(9 * MS);
+      wait(8 * MS);
+      expect(call(11 * MS)).toBe(1 * MS + 1 * MS);
+      expect(c.account.runQueueNs + c.account.observerNs).toBe(9 * MS);
+    });
+  });
+
   it("never goes backwards, and is plain wall time with nothing to skip", () => {
     const { call } = clock();
     const times = [0, 10, 20, 1_000, 300 * US, 301 * US].map((w) => call(w));

@@ -12,6 +12,9 @@
 //     it grew by (at most the gap). Between gaps the counter is re-read now and then
 //     (`rebaseNs`) without skipping, so short waits stay where they were instead of piling onto
 //     the next gap.
+//   - the engine's: a garbage collection that starts after the clock call's last reading (set off
+//     by the allocation of that reading's own result, say) runs in the program's time. A heap
+//     that shrank between two calls shows it; the collector's own record gives its pause.
 // What is skipped is counted (StallAccount) and stored with the trace, so the report can say how
 // much time the clock hid. Pure arithmetic: the counter and the times are passed in.
 
@@ -31,6 +34,11 @@ export interface StallClockOptions {
   gapNs?: number;
   /** Re-read the counter (without removing anything) at least this often (ns). */
   rebaseNs?: number;
+  /** Bytes in use on this thread's JS heap: between two readings it only drops when a garbage
+   *  collection ran. With `gcPausesNs`, a collection in the program's time is skipped. */
+  heapUsed?: () => number;
+  /** The pauses of the collections since this was last called, ns (the collector's record). */
+  gcPausesNs?: () => number;
 }
 
 const DEFAULT_GAP_NS = 200_000;
@@ -50,10 +58,19 @@ export class StallClock {
   private baseRunQueue = 0;
   private baseCpu = 0;
   private baseAtNs = 0;
+  private readonly heapUsed: (() => number) | undefined;
+  private readonly gcPauses: (() => number) | undefined;
+  /** Heap in use when the current call began, and just before the last call's last reading. */
+  private heapIn = 0;
+  private heapMark = Number.POSITIVE_INFINITY;
+  /** The host's own time in the last call (its length, less a sleep inside it), ns. */
+  private callHostNs = 0;
 
   constructor(options: StallClockOptions = {}) {
     this.runQueue = options.runQueueNs;
     this.cpu = options.cpuNs;
+    this.heapUsed = options.gcPausesNs ? options.heapUsed : undefined;
+    this.gcPauses = options.gcPausesNs;
     this.gapNs = options.gapNs ?? DEFAULT_GAP_NS;
     this.rebaseNs = options.rebaseNs ?? DEFAULT_REBASE_NS;
     this.account = { observerNs: 0, runQueueNs: 0, count: 0, largestNs: 0, sleepOverNs: 0, runQueueKnown: this.runQueue !== undefined };
@@ -63,7 +80,7 @@ export class StallClock {
    *  origin), which never goes backwards. The program ran since the previous leave(); a long
    *  run is checked for run-queue wait. */
   enter(wallNs: number): number {
-    this.programRan(wallNs);
+    this.programRan(wallNs, this.collectedSinceMark());
     this.enteredNs = wallNs;
     const out = wallNs - this.hiddenNs;
     if (out > this.lastOut) this.lastOut = out;
@@ -72,15 +89,18 @@ export class StallClock {
 
   /** The program ran from the previous reading to `wallNs`: a long run is checked against the
    *  run-queue counter, and what the thread waited for a CPU in it is skipped. */
-  private programRan(wallNs: number): void {
+  private programRan(wallNs: number, collectedNs: number): void {
+    const ran = wallNs - this.lastWallNs;
     const rq = this.runQueue;
-    if (!rq) return;
+    if (!rq) {
+      if (collectedNs > 0 && ran === ran) this.skip(0, Math.min(ran, collectedNs));
+      return;
+    }
     if (this.lastWallNs !== this.lastWallNs) {
       this.rebase(rq(), wallNs);
       return;
     }
-    const ran = wallNs - this.lastWallNs;
-    if (ran >= this.gapNs) {
+    if (ran >= this.gapNs || collectedNs > 0) {
       const now = rq();
       const cpu = this.cpu?.();
       const waited = Math.min(Math.max(0, now - this.baseRunQueue), ran);
@@ -91,23 +111,56 @@ export class StallClock {
       // thread, so what is left of the gap is the time it was blocked.
       const blocked = cpu === undefined ? 0 : Math.max(0, ran - waited - Math.max(0, cpu - this.baseCpu));
       this.rebase(now, wallNs, cpu);
-      const skip = waited + blocked;
-      if (skip > 0) {
-        this.hiddenNs += skip;
-        this.account.runQueueNs += skip;
-        this.account.count++;
-        if (skip > this.account.largestNs) this.account.largestNs = skip;
-      }
+      // A collection's pause holds its own waits for a CPU and for its helper threads, so the
+      // two overlap: skip the larger, never their sum (errs towards skipping less).
+      const collected = Math.max(0, Math.min(ran, collectedNs) - waited - blocked);
+      this.skip(waited + blocked, collected);
     } else if (wallNs - this.baseAtNs >= this.rebaseNs) {
       this.rebase(rq(), wallNs);
     }
+  }
+
+  private skip(osNs: number, engineNs: number): void {
+    const total = osNs + engineNs;
+    if (total <= 0) return;
+    this.hiddenNs += total;
+    this.account.runQueueNs += osNs;
+    this.account.observerNs += engineNs;
+    this.account.count++;
+    if (total > this.account.largestNs) this.account.largestNs = total;
+  }
+
+  /** Called at the start of a host call: the pauses of collections that ran in the program's
+   *  time since the last call's last reading (0 when the heap did not shrink). A collection that
+   *  ran inside the last call, between its heap mark and its last reading, was hidden with the
+   *  call: it is told apart by its pause, longer than all the host's time in that call. */
+  private collectedSinceMark(): number {
+    const heap = this.heapUsed;
+    if (!heap) return 0;
+    const now = heap();
+    this.heapIn = now;
+    if (now >= this.heapMark) return 0;
+    this.heapMark = Number.POSITIVE_INFINITY;
+    const paused = this.gcPauses!();
+    return paused > this.callHostNs ? paused : 0;
+  }
+
+  /** Called just before a host call's last reading of the wall clock, after all its other work:
+   *  notes the heap, so that a collection after that reading is found by the next call. One
+   *  inside this call is hidden with it, so its pause is dropped from the collector's record. */
+  markHeap(): void {
+    const heap = this.heapUsed;
+    if (!heap) return;
+    const now = heap();
+    if (now < this.heapIn) this.gcPauses!();
+    this.heapMark = now;
   }
 
   /** The program starts a host sleep at `wallNs`. What it ran since its last reading is checked
    *  first: a wait for a CPU just before the sleep is not part of the sleep's overshoot, and
    *  would be lost when sleptOver starts counting afresh. */
   sleepBegins(wallNs: number): void {
-    this.programRan(wallNs);
+    this.programRan(wallNs, this.collectedSinceMark());
     this.lastWallNs = wallNs;
   }
 
@@ -119,6 +172,7 @@ export class StallClock {
    *  an allocation there set off, whose helper threads may wait behind other processes). */
   sleptOver(fromNs: number, toNs: number, askedNs: number, sleptNs = toNs - fromNs, runQueueAtEnd?: number): void {
     const over = Math.max(0, toNs - fromNs - Math.min(askedNs, sleptNs));
+    this.callHostNs = Math.max(0, toNs - fromNs - sleptNs);
     this.hiddenNs += over;
     this.account.sleepOverNs += over;
     // Any run-queue wait since the sleep began is inside that overshoot: start counting afresh
@@ -132,6 +186,7 @@ export class StallClock {
    *  inside it too, so after a long one the counter is re-read). */
   leave(wallNs: number): void {
     const d = Math.max(0, wallNs - this.enteredNs);
+    this.callHostNs = d;
     this.hiddenNs += d;
     this.account.observerNs += d;
     if (this.runQueue && d >= this.gapNs) this.rebase(this.runQueue(), wallNs);

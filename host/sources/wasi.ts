@@ -8,6 +8,7 @@ import { performance } from "node:perf_hooks";
 import type { ClockAnchor } from "../tracefile/schema.js";
 import { shouldDrain, DrainHint } from "./drain-policy.js";
 import { StallClock, threadSchedReader, type StallAccount } from "./stall-clock.js";
+import { gcWatch } from "./gc-watch.js";
 
 export interface WasiSourceOptions {
   wasmPath: string;
@@ -97,7 +98,11 @@ export async function runWasi(opts: WasiSourceOptions): Promise<WasiRunResult> {
 
   const interval = opts.drainIntervalMs ?? 50;
   const sched = threadSchedReader();
-  const stalls = new StallClock(sched ? { runQueueNs: sched.runQueueNs, cpuNs: sched.cpuNs } : {});
+  const gc = gcWatch();
+  const stalls = new StallClock({
+    ...(sched ? { runQueueNs: sched.runQueueNs, cpuNs: sched.cpuNs } : {}),
+    ...(gc ? { heapUsed: gc.heapUsed, gcPausesNs: gc.pausesNs } : {}),
+  });
   const t0 = performance.now();
   // The clock below returns ticks since t0, so device tick 0 is exactly this wall time.
   const anchor: ClockAnchor = { ticks: 0, unixNs: BigInt(Math.round((performance.timeOrigin + t0) * 1e6)) };
@@ -153,6 +158,9 @@ export async function runWasi(opts: WasiSourceOptions): Promise<WasiRunResult> {
       }
     }
     const ticks = Math.floor(deviceMs * ticksPerMs) >>> 0;
+    // The last reading comes after every other piece of work: a collection that the allocation
+    // of its own result sets off is found by the next call (StallClock.markHeap).
+    stalls.markHeap();
     stalls.leave((performance.now() - t0) * 1e6);
     return ticks;
   };
@@ -170,6 +178,7 @@ export async function runWasi(opts: WasiSourceOptions): Promise<WasiRunResult> {
     const to = performance.now();
     if (asked !== undefined) {
       const rq = sched?.runQueueNs();
+      stalls.markHeap();
       stalls.sleptOver((entered - t0) * 1e6, (performance.now() - t0) * 1e6, asked, (to - from) * 1e6, rq);
     }
     return r;
@@ -205,6 +214,7 @@ export async function runWasi(opts: WasiSourceOptions): Promise<WasiRunResult> {
   core.taskscope_flush();
   drainAll();
   sched?.close();
+  gc?.close();
   return { exitCode, trap, ...(stopped ? { stopped } : {}), anchor, tickHz: core.taskscope_tick_hz(), hidden: { ...stalls.account } };
 }
 
