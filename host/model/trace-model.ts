@@ -48,6 +48,7 @@ import { Histogram } from "./histogram.js";
 import { TaskGroups } from "./task-groups.js";
 import { fanOut, type ModelObserver, type PollResult, type WakeKind } from "./observer.js";
 import { Concurrency } from "./concurrency.js";
+import { IdTable } from "./id-table.js";
 
 export type { ModelObserver } from "./observer.js";
 
@@ -214,7 +215,7 @@ export class TraceModel {
   /** Tasks alive when their session closed (they stay, for the lints and reports). */
   private readonly aliveAtEnd: TaskRecord[] = [];
   // The last ended incarnations, for late events about them.
-  private endedById = new Map<number, TaskRecord>();
+  private endedById = new IdTable<TaskRecord>();
   private endedRing: (TaskRecord | undefined)[] = new Array(RECENTLY_ENDED);
   private endedNext = 0;
   private incarnations = new Map<number, number>();
