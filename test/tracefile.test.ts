@@ -292,6 +292,25 @@ describe("trace file 1 (wire format 1) still reads", () => {
   });
 });
 
+describe("a reader that reuses its buffer (the analysis view's)", () => {
+  it("yields the same items as one that reads into fresh buffers, whatever the block size", () => {
+    const path = tempPath("reuse");
+    writeSample(path);
+    // Byte strings are views into the buffer: copy them as they come, before the next item.
+    const snapshot = (reader: TraceFileReader) => {
+      const out: string[] = [];
+      for (const item of reader) out.push(JSON.stringify(item, (_, v: unknown) => (v instanceof Uint8Array ? Array.from(v) : typeof v === "bigint" ? `${v}n` : v)));
+      return out;
+    };
+    const expected = snapshot(new TraceFileReader(path));
+    for (const blockSize of [64, 100, 257, 1000, 1 << 20]) {
+      const reader = new TraceFileReader(path, { blockSize, reuseBuffer: true });
+      expect(snapshot(reader), `block ${blockSize}`).toEqual(expected);
+      expect(reader.stats.largestBuffer).toBeLessThanOrEqual(2 * Math.max(blockSize, 64) + (blockSize < 1000 ? 2048 : 0));
+    }
+  });
+});
+
 describe("truncation: a file cut at every byte", () => {
   it("reads all complete items and reports the partial one, or says the header is incomplete", () => {
     const path = tempPath();

@@ -156,7 +156,9 @@ async function main(argv: string[]): Promise<number> {
       color: values.json !== true && useColour(1),
       html: values.html,
     };
-    result = await runJob<ReportJobResult>(new URL("./report-job.js", import.meta.url), job, { outputs: htmlPlan ? [htmlPlan] : [] });
+    // A 16 MiB young generation: a fifth less CPU than 8 on 10 M events, with the same peak RSS
+    // (88 MiB on the bench traces, 1 M or 10 M events alike).
+    result = await runJob<ReportJobResult>(new URL("./report-job.js", import.meta.url), job, { outputs: htmlPlan ? [htmlPlan] : [], youngGenerationMb: 16 });
   } finally {
     input.release(); // before printing: nothing is left to clean up, so Ctrl-C ends a stalled print at once
   }

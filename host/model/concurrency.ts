@@ -102,20 +102,20 @@ export function taskConcFigures(c: TaskConc, at: number): TaskConcFigures {
 }
 
 /** Folds an ended task's figures into its group's (sums; maxima; the mean of the means weighted by
- *  their in-flight time). */
+ *  their in-flight time). `into` (the group's own) is updated in place: no objects per task. */
 export function foldTaskConc(into: TaskConcFigures | null, c: TaskConc, at: number): TaskConcFigures {
-  const f = taskConcFigures(c, at);
-  if (!into) return f;
-  const w = (into.ownInFlightMean > 0 ? 1 : 0) + (f.ownInFlightMean > 0 ? 1 : 0);
-  return {
-    flowsServed: into.flowsServed + f.flowsServed,
-    flowsBegun: into.flowsBegun + f.flowsBegun,
-    ownInFlightMax: Math.max(into.ownInFlightMax, f.ownInFlightMax),
-    ownInFlightMean: w === 0 ? 0 : (into.ownInFlightMean + f.ownInFlightMean) / w,
-    ownServedMax: Math.max(into.ownServedMax, f.ownServedMax),
-    waitNs: into.waitNs + f.waitNs,
-    overlappedWaitNs: into.overlappedWaitNs + f.overlappedWaitNs,
-  };
+  if (!into) return taskConcFigures(c, at);
+  const own = c.own?.at(at);
+  const ownMean = own?.mean ?? 0;
+  const w = (into.ownInFlightMean > 0 ? 1 : 0) + (ownMean > 0 ? 1 : 0);
+  into.flowsServed += c.flowsServed;
+  into.flowsBegun += c.flowsBegun;
+  into.ownInFlightMax = Math.max(into.ownInFlightMax, own?.max ?? 0);
+  into.ownInFlightMean = w === 0 ? 0 : (into.ownInFlightMean + ownMean) / w;
+  into.ownServedMax = Math.max(into.ownServedMax, c.ownServedMax);
+  into.waitNs += c.waitNs;
+  into.overlappedWaitNs += c.overlappedNs;
+  return into;
 }
 
 // ---- per flow ----

@@ -5,6 +5,7 @@
 // kind keep their details (the slow-request analysis needs no more).
 
 import { Histogram } from "./histogram.js";
+import { IdTable } from "./id-table.js";
 import { taskRef, type TaskRecord, type TaskRef } from "./tasks.js";
 import type { Concurrency, FlowConc, KindConc } from "./concurrency.js";
 
@@ -100,7 +101,7 @@ export function waitKey(site: number, resource: number): number {
 
 export class FlowTracker {
   /** Running flows of the session being read, by id (a session's flows end with it). */
-  readonly active = new Map<number, FlowRecord>();
+  readonly active = new IdTable<FlowRecord>();
   /** Finished-flow statistics by kind, in order of first appearance. */
   readonly kinds: FlowKind[] = [];
   private readonly kindIndex = new Map<string, FlowKind>();

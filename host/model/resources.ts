@@ -4,6 +4,7 @@
 
 import { RESOURCE_KINDS } from "../format/spec.js";
 import { taskRef, type TaskRecord, type TaskRef } from "./tasks.js";
+import { RecordSet } from "./id-table.js";
 
 export type ResourceKind = (typeof RESOURCE_KINDS)[number]["name"] | "unknown";
 
@@ -45,8 +46,8 @@ export interface ResourceRecord {
   holds: HoldRing | null;
   /** Tasks seen on each side (channels: send / recv; mutexes: acquire). Ended ones are pruned
    *  now and then, so these stay near the number of live users (memory bounded by them). */
-  senders: Set<TaskRecord>;
-  receivers: Set<TaskRecord>;
+  senders: RecordSet<TaskRecord>;
+  receivers: RecordSet<TaskRecord>;
   /** Completed waits of tasks parked on this resource. */
   waits: number;
   waitNs: number;
@@ -76,8 +77,8 @@ export function newResource(session: number, index: number, id: number): Resourc
     holder: undefined,
     holderSince: 0,
     holds: null,
-    senders: new Set(),
-    receivers: new Set(),
+    senders: new RecordSet(),
+    receivers: new RecordSet(),
     waits: 0,
     waitNs: 0,
     maxWaitNs: 0,
@@ -114,13 +115,15 @@ export function closeFull(r: ResourceRecord, t: number): void {
 }
 
 /** Adds a task to one side's user set, pruning ended tasks when the set has doubled. */
-export function addUser(set: Set<TaskRecord>, task: TaskRecord): void {
+export function addUser(set: RecordSet<TaskRecord>, task: TaskRecord): void {
   if (set.has(task)) return;
   set.add(task);
   if (set.size >= 64 && (set.size & (set.size - 1)) === 0) {
-    for (const t of set) if (t.endedAt !== undefined) set.delete(t);
+    set.deleteWhere(ended);
   }
 }
+
+const ended = (t: TaskRecord): boolean => t.endedAt !== undefined;
 
 export function noteWait(r: ResourceRecord, task: TaskRecord, site: number, waitNs: number): void {
   r.waits++;

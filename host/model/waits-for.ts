@@ -53,7 +53,7 @@ export function waitsForGraph(model: TraceModel, session: number): Map<TaskRecor
   return edges;
 }
 
-function liveOthers(set: Set<TaskRecord>, self: TaskRecord): TaskRecord[] {
+function liveOthers(set: Iterable<TaskRecord>, self: TaskRecord): TaskRecord[] {
   const out: TaskRecord[] = [];
   for (const t of set) if (t !== self && isLive(t)) out.push(t);
   return out.sort((a, b) => a.index - b.index);

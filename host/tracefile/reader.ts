@@ -20,6 +20,13 @@ export interface ReaderOptions {
   blockSize?: number;
   /** An item claiming more bytes than this is corruption, not data (default 64 MiB). */
   maxItemBytes?: number;
+  /**
+   * Read into the same buffer again (default false: a fresh one for each read). Only for a
+   * consumer done with an item's bytes (its chunk byte strings are views into the buffer) when
+   * it asks for the next item, as the analysis view (trace.ts) is: it saves allocating and
+   * collecting a block per read.
+   */
+  reuseBuffer?: boolean;
 }
 
 /** Where a partial last item starts and how many of its bytes are there. */
@@ -79,6 +86,7 @@ export class TraceFileReader implements Iterable<TraceItem> {
   readonly stats: ReaderStats = { bytesRead: 0, items: 0, largestBuffer: 0, damagedStretches: 0, damagedBytes: 0, scannedBytes: 0 };
   private readonly blockSize: number;
   private readonly maxItemBytes: number;
+  private readonly reuseBuffer: boolean;
   private readonly decoder = new Decoder({ useRecords: false, mapsAsObjects: true });
 
   constructor(
@@ -87,6 +95,7 @@ export class TraceFileReader implements Iterable<TraceItem> {
   ) {
     this.blockSize = Math.max(64, options.blockSize ?? DEFAULT_BLOCK);
     this.maxItemBytes = options.maxItemBytes ?? DEFAULT_MAX_ITEM;
+    this.reuseBuffer = options.reuseBuffer === true;
   }
 
   *[Symbol.iterator](): Generator<TraceItem> {
@@ -112,8 +121,10 @@ export class TraceFileReader implements Iterable<TraceItem> {
   private *items(fd: number, fileSize: number): Generator<TraceItem> {
     const order = new ItemOrder();
     // `buffer[pos..]` is not consumed yet; `bufferOffset` is the file offset of buffer[0].
-    // Each read gets a fresh buffer: yielded byte strings are views into the old one.
-    let buffer = new Uint8Array(0);
+    // Each read gets a fresh buffer (yielded byte strings are views into the old one), unless
+    // reuseBuffer: then `buffer` is the start of `storage`, read into again while it is large enough.
+    let buffer: Uint8Array = new Uint8Array(0);
+    let storage = buffer;
     let bufferOffset = 0;
     let pos = 0;
     let eof = false;
@@ -176,12 +187,20 @@ export class TraceFileReader implements Iterable<TraceItem> {
       // O(size) rescans in total rather than O(size^2 / block).
       const carried = buffer.length - pos;
       const want = Math.max(this.blockSize, carried);
-      const next = new Uint8Array(carried + want);
-      next.set(buffer.subarray(pos));
+      let next: Uint8Array;
+      if (this.reuseBuffer && storage.length >= carried + want) {
+        next = storage;
+        next.copyWithin(0, pos, buffer.length);
+      } else {
+        // (Reused: room for a block besides the usual carried-over tail, so it is reused.)
+        next = new Uint8Array(this.reuseBuffer ? Math.max(carried + want, 2 * this.blockSize) : carried + want);
+        next.set(buffer.subarray(pos));
+        storage = next;
+      }
       const got = readFully(fd, next, carried, want, bufferOffset + buffer.length);
       this.stats.bytesRead += got;
       bufferOffset += pos;
-      buffer = got < want ? next.subarray(0, carried + got) : next;
+      buffer = carried + got < next.length ? next.subarray(0, carried + got) : next;
       this.stats.largestBuffer = Math.max(this.stats.largestBuffer, next.length);
       pos = 0;
       eof = got < want;

@@ -119,7 +119,8 @@ export class Trace {
     options: TraceOptions = {},
   ) {
     this.skipBadChunks = options.badChunks !== "throw";
-    this.reader = new TraceFileReader(path, options);
+    // Chunks are decoded before the next item is asked for: the reader may reuse its buffer.
+    this.reader = new TraceFileReader(path, { ...options, reuseBuffer: true });
     this.items = this.reader[Symbol.iterator]();
     const first = this.items.next();
     if (first.done || first.value.type !== "header") {
