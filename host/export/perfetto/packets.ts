@@ -322,7 +322,7 @@ export class PacketWriter {
   /** Writes what is buffered. */
   flush(): void {
     if (this.w.pos === 0) return;
-    this.out.write(this.w.bytes());
+    this.out.writeNow(this.w.buf.subarray(0, this.w.pos));
     this.written += this.w.pos;
     this.w.reset();
   }
