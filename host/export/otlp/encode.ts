@@ -124,13 +124,9 @@ export class ProtobufRequests {
   /** Bytes of the request as it stands (with `adding`'s group counted even if it is new). */
   private size(adding: Group | undefined): number {
     let n = 0;
-    const count = (g: Group) => {
-      const scopeLen = g.scope.length + g.spans.pos;
-      const rsLen = g.head.length + 1 + varintSize(scopeLen) + scopeLen;
-      n += 1 + varintSize(rsLen) + rsLen;
-    };
-    for (const g of this.order) count(g);
-    if (adding && adding.count === 0) count(adding);
+    const order = this.order;
+    for (let i = 0; i < order.length; i++) n += groupSize(order[i]!);
+    if (adding && adding.count === 0) n += groupSize(adding);
     return n;
   }
 
@@ -210,6 +206,13 @@ export class ProtobufRequests {
     w.fixed32(FLAGS);
     w.end(at);
   }
+}
+
+/** Bytes of a group's ResourceSpans field in a request. */
+function groupSize(g: Group): number {
+  const scopeLen = g.scope.length + g.spans.pos;
+  const rsLen = g.head.length + 1 + varintSize(scopeLen) + scopeLen;
+  return 1 + varintSize(rsLen) + rsLen;
 }
 
 function writeAttrs(w: ProtoWriter, attrs: Attrs, field: number): void {
