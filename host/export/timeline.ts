@@ -225,6 +225,10 @@ export class Timeline<X> {
     return this.sink;
   }
 
+  /** @internal */ holds(index: number): boolean {
+    return this.sessions.has(index);
+  }
+
   /** @internal */ sessionFor(index: number): SessionState<X> {
     return this.sessions.get(index) ?? this.current!;
   }
@@ -310,7 +314,13 @@ export class Timeline<X> {
 
 /** The model's observations, in the sink's terms. */
 class SinkObserver<X> implements ModelObserver {
-  constructor(private readonly tl: Timeline<X>) {}
+  /** The session of the last advance (called for every event: no lookup while it stays). */
+  private advanced: TimelineSession | undefined;
+  private readonly sinkAdvances: boolean;
+
+  constructor(private readonly tl: Timeline<X>) {
+    this.sinkAdvances = typeof tl.sinkOf().advance === "function";
+  }
 
   private get sink(): TimelineSink<X> {
     return this.tl.sinkOf();
@@ -321,9 +331,14 @@ class SinkObserver<X> implements ModelObserver {
   }
 
   advance(session: number, t: number): void {
-    const s = this.session(session);
+    let s = this.advanced;
+    if (s === undefined || s.index !== session) {
+      s = this.session(session);
+      // Only a session the timeline holds is kept (its state is made once per index).
+      this.advanced = this.tl.holds(session) ? s : undefined;
+    }
     if (t > s.lastT) s.lastT = t;
-    this.sink.advance?.(s, t);
+    if (this.sinkAdvances) this.sink.advance!(s, t);
   }
 
   taskStart(task: TaskRecord, parent: TaskRecord | undefined, t: number): void {

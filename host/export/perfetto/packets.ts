@@ -330,6 +330,7 @@ export class PacketWriter {
   // ---- helpers -----------------------------------------------------------------------------
 
   private sequence(id: number): Sequence {
+    if (this.seq !== undefined && this.seq.id === id) return this.seq; // the one written last
     const s = this.sequences.get(id);
     if (!s) throw new Error(`packet sequence ${id} was not started`);
     return s;
