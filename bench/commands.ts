@@ -8,7 +8,8 @@
 // TASKSCOPE_BENCH_BEFORE=DIR also runs the commands of another build (DIR holds trace-report.js
 // and trace-export.js, e.g. the code before a change), interleaved run by run with this build's,
 // so both see the same machine; its figures print as the baseline of "before/after" rows.
-// TASKSCOPE_BENCH_SIZES=1000000,10000000 and TASKSCOPE_BENCH_RUNS=3 change what is measured.
+// TASKSCOPE_BENCH_SIZES=1000000,10000000 and TASKSCOPE_BENCH_RUNS=3 change what is measured;
+// TASKSCOPE_BENCH_COMMANDS=otlp,perfetto measures only those commands (report, otlp, perfetto).
 
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -27,11 +28,12 @@ const MiB = 2 ** 20;
 type Command = "decode" | "report" | "otlp" | "perfetto";
 type Build = "now" | "before";
 
+const ONLY = process.env["TASKSCOPE_BENCH_COMMANDS"]?.split(",");
 const COMMANDS: { id: Exclude<Command, "decode">; what: string; eventsPerSec: number }[] = [
-  { id: "report", what: "trace-report --json", eventsPerSec: 5e6 },
-  { id: "otlp", what: "trace-export --otlp -o x.pb", eventsPerSec: 1e6 },
-  { id: "perfetto", what: "trace-export --perfetto", eventsPerSec: 3e6 },
-];
+  { id: "report" as const, what: "trace-report --json", eventsPerSec: 5e6 },
+  { id: "otlp" as const, what: "trace-export --otlp -o x.pb", eventsPerSec: 1e6 },
+  { id: "perfetto" as const, what: "trace-export --perfetto", eventsPerSec: 3e6 },
+].filter((c) => !ONLY || ONLY.includes(c.id));
 
 /** Goals of issue 11 for the spawn-per-request trace; the fixed one is held to the same. */
 const RSS_LIMIT_MIB = 200;

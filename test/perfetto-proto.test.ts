@@ -126,12 +126,17 @@ describe("Perfetto protobuf export of the demo firmware's trace", () => {
     expect(lost.args["severity"]).toBe("error");
   });
 
-  it("writes the same bytes every time, with lints given or found beside the export", async () => {
+  it("writes the same bytes every time, with lints given, found beside the export or found in its own pass", async () => {
     // A worker thread runs a module file as Node loads it: the built one.
     const { lintsInWorker } = (await import(pathToFileURL(join(ROOT, "dist/host/export/lint-worker.js")).href)) as typeof import("../host/export/lint-worker.js");
     const worker = lintsInWorker(file);
     const again = await exported(file, "again.pftrace", worker.lints);
     expect(Buffer.compare(again.bytes, bytes)).toBe(0);
+    // trace-export's way: the lints of the export's own model (no second pass over the file).
+    const out = join(dir, "own-pass.pftrace");
+    const own = await exportPerfetto(file, { out, findLints: true });
+    expect(own.perfetto.lints).toBe(lints.length);
+    expect(Buffer.compare(readFileSync(out), bytes)).toBe(0);
   });
 });
 

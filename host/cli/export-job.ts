@@ -7,7 +7,6 @@ import { analyzeTrace } from "../model/analyze.js";
 import { TraceFileError } from "../tracefile/errors.js";
 import { redact, resolveSendConfig, resourceOverridesFromEnv, spanLimitsFromEnv, type SendConfig } from "../export/otlp/config.js";
 import { exportOtlp, sizeOf, DEFAULT_BATCH_SIZE, DEFAULT_MAX_REQUEST_BYTES } from "../export/otlp/export.js";
-import { lintsInWorker } from "../export/lint-worker.js";
 import type { OtlpFileFormat } from "../export/otlp/file-sink.js";
 import { OtlpSendError } from "../export/otlp/config.js";
 import type { PollMode } from "../export/otlp/mapper.js";
@@ -163,18 +162,17 @@ async function perfetto(input: ExportJobInput, progress: ProgressLine): Promise<
   const format = input.format === "json" ? "json" : "protobuf";
   const meter = new StepMeter("exporting");
   let result;
-  // Protobuf takes its lints last, so the analysis runs beside the export in a worker thread.
-  const worker = input.lints && format === "protobuf" ? lintsInWorker(input.path) : undefined;
+  // Protobuf takes its lints last, so they come from the export's own pass over the file; JSON
+  // needs them first (a pass of its own before the export).
+  const findLints = input.lints && format === "protobuf";
   try {
-    const lints = worker?.lints ?? lintsFor(input, input.lints, progress);
     result = await exportPerfetto(input.path, {
       out: output,
       format,
-      lints,
+      ...(findLints ? { findLints } : { lints: lintsFor(input, input.lints, progress) }),
       onProgress: (p) => progress.update(() => meter.text(p.bytesRead, p.fileBytes, [`${formatCount(p.events)} ${format === "json" ? "trace events" : "packets"}`])),
     });
   } catch (e) {
-    worker?.stop();
     progress.done();
     throw failure(e, input.name, output);
   }

@@ -49,8 +49,8 @@ Perfetto options:
   --format protobuf|json  protobuf (default; JSON when FILE ends in .json)
 
 Both:
-  --no-lints              skip the analysis pass that finds lints (lost wake-ups, deadlocks, long
-                          polls, ...); it keeps a record per task, so skip it for huge traces
+  --no-lints              leave out the lints (lost wake-ups, deadlocks, long polls, ...): OTLP and
+                          Perfetto JSON find them in a pass over the file before their own
   --json                  print a summary of what was written or sent as JSON on standard output
                           (schema "taskscope.export/1"; not with -o -)
   -h, --help              show this help

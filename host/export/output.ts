@@ -141,6 +141,14 @@ export class OutputFile {
     if (this.pending >= FLUSH_SIZE) this.flush();
   }
 
+  /** Writes `bytes` now, after what is buffered, and keeps no reference to them: a writer that
+   *  fills one buffer again and again hands it over this way instead of copying it. */
+  writeNow(bytes: Uint8Array): void {
+    if (bytes.length === 0) return;
+    this.flush();
+    this.writeAll(bytes);
+  }
+
   /** Writes what is buffered and moves the file into place. */
   commit(): void {
     try {

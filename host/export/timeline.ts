@@ -11,7 +11,9 @@
 import type { EventBatch } from "../format/batch.js";
 import type { NameTable } from "../format/names.js";
 import { RESOURCE_OPS, RESOURCE_OUTCOMES, codeName } from "../format/spec.js";
-import { TraceModel, type ModelOptions } from "../model/trace-model.js";
+import { Analyzer } from "../model/analyze.js";
+import type { Lint } from "../model/lint.js";
+import type { TraceModel, ModelOptions } from "../model/trace-model.js";
 import type { ModelObserver, ObservedSession, PollResult, WakeKind } from "../model/observer.js";
 import type { ResourceRecord } from "../model/resources.js";
 import type { TaskEnd as ModelTaskEnd, TaskRecord } from "../model/tasks.js";
@@ -159,6 +161,9 @@ export class Timeline<X> {
   readonly stats: TimelineStats = { sessions: 0, tasks: 0, polls: 0, wakes: 0, pollEndsWithoutBegin: 0, staleWakes: 0 };
   /** The analysis model driving this timeline (its lints' thresholds, its guards). */
   readonly model: TraceModel;
+  /** The model with the reader's gaps noted, as trace-report analyses a file: its lints are
+   *  trace-report's, found from this one pass (finish) instead of a second pass over the file. */
+  private readonly analyzer: Analyzer;
   private readonly sessions = new Map<number, SessionState<X>>();
   private readonly states = new Map<TaskRecord, TaskState<X>>();
   private current: SessionState<X> | undefined;
@@ -168,7 +173,8 @@ export class Timeline<X> {
     private readonly sink: TimelineSink<X>,
     options: Omit<ModelOptions, "observer" | "observers"> = {},
   ) {
-    this.model = new TraceModel({ ...options, observer: new SinkObserver<X>(this) });
+    this.analyzer = new Analyzer({ ...options, observer: new SinkObserver<X>(this) });
+    this.model = this.analyzer.model;
   }
 
   /** Tasks followed now: live ones, and ended ones held back until the executor moves on. */
@@ -184,15 +190,16 @@ export class Timeline<X> {
     this.current = this.sessionState(session, batch.t[0]!);
     const s = this.current.s;
     s.rows += batch.length;
-    this.model.consume(batch, { index: session.index, name: (id) => session.names.get(id) });
+    this.analyzer.consume(batch, session);
     if (batch.t[batch.length - 1]! > s.lastT) s.lastT = batch.t[batch.length - 1]!;
   }
 
-  /** Ends every session: tasks still alive end with the trace, then the sink closes the session. */
-  finish(summary: TraceSummary): void {
-    if (this.finished) return;
+  /** Ends every session: tasks still alive end with the trace, then the sink closes the session.
+   *  With `lints`, returns the insight engine's lints for the trace (trace-report's). */
+  finish(summary: TraceSummary, options: { lints?: boolean } = {}): Lint[] {
+    if (this.finished) return [];
     this.finished = true;
-    this.model.finish();
+    const lints = options.lints ? this.analyzer.finish(summary).lints : (this.model.finish(), []);
     for (const session of summary.sessions) {
       // A session with no events still exists (it carries its loss figures).
       if (!this.sessions.has(session.index)) this.sessionState(session, undefined);
@@ -209,12 +216,17 @@ export class Timeline<X> {
     const m = this.model.stats;
     this.stats.pollEndsWithoutBegin = m.pollEndsWithoutBegin;
     this.stats.staleWakes = m.staleWakes;
+    return lints;
   }
 
   // ---- called by SinkObserver (the model's view, turned into the sink's) ----
 
   /** @internal */ sinkOf(): TimelineSink<X> {
     return this.sink;
+  }
+
+  /** @internal */ holds(index: number): boolean {
+    return this.sessions.has(index);
   }
 
   /** @internal */ sessionFor(index: number): SessionState<X> {
@@ -302,7 +314,13 @@ export class Timeline<X> {
 
 /** The model's observations, in the sink's terms. */
 class SinkObserver<X> implements ModelObserver {
-  constructor(private readonly tl: Timeline<X>) {}
+  /** The session of the last advance (called for every event: no lookup while it stays). */
+  private advanced: TimelineSession | undefined;
+  private readonly sinkAdvances: boolean;
+
+  constructor(private readonly tl: Timeline<X>) {
+    this.sinkAdvances = typeof tl.sinkOf().advance === "function";
+  }
 
   private get sink(): TimelineSink<X> {
     return this.tl.sinkOf();
@@ -313,9 +331,14 @@ class SinkObserver<X> implements ModelObserver {
   }
 
   advance(session: number, t: number): void {
-    const s = this.session(session);
+    let s = this.advanced;
+    if (s === undefined || s.index !== session) {
+      s = this.session(session);
+      // Only a session the timeline holds is kept (its state is made once per index).
+      this.advanced = this.tl.holds(session) ? s : undefined;
+    }
     if (t > s.lastT) s.lastT = t;
-    this.sink.advance?.(s, t);
+    if (this.sinkAdvances) this.sink.advance!(s, t);
   }
 
   taskStart(task: TaskRecord, parent: TaskRecord | undefined, t: number): void {

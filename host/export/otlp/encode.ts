@@ -44,7 +44,9 @@ interface Group {
 
 /**
  * Builds requests of at most `maxBytes` (a span larger than that goes alone) and `maxSpans`
- * spans, calling `emit` with each one that is full. `flush` emits the last.
+ * spans, calling `emit` with each one that is full. `flush` emits the last. With `transient`,
+ * every request is built in one buffer used again for the next: its bytes are valid only during
+ * `emit` (a file writes them at once; whoever keeps them copies them).
  */
 export class ProtobufRequests {
   private readonly groups = new Map<SpanSource, Group>();
@@ -52,12 +54,17 @@ export class ProtobufRequests {
   private order: Group[] = [];
   private count = 0;
   private readonly time = [0, 0];
+  /** The request buffer used again and again (transient requests). */
+  private readonly request: ProtoWriter | undefined;
 
   constructor(
     private readonly maxBytes: number,
     private readonly maxSpans: number,
     private readonly emit: (request: EncodedRequest) => void,
-  ) {}
+    options: { transient?: boolean } = {},
+  ) {
+    if (options.transient) this.request = new ProtoWriter(1 << 16);
+  }
 
   add(span: OtlpSpan): void {
     if (this.count >= this.maxSpans) this.flush();
@@ -81,7 +88,15 @@ export class ProtobufRequests {
   /** Emits the request being built, if it has spans. */
   flush(): void {
     if (this.count === 0) return;
-    const w = new ProtoWriter(this.size(undefined));
+    const size = this.size(undefined);
+    let w: ProtoWriter;
+    if (this.request) {
+      w = this.request;
+      w.reset();
+      w.ensure(size);
+    } else {
+      w = new ProtoWriter(size);
+    }
     for (const g of this.order) {
       const scopeLen = g.scope.length + g.spans.pos;
       const rsLen = g.head.length + 1 + varintSize(scopeLen) + scopeLen;
@@ -103,19 +118,15 @@ export class ProtobufRequests {
     }
     this.order = [];
     this.count = 0;
-    this.emit({ bytes: w.pos === w.buf.length ? w.buf : w.bytes(), spans });
+    this.emit({ bytes: this.request ? w.buf.subarray(0, w.pos) : w.pos === w.buf.length ? w.buf : w.bytes(), spans });
   }
 
   /** Bytes of the request as it stands (with `adding`'s group counted even if it is new). */
   private size(adding: Group | undefined): number {
     let n = 0;
-    const count = (g: Group) => {
-      const scopeLen = g.scope.length + g.spans.pos;
-      const rsLen = g.head.length + 1 + varintSize(scopeLen) + scopeLen;
-      n += 1 + varintSize(rsLen) + rsLen;
-    };
-    for (const g of this.order) count(g);
-    if (adding && adding.count === 0) count(adding);
+    const order = this.order;
+    for (let i = 0; i < order.length; i++) n += groupSize(order[i]!);
+    if (adding && adding.count === 0) n += groupSize(adding);
     return n;
   }
 
@@ -195,6 +206,13 @@ export class ProtobufRequests {
     w.fixed32(FLAGS);
     w.end(at);
   }
+}
+
+/** Bytes of a group's ResourceSpans field in a request. */
+function groupSize(g: Group): number {
+  const scopeLen = g.scope.length + g.spans.pos;
+  const rsLen = g.head.length + 1 + varintSize(scopeLen) + scopeLen;
+  return 1 + varintSize(rsLen) + rsLen;
 }
 
 function writeAttrs(w: ProtoWriter, attrs: Attrs, field: number): void {

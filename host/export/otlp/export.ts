@@ -83,14 +83,21 @@ export async function exportOtlp(tracePath: string, options: OtlpExportOptions):
     const builders: RequestBuilder[] = [];
     const fileEncoding: OtlpEncoding | undefined = options.file?.format;
     const sendEncoding: OtlpEncoding | undefined = options.send ? (options.send.protocol === "http/json" ? "json" : "protobuf") : undefined;
+    // A request is written to the file at once, so its bytes need not outlive `emit` (the
+    // builder fills one buffer again and again); one waiting for the collector is copied.
     for (const encoding of new Set([fileEncoding, sendEncoding])) {
       if (encoding === undefined) continue;
       builders.push(
-        requestBuilder(encoding, limits, (request) => {
-          largest = Math.max(largest, request.bytes.length);
-          if (encoding === fileEncoding) fileSink!.write(request);
-          if (encoding === sendEncoding) pending.push(request);
-        }),
+        requestBuilder(
+          encoding,
+          limits,
+          (request) => {
+            largest = Math.max(largest, request.bytes.length);
+            if (encoding === fileEncoding) fileSink!.write(request);
+            if (encoding === sendEncoding) pending.push(encoding === "protobuf" ? { bytes: request.bytes.slice(), spans: request.spans } : request);
+          },
+          { transient: true },
+        ),
       );
     }
     const add = builders.length === 1 ? builders[0]!.add.bind(builders[0]) : (span: OtlpSpan) => builders.forEach((b) => b.add(span));

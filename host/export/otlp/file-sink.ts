@@ -21,15 +21,16 @@ export class OtlpFileSink {
     readonly format: OtlpFileFormat,
   ) {}
 
+  /** Writes a request; its bytes are not kept (the caller may reuse them). */
   write(request: EncodedRequest): void {
     if (this.format === "json") {
-      this.out.write(request.bytes);
+      this.out.writeNow(request.bytes);
       this.out.write(NEWLINE);
     } else {
       const head = new Uint8Array(4);
       new DataView(head.buffer).setUint32(0, request.bytes.length, false);
       this.out.write(head);
-      this.out.write(request.bytes);
+      this.out.writeNow(request.bytes);
     }
     this.requests++;
   }

@@ -21,8 +21,15 @@ export interface RequestBuilder {
   flush(): void;
 }
 
-export function requestBuilder(encoding: OtlpEncoding, limits: RequestLimits, emit: (request: EncodedRequest) => void): RequestBuilder {
-  return encoding === "protobuf" ? new ProtobufRequests(limits.maxBytes, limits.maxSpans, emit) : new JsonRequests(limits, emit);
+/** `transient`: a request's bytes are valid only during `emit` (protobuf builds each one in the
+ *  same buffer); whoever keeps them copies them. */
+export function requestBuilder(
+  encoding: OtlpEncoding,
+  limits: RequestLimits,
+  emit: (request: EncodedRequest) => void,
+  options: { transient?: boolean } = {},
+): RequestBuilder {
+  return encoding === "protobuf" ? new ProtobufRequests(limits.maxBytes, limits.maxSpans, emit, options) : new JsonRequests(limits, emit);
 }
 
 /** OTLP/JSON requests: batches are sized from the bytes per span seen so far, and a batch that

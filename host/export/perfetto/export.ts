@@ -2,9 +2,11 @@
 // as it is known. Memory holds the live tasks, their lanes and one decoded batch.
 //
 // Native protobuf (TrackEvent, the default) or the legacy Chrome trace-event JSON. The protobuf
-// export takes its lints as a promise: the analysis that finds them may run beside the export
-// (host/export/lint-worker.ts), and its lints are written last (Perfetto sorts by time on load).
-// The JSON export places lints in time order as it goes, so it needs them first.
+// export writes its lints last (Perfetto sorts by time on load), so it can find them in its own
+// pass over the file (`findLints`: the model the timeline runs is the insight engine's, so a
+// second pass, in a worker beside it, would do the same work again and hold a second heap), or
+// take them as a promise. The JSON export places lints in time order as it goes, so it needs
+// them first.
 
 import { basename } from "node:path";
 import type { Lint } from "../../model/lint.js";
@@ -26,6 +28,9 @@ export interface PerfettoExportOptions {
   format?: PerfettoFormat;
   /** Lints to draw; with protobuf they may still be being found. */
   lints?: readonly Lint[] | Promise<readonly Lint[]>;
+  /** Protobuf only: draw the insight engine's lints, found in this export's own pass over the
+   *  file (`lints` is then left out). */
+  findLints?: boolean;
   onProgress?: (progress: ReadProgress & { events: number }) => void;
   traceOptions?: TraceOptions;
 }
@@ -52,6 +57,7 @@ export interface PerfettoExportResult {
 
 export async function exportPerfetto(tracePath: string, options: PerfettoExportOptions): Promise<PerfettoExportResult> {
   const format = options.format ?? "protobuf";
+  if (options.findLints && format !== "protobuf") throw new Error("exportPerfetto: findLints needs the protobuf format (JSON places lints as it goes)");
   const lints = Promise.resolve(options.lints ?? []);
   lints.catch(() => undefined); // awaited below; a failure is reported there, not as unhandled
   const trace = openTrace(tracePath, options.traceOptions);
@@ -70,8 +76,8 @@ export async function exportPerfetto(tracePath: string, options: PerfettoExportO
         progress(packets.packets);
       }
       const summary = trace.summary();
-      timeline.finish(summary);
-      mapper.lints(await lints);
+      const found = timeline.finish(summary, { lints: options.findLints === true });
+      mapper.lints(options.findLints ? found : await lints);
       packets.flush();
       output.commit();
       return { summary, format, events: packets.packets, bytes: output.bytes, perfetto: mapper.stats, timeline: timeline.stats };

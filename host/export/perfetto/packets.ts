@@ -322,7 +322,7 @@ export class PacketWriter {
   /** Writes what is buffered. */
   flush(): void {
     if (this.w.pos === 0) return;
-    this.out.write(this.w.bytes());
+    this.out.writeNow(this.w.buf.subarray(0, this.w.pos));
     this.written += this.w.pos;
     this.w.reset();
   }
@@ -330,6 +330,7 @@ export class PacketWriter {
   // ---- helpers -----------------------------------------------------------------------------
 
   private sequence(id: number): Sequence {
+    if (this.seq !== undefined && this.seq.id === id) return this.seq; // the one written last
     const s = this.sequences.get(id);
     if (!s) throw new Error(`packet sequence ${id} was not started`);
     return s;
