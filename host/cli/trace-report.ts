@@ -28,9 +28,10 @@ const HELP = `Usage:
   trace-report --compare BASE.trace.cbor NEW.trace.cbor [--json] [--fail-on regression]
 
 Explains a trace: first the lints (lost wake-ups, deadlocks, long polls, starvation, self-wake
-loops, leaks, backpressure, slow requests, serialized work, lost events), most important first, each with the
-task, await site and time it concerns and a hint; then executor load, the task table, the spawn
-tree, resources and request flows with the slow-request analysis.
+loops, leaks, backpressure, slow requests, serialized work, growing queues and memory, lost
+events), most important first, each with the task, await site and time it concerns and a hint;
+then executor load, the task table, the spawn tree, resources and request flows with the
+slow-request analysis.
 
 FILE "-" reads the trace from standard input.
 

@@ -24,7 +24,7 @@ export function growingLints(model: TraceModel, makeLint: (l: Omit<Lint, "kind" 
     const senders = names(r.senders);
     const receivers = names(r.receivers);
     const bound = r.capacity > 0 ? `capacity ${formatCount(r.capacity)}` : "unbounded";
-    const tasks = [...live(r.receivers), ...live(r.senders)].slice(0, 2 * NAMED);
+    const tasks = [...tasksOf(r.senders), ...tasksOf(r.receivers)];
     const evidence = figures(found, "channel");
     Object.assign(evidence, { resource: r.name, capacity: r.capacity, level: r.level, sentBy: senders.join(", "), receivedBy: receivers.join(", ") });
     out.push(makeLint({
@@ -78,8 +78,14 @@ function figures(g: Growth, what: "channel" | "memory"): Record<string, number |
   };
 }
 
-function live(set: Set<TaskRecord>): TaskRecord[] {
-  return [...set].filter((t) => t.endedAt === undefined || t.end === "alive").slice(0, NAMED);
+/** Up to NAMED tasks of a side, one per name, live ones first. */
+function tasksOf(set: Set<TaskRecord>): TaskRecord[] {
+  const byName = new Map<string, TaskRecord>();
+  for (const t of set) {
+    const seen = byName.get(t.name);
+    if (!seen || (seen.endedAt !== undefined && t.endedAt === undefined)) byName.set(t.name, t);
+  }
+  return [...byName.values()].slice(0, NAMED);
 }
 
 function names(set: Set<TaskRecord>): string[] {
