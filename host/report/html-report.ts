@@ -35,8 +35,7 @@ export function renderHtmlReport(report: ReportData, timelines: SessionTimeline[
     tasksOmitted: Math.max(0, report.tasks.length - MAX_TABLE_TASKS),
     timelines,
   };
-  // JSON inside <script>: "<" escaped so no "</script>" or "<!--" can end it early.
-  const json = JSON.stringify(payload).replace(/</g, "\\u003c").replace(/\u2028/g, "\\u2028").replace(/\u2029/g, "\\u2029");
+  const json = scriptJson(payload);
   const title = `taskscope report: ${report.file}`;
   const head = report.sessions
     .map(
@@ -96,6 +95,11 @@ function lossText(s: ReportData["sessions"][number]): string {
   return (parts.length > 0 ? parts.join(", ") : l.exact ? "nothing" : "unknown") + earlier;
 }
 
-function esc(s: string): string {
+/** JSON to embed inside <script>: "<" escaped so no "</script>" or "<!--" can end it early. */
+export function scriptJson(value: unknown): string {
+  return JSON.stringify(value).replace(/</g, "\\u003c").replace(/\u2028/g, "\\u2028").replace(/\u2029/g, "\\u2029");
+}
+
+export function esc(s: string): string {
   return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 }
