@@ -13,7 +13,7 @@
 import type { Change, Comparison, Distribution } from "./compare.js";
 import { pct } from "./compare-text.js";
 import { CLIENT_CSS } from "./html-client.js";
-import { esc, scriptJson } from "./html-report.js";
+import { esc, pageHead, scriptJson } from "./html-report.js";
 import { formatDuration } from "./units.js";
 
 const WHAT: Record<Change["what"], string> = { request: "request", site: "wait at", resource: "waits on", task: "polls of" };
@@ -41,14 +41,7 @@ export function renderCompareHtml(c: Comparison): string {
     (moved.length === 0 ? `no significant change (${c.changes.length} distributions compared)` : `${moved.length} significant change(s) of ${c.changes.length} compared`) +
     ` · ${c.regressions > 0 ? `${c.regressions} regression(s)` : "no regression"}`;
   const conc = c.concurrency.filter((k) => k.base || k.new);
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${esc(title)}</title>
-<style>${CLIENT_CSS}${CSS}</style>
-</head>
+  return `${pageHead(title, CLIENT_CSS + CSS)}
 <body data-ready="1">
 <header>
 <h1>${esc(title)}</h1>

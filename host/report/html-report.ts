@@ -44,14 +44,7 @@ export function renderHtmlReport(report: ReportData, timelines: SessionTimeline[
         `${esc(formatCount(s.events))} events · lost: ${esc(lossText(s))}</div>`,
     )
     .join("");
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${esc(title)}</title>
-<style>${CLIENT_CSS}</style>
-</head>
+  return `${pageHead(title, CLIENT_CSS)}
 <body>
 <header>
 <h1>${esc(title)}</h1>
@@ -93,6 +86,18 @@ function lossText(s: ReportData["sessions"][number]): string {
   if (l.damagedChunks > 0) parts.push(`${l.damagedChunks} damaged chunks`);
   const earlier = l.pulledEarlier > 0 ? ` (${formatCount(l.pulledEarlier)} earlier events went to an earlier pull)` : "";
   return (parts.length > 0 ? parts.join(", ") : l.exact ? "nothing" : "unknown") + earlier;
+}
+
+/** A page's doctype and head: its title and inline stylesheet (nothing loaded from elsewhere). */
+export function pageHead(title: string, css: string): string {
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${esc(title)}</title>
+<style>${css}</style>
+</head>`;
 }
 
 /** JSON to embed inside <script>: "<" escaped so no "</script>" or "<!--" can end it early. */
