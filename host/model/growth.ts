@@ -46,8 +46,17 @@ export class GrowthGauges {
   readonly channels = new Map<ResourceRecord, Gauge>();
   readonly memory = new Map<TaskRecord, Gauge>();
 
+  // The last channel fed (most programs pass most messages through one or two channels).
+  private lastChannel: ResourceRecord | undefined;
+  private lastGauge: Gauge | undefined;
+
   channelLevel(r: ResourceRecord, t: number, level: number): void {
-    note(this.channels, r, t, level);
+    const g = r === this.lastChannel ? this.lastGauge! : note(this.channels, r, t, level);
+    this.lastChannel = r;
+    this.lastGauge = g;
+    if (g.level === level) return; // (a blocked operation: nothing changed)
+    g.level = level;
+    g.series.set(t, level);
   }
 
   taskMemory(rec: TaskRecord, t: number, bytes: number): void {
@@ -70,11 +79,13 @@ export class GrowthGauges {
   }
 }
 
-function note<K>(m: Map<K, Gauge>, key: K, t: number, level: number): void {
+/** Sets the gauge of `key` to `level` at `t` (a new gauge starts there); returns it. */
+function note<K>(m: Map<K, Gauge>, key: K, t: number, level: number): Gauge {
   let g = m.get(key);
   if (!g) m.set(key, (g = { series: new StepSeries(GROWTH_BINS), level }));
   g.level = level;
   g.series.set(t, level);
+  return g;
 }
 
 /** A gauge found growing, with the figures behind it. */
