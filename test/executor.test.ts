@@ -549,7 +549,7 @@ describe("demo scenarios and ring loss", () => {
     const r = await runWasiModule(DEMO, { args: ["no-such-scenario"] });
     expect(r.exitCode).toBe(2);
     expect(r.stdout).toBe("");
-    expect(r.stderr).toContain('unknown scenario "no-such-scenario" (known: clean, stream-overlap, fanout-spawned)');
+    expect(r.stderr).toContain('unknown scenario "no-such-scenario" (known: clean, stream-overlap, fanout-spawned, queue-bounded)');
   });
 
   test("'clean' by name is the default", async () => {

@@ -140,7 +140,7 @@ describe("demo scenarios: the first lint names the cause", () => {
   it("an unknown scenario is refused with the list of known ones", () => {
     const r = cli("trace-pull", ["--wasi", DEMO, "-o", join(dir, "nope.trace.cbor"), "--", "nope"]);
     expect(r.code).toBe(2);
-    expect(r.stdout + r.stderr).toContain('unknown scenario "nope" (known: clean, stream-overlap, fanout-spawned); failure scenarios: lost-wakeup, deadlock, cpu-hog, slow-requests, leak, stream-serial, fanout-serial');
+    expect(r.stdout + r.stderr).toContain('unknown scenario "nope" (known: clean, stream-overlap, fanout-spawned, queue-bounded); failure scenarios: lost-wakeup, deadlock, cpu-hog, slow-requests, leak, stream-serial, fanout-serial, queue-growing');
   });
 });
 
@@ -240,5 +240,36 @@ describe("demo scenarios: serialized work against its fixed variant", () => {
       expect(self.stdout).toContain("no regression");
       return undefined;
     });
+  });
+});
+
+// A queue that grows: the sampler outpaces the uploader through an unbounded channel (the "fix"
+// for a sampler stuck on a full bounded channel). The growing variant gets the `growing` lint
+// first, naming the channel and both sides; the bounded control gets none.
+describe("demo scenarios: a growing queue against its bounded control", () => {
+  it("queue-growing: the unbounded 'samples' channel grows all through the run", () => {
+    const run = runUntil("queue-growing", (r) => {
+      const l = firstLint(r, "growing");
+      if (!l) return "no growing lint first";
+      expect(l.resource).toBe("samples");
+      expect(l.evidence.what).toBe("channel");
+      expect(l.evidence.capacity).toBe(0);
+      expect(l.evidence.sentBy).toBe("sampler");
+      expect(l.evidence.receivedBy).toBe("uploader");
+      expect(l.tasks.map((t) => t.name)).toEqual(["sampler", "uploader"]);
+      // A sample every 1 ms, one uploaded every 1.5 ms: about +333 per second, over the 400 ms run.
+      expect(l.evidence.ratePerS as number).toBeGreaterThan(200);
+      expect(l.evidence.ratePerS as number).toBeLessThan(450);
+      expect(l.evidence.endLevel as number).toBeGreaterThan(80);
+      return undefined;
+    });
+    expect(run.stdout).toMatch(/^demo queue-growing: stopped after 400ms, \d+ samples taken, \d+ uploaded, \d+ queued\n$/);
+  });
+
+  it("queue-bounded: the sampler waits for room, the level stays at most 4, no growing lint", () => {
+    const run = runUntil("queue-bounded", (r) => (r.lints.some((l) => !STALL_KINDS.has(l.kind)) ? "a lint that is not a host stall" : undefined));
+    expect(run.lints.filter((l) => l.kind === "growing")).toEqual([]);
+    const { model } = analyzeTrace(run.file);
+    expect(model.resources.find((r) => r.name === "samples")!.maxLevel).toBe(4);
   });
 });

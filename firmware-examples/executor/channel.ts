@@ -19,12 +19,14 @@ export class Channel<T> {
   private senders: WaitQueue = new WaitQueue();
   private receivers: WaitQueue = new WaitQueue();
 
-  /** Creates (and records) a channel holding up to `capacity` messages. Call after ts.init(). */
-  constructor(name: string, readonly capacity: i32) {
+  /** Creates (and records) a channel holding up to `capacity` messages. Call after ts.init().
+   *  `unbounded`: recorded with capacity 0 (no bound) and sends never park, as a heap-backed queue
+   *  would; `capacity` is then only its storage, and a send beyond it fails the program. */
+  constructor(name: string, readonly capacity: i32, readonly unbounded: bool = false) {
     if (capacity < 1) fail("Channel capacity must be >= 1");
     this.buf = new StaticArray<T>(capacity);
     this.flows = new StaticArray<u32>(capacity);
-    this.res = ts.resourceCreate(ts.RES_CHANNEL, ts.resourceName(name), <u32>capacity);
+    this.res = ts.resourceCreate(ts.RES_CHANNEL, ts.resourceName(name), unbounded ? 0 : <u32>capacity);
   }
 
   /** Messages waiting in the channel. */
@@ -38,6 +40,7 @@ export class Channel<T> {
   send(cx: Context, value: T, site: u32): bool {
     const ex = executor();
     if (this.count == this.capacity) {
+      if (this.unbounded) fail("unbounded Channel: out of storage");
       ex.markBlocked(cx, this.res);
       ts.resourceOp(this.res, ts.OP_SEND, ts.OUTCOME_BLOCKED, <u32>this.count);
       this.senders.register(cx);

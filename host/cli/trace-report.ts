@@ -9,13 +9,14 @@ import { openInput } from "./input.js";
 import { runJob } from "./job.js";
 import { useColour } from "./colour.js";
 import { writeStdout, note } from "./stdio.js";
-import { planOutput } from "../export/output.js";
+import { planOutput, writeOutputFile } from "../export/output.js";
 import { REPORT_SCHEMA } from "../report/report-data.js";
 import { formatCount } from "../report/units.js";
 import type { ReportJobInput, ReportJobResult } from "./report-job.js";
 import { analyzeTrace } from "../model/analyze.js";
 import { compareAnalyses, DEFAULT_REGRESSION_THRESHOLD } from "../report/compare.js";
 import { compareText } from "../report/compare-text.js";
+import { renderCompareHtml } from "../report/compare-html.js";
 import { DEFAULT_THRESHOLDS, THRESHOLD_SPECS, formatThreshold, parseDuration, parseThreshold, type Thresholds } from "../model/thresholds.js";
 
 const thresholdHelp = THRESHOLD_SPECS.map((s) => {
@@ -25,12 +26,13 @@ const thresholdHelp = THRESHOLD_SPECS.map((s) => {
 
 const HELP = `Usage:
   trace-report FILE.trace.cbor [--json | --html OUT.html] [options]
-  trace-report --compare BASE.trace.cbor NEW.trace.cbor [--json] [--fail-on regression]
+  trace-report --compare BASE.trace.cbor NEW.trace.cbor [--json | --html OUT.html] [--fail-on regression]
 
 Explains a trace: first the lints (lost wake-ups, deadlocks, long polls, starvation, self-wake
-loops, leaks, backpressure, slow requests, serialized work, lost events), most important first, each with the
-task, await site and time it concerns and a hint; then executor load, the task table, the spawn
-tree, resources and request flows with the slow-request analysis.
+loops, leaks, backpressure, slow requests, serialized work, growing queues and memory, lost
+events), most important first, each with the task, await site and time it concerns and a hint;
+then executor load, the task table, the spawn tree, resources and request flows with the
+slow-request analysis.
 
 FILE "-" reads the trace from standard input.
 
@@ -44,7 +46,8 @@ Options:
   --compare                    compare two traces (BASE NEW): per request kind, await site, resource
                                and task name what got slower or faster (Kolmogorov-Smirnov test,
                                p<0.01, and the median moved by at least --regression-threshold),
-                               concurrency per request kind, lints that appeared or went away
+                               concurrency per request kind, lints that appeared or went away;
+                               with --html OUT.html also as a self-contained page
   --regression-threshold PCT   smallest change of the median that counts (default 10)
   --fail-on regression|error   exit 1 when --compare finds a regression, or when the report has an
                                error lint
@@ -95,17 +98,24 @@ async function main(argv: string[]): Promise<number> {
   if (values.compare) {
     if (positionals.length !== 2) throw new UsageError("--compare takes two trace files: BASE NEW");
     if (failOn === "error") throw new UsageError("--fail-on error is for a single report; with --compare use --fail-on regression");
-    if (values.html !== undefined) throw new UsageError("--compare prints text or JSON (--json); it writes no HTML");
+    if (values.json && values.html !== undefined) throw new UsageError("--json and --html go to different places: give one (the HTML file also embeds the data)");
     const text = values["regression-threshold"];
     const threshold = text === undefined ? DEFAULT_REGRESSION_THRESHOLD : Number(text) / 100;
     if (!(threshold >= 0) || (text !== undefined && !/^\d+(\.\d+)?$/.test(text))) throw new UsageError(`--regression-threshold takes a percentage such as 10, not '${text}'`);
     const [a, b] = [await openInput(positionals[0]!), await openInput(positionals[1]!)];
     try {
+      const html = values.html;
+      if (html !== undefined) planOutput(html, [a.path, b.path]); // refused before the work, not after
       // (In this thread: two analyses, then a comparison of their distributions.)
       const c = compareAnalyses(analyzeTrace(a.path), analyzeTrace(b.path), threshold);
       c.base = positionals[0]!;
       c.new = positionals[1]!;
-      writeStdout(values.json ? JSON.stringify(c, null, 2) + "\n" : compareText(c));
+      if (html === "-") writeStdout(renderCompareHtml(c));
+      else writeStdout(values.json ? JSON.stringify(c, null, 2) + "\n" : compareText(c));
+      if (html !== undefined && html !== "-") {
+        const bytes = writeOutputFile(html, renderCompareHtml(c), { inputs: [a.path, b.path] });
+        note("trace-report", `wrote ${html} (${formatCount(Math.round(bytes / 1024))} KiB)`);
+      }
       return failOn === "regression" && c.regressions > 0 ? 1 : 0;
     } finally {
       a.release();

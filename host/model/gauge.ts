@@ -86,7 +86,8 @@ export interface GaugeFigures {
 export const SERIES_BINS = 256;
 const FIRST_BIN_NS = 1000;
 
-/** A stepped value over time, downsampled into at most SERIES_BINS bins from its first value. */
+/** A stepped value over time, downsampled into at most SERIES_BINS (or maxBins) bins from its
+ *  first value. */
 export class StepSeries {
   t0 = Number.NaN;
   binNs = FIRST_BIN_NS;
@@ -102,6 +103,9 @@ export class StepSeries {
   private max = new Float64Array(8);
   private area = new Float64Array(8);
   private covered = new Float64Array(8);
+
+  /** `maxBins`: the most bins kept (a power of two); fewer for a series kept per live thing. */
+  constructor(private readonly maxBins = SERIES_BINS) {}
 
   set(t: number, value: number): void {
     if (this.samples++ === 0) {
@@ -128,7 +132,7 @@ export class StepSeries {
 
   /** The series as of `until` (the last value held up to it). */
   view(until: number): SeriesView {
-    const copy = new StepSeries();
+    const copy = new StepSeries(this.maxBins);
     Object.assign(copy, this, { min: this.min.slice(), max: this.max.slice(), area: this.area.slice(), covered: this.covered.slice() });
     if (this.samples > 0 && until > this.since) copy.hold(until);
     const n = this.samples === 0 ? 0 : copy.cur + 1;
@@ -157,12 +161,12 @@ export class StepSeries {
    *  coarsening the bins until it fits. */
   private bin(t: number): number {
     let b = Math.floor((t - this.t0) / this.binNs);
-    while (b >= SERIES_BINS) {
+    while (b >= this.maxBins) {
       this.coarsen();
       b = Math.floor((t - this.t0) / this.binNs);
     }
     if (b >= this.min.length) {
-      const size = Math.min(SERIES_BINS, Math.max(b + 1, 2 * this.min.length));
+      const size = Math.min(this.maxBins, Math.max(b + 1, 2 * this.min.length));
       const grow = (xs: Float64Array) => {
         const out = new Float64Array(size);
         out.set(xs);

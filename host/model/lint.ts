@@ -13,7 +13,8 @@ export type LintKind =
   | "lost-events" // ring overflow or link loss
   | "slow-requests" // the slowest requests of a kind lost their time at one place (added with the insight engine)
   | "late-timer" // a timer-driven task polled well after its deadline, and the poll that held it
-  | "serialized"; // work structured to overlap whose waits took turns (a loop over independent I/O, a fan-out served one at a time)
+  | "serialized" // work structured to overlap whose waits took turns (a loop over independent I/O, a fan-out served one at a time)
+  | "growing"; // a channel's fill level or a task's memory that kept rising over the trace
 
 export type LintSeverity = "error" | "warning" | "info";
 

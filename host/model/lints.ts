@@ -15,6 +15,7 @@ import { RESOURCE_OP } from "../format/spec.js";
 import { formatDuration, formatCount } from "../report/units.js";
 import { lossAccount } from "../tracefile/loss-account.js";
 import { serializedLints } from "./serialized-lint.js";
+import { growingLints } from "./growth-lint.js";
 
 export interface LintInput {
   model: TraceModel;
@@ -28,6 +29,7 @@ export interface LintInput {
 const KIND_CHECK: Record<LintKind, true> = {
   "lost-wakeup": true, deadlock: true, "long-poll": true, starvation: true, "self-wake-loop": true,
   leak: true, backpressure: true, "lost-events": true, "slow-requests": true, "late-timer": true, serialized: true,
+  growing: true,
 };
 export const LINT_KINDS = Object.keys(KIND_CHECK) as LintKind[];
 
@@ -62,6 +64,7 @@ export function findLints(input: LintInput): Lint[] {
     if (l) lints.push(l);
   }
   for (const l of serializedLints(model, (f) => lint("serialized", "warning", f.session, f))) lints.push(l);
+  for (const l of growingLints(model, (f) => lint("growing", "warning", f.session, f))) lints.push(l);
   if (input.summary) for (const l of lostEventLints(model, input.summary)) lints.push(l);
   return sortLints(lints);
 }

@@ -30,6 +30,8 @@ export interface Thresholds {
   slowMinNs: number;
   /** ...among at least this many finished flows of the name. */
   slowMinFlows: number;
+  /** growing: a channel's level or a task's memory must rise over at least this long (ns). */
+  growthMinNs: number;
 }
 
 export const DEFAULT_THRESHOLDS: Readonly<Thresholds> = Object.freeze({
@@ -46,6 +48,7 @@ export const DEFAULT_THRESHOLDS: Readonly<Thresholds> = Object.freeze({
   slowFactor: 3,
   slowMinNs: 2_000_000,
   slowMinFlows: 20,
+  growthMinNs: 100_000_000,
 });
 
 export type ThresholdUnit = "duration" | "ratio" | "count" | "factor" | "percentile";
@@ -73,6 +76,7 @@ export const THRESHOLD_SPECS: readonly ThresholdSpec[] = [
   { key: "slowFactor", flag: "slow-factor", unit: "factor", what: "slow requests: reported when that percentile is this many times the median" },
   { key: "slowMinNs", flag: "slow-min", unit: "duration", what: "slow requests: and at least this much above the median" },
   { key: "slowMinFlows", flag: "slow-min-flows", unit: "count", what: "slow requests: only for kinds with at least this many finished flows" },
+  { key: "growthMinNs", flag: "growth-min", unit: "duration", what: "growing: a channel's level or a task's memory must keep rising over at least this long" },
 ];
 
 export function resolveThresholds(partial: Partial<Thresholds> = {}): Thresholds {

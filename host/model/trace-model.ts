@@ -49,6 +49,7 @@ import { TaskGroups } from "./task-groups.js";
 import { fanOut, type ModelObserver, type PollResult, type WakeKind } from "./observer.js";
 import { Concurrency } from "./concurrency.js";
 import { IdTable } from "./id-table.js";
+import { GrowthGauges } from "./growth.js";
 
 export type { ModelObserver } from "./observer.js";
 
@@ -190,6 +191,8 @@ export class TraceModel {
   readonly flows = new FlowTracker();
   /** In flight and served at once, overlapped waits, I/O loops, waits per site (concurrency.ts). */
   readonly concurrency = new Concurrency((session, id) => this.resource(session, id));
+  /** Channel levels and task memory over time, for the `growing` lint (growth.ts). */
+  readonly growth = new GrowthGauges();
   readonly longPolls = new Map<string, LongPollGroup>();
   readonly lateTimers = new Map<number | string, LateTimerGroup>();
   readonly lostWakeEpisodes: LostWakeEpisode[] = [];
@@ -411,6 +414,7 @@ export class TraceModel {
           const bytes = v[i]!;
           rec.memBytes = bytes;
           if (rec.memPeak === undefined || bytes > rec.memPeak) rec.memPeak = bytes;
+          this.growth.taskMemory(rec, ti, bytes); // [growth]
           if (obs?.memory) obs.memory(rec, ti, bytes);
           break;
         }
@@ -584,6 +588,7 @@ export class TraceModel {
     this.passedOverBy.clear();
     this.flows.resetFinished();
     this.concurrency.resetWindow(this.liveTasks(), t0); // [concurrency]
+    this.growth.resetWindow(t0); // [growth]
     this.longPolls.clear();
     this.lpDistinct.clear();
     this.lateTimers.clear();
@@ -699,6 +704,7 @@ export class TraceModel {
     if (this.live(rec.id) === rec) this.setLive(rec.id, undefined);
     this.observer?.taskEnd?.(rec, end, t);
     this.concurrency.taskClosed(rec, t); // [concurrency]
+    this.growth.taskClosed(rec); // [growth]
     this.groups.add(rec, end, t);
     const k = this.endedNext;
     const evicted = this.endedRing[k];
@@ -1120,6 +1126,7 @@ export class TraceModel {
     const rec = taskId === 0 ? undefined : this.taskAt(taskId, t);
     r.ops++;
     setLevel(r, level, t);
+    if (r.kind === "channel") this.growth.channelLevel(r, t, level); // [growth]
     this.observer?.resourceOp?.(this.session!.index, rec, t, r, op, outcome, level);
     if (rec) {
       if (op === RESOURCE_OP.send) addUser(r.senders, rec);

@@ -6,7 +6,7 @@ import type { Change, Comparison } from "./compare.js";
 
 const WHAT: Record<Change["what"], string> = { request: "request", site: "wait at", resource: "waits on", task: "polls of" };
 
-function pct(x: number): string {
+export function pct(x: number): string {
   return Number.isFinite(x) ? `${x >= 0 ? "+" : ""}${Math.round(x * 100)}%` : "new";
 }
 
@@ -21,6 +21,7 @@ function changeLine(c: Change): string {
 
 export function compareText(c: Comparison): string {
   const out: string[] = [`compare ${c.base} -> ${c.new} (a change is significant at p<0.01 and at least ${Math.round(c.threshold * 100)}% on the median):`];
+  out.push(`  recorded ${formatDuration(c.duration.base)} -> ${formatDuration(c.duration.new)} (${pct(c.duration.change)}; one value a side, not tested)`);
   const moved = c.changes.filter((x) => x.verdict !== "same");
   if (moved.length === 0) out.push(`  no significant change (${c.changes.length} distributions compared)`);
   else out.push(...moved.map(changeLine), `  (${c.changes.length - moved.length} more compared, unchanged)`);

@@ -59,6 +59,9 @@ export interface Comparison {
   onlyBase: string[];
   onlyNew: string[];
   concurrency: ConcurrencyChange[];
+  /** Recorded time of each trace (its sessions' spans summed): one value a side, so not tested,
+   *  but the whole run's latency when the trace is one job (a pipeline over a batch of items). */
+  duration: { base: number; new: number; change: number };
   lints: { appeared: LintKey[]; gone: LintKey[] };
   regressions: number;
 }
@@ -174,6 +177,9 @@ export function compareAnalyses(base: TraceAnalysis, next: TraceAnalysis, thresh
   const cb = conc(next);
   const kinds = [...new Set([...ca.keys(), ...cb.keys()])];
 
+  const recorded = (an: TraceAnalysis) => an.model.sessions.reduce((ns, s) => ns + (s.lastT - s.firstT), 0);
+  const [da, db] = [recorded(base), recorded(next)];
+
   const la = new Map(base.lints.map((l) => [lintKey(l), l]));
   const lb = new Map(next.lints.map((l) => [lintKey(l), l]));
   const brief = (l: Lint): LintKey => ({ kind: l.kind, severity: l.severity, title: l.title });
@@ -187,6 +193,7 @@ export function compareAnalyses(base: TraceAnalysis, next: TraceAnalysis, thresh
     onlyBase: [...a.keys()].filter((k) => !b.has(k)).map(label),
     onlyNew: [...b.keys()].filter((k) => !a.has(k)).map(label),
     concurrency: kinds.map((kind) => ({ kind, base: ca.get(kind) ?? null, new: cb.get(kind) ?? null })),
+    duration: { base: da, new: db, change: da > 0 ? db / da - 1 : 0 },
     lints: {
       appeared: [...lb].filter(([k]) => !la.has(k)).map(([, l]) => brief(l)),
       gone: [...la].filter(([k]) => !lb.has(k)).map(([, l]) => brief(l)),

@@ -35,8 +35,7 @@ export function renderHtmlReport(report: ReportData, timelines: SessionTimeline[
     tasksOmitted: Math.max(0, report.tasks.length - MAX_TABLE_TASKS),
     timelines,
   };
-  // JSON inside <script>: "<" escaped so no "</script>" or "<!--" can end it early.
-  const json = JSON.stringify(payload).replace(/</g, "\\u003c").replace(/\u2028/g, "\\u2028").replace(/\u2029/g, "\\u2029");
+  const json = scriptJson(payload);
   const title = `taskscope report: ${report.file}`;
   const head = report.sessions
     .map(
@@ -45,14 +44,7 @@ export function renderHtmlReport(report: ReportData, timelines: SessionTimeline[
         `${esc(formatCount(s.events))} events · lost: ${esc(lossText(s))}</div>`,
     )
     .join("");
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${esc(title)}</title>
-<style>${CLIENT_CSS}</style>
-</head>
+  return `${pageHead(title, CLIENT_CSS)}
 <body>
 <header>
 <h1>${esc(title)}</h1>
@@ -96,6 +88,23 @@ function lossText(s: ReportData["sessions"][number]): string {
   return (parts.length > 0 ? parts.join(", ") : l.exact ? "nothing" : "unknown") + earlier;
 }
 
-function esc(s: string): string {
+/** A page's doctype and head: its title and inline stylesheet (nothing loaded from elsewhere). */
+export function pageHead(title: string, css: string): string {
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${esc(title)}</title>
+<style>${css}</style>
+</head>`;
+}
+
+/** JSON to embed inside <script>: "<" escaped so no "</script>" or "<!--" can end it early. */
+export function scriptJson(value: unknown): string {
+  return JSON.stringify(value).replace(/</g, "\\u003c").replace(/\u2028/g, "\\u2028").replace(/\u2029/g, "\\u2029");
+}
+
+export function esc(s: string): string {
   return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 }

@@ -62,7 +62,7 @@ export function useReport(open: () => Promise<ReportPage>, timeoutMs = 90_000): 
 }
 
 /** The page is one self-contained file: it requested nothing but itself, and no script failed. */
-export function expectOffline(r: ReportPage): void {
+export function expectOffline(r: Pick<ReportPage, "requests" | "errors">): void {
   expect(r.errors).toEqual([]);
   expect(r.requests.length).toBeGreaterThan(0);
   for (const url of r.requests) expect(url.startsWith("file://")).toBe(true);
@@ -70,7 +70,6 @@ export function expectOffline(r: ReportPage): void {
 
 /** Writes the HTML report of `trace` (trace-report --html, a real process) and opens it. */
 export async function openReport(dir: string, trace: string): Promise<ReportPage> {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install --no-install-recommends chromium`);
   const html = join(dir, "report.html");
   const r = cli(dir, "trace-report", [trace, "--html", html]);
   expect(r.code, r.stderr).toBe(0);
@@ -79,6 +78,14 @@ export async function openReport(dir: string, trace: string): Promise<ReportPage
   const json = /<script id="report-data" type="application\/json">(.*?)<\/script>/s.exec(text)![1]!;
   const payload = JSON.parse(json) as HtmlPayload;
 
+  const { page, requests, errors, close } = await openPage(dir, html);
+  return { page, payload, requests, errors, trace, html, close };
+}
+
+/** A page of this project opened in headless Chromium, with the requests it made and its script
+ *  errors; close() closes the browser and removes `dir`. */
+export async function openPage(dir: string, html: string): Promise<{ page: Page; requests: string[]; errors: string[]; close(): Promise<void> }> {
+  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install --no-install-recommends chromium`);
   // A fresh profile each run (playwright takes it as the persistent context's directory).
   const context: BrowserContext = await chromium.launchPersistentContext(mkdtempSync(join(dir, "profile-")), {
     executablePath: CHROMIUM,
@@ -97,7 +104,7 @@ export async function openReport(dir: string, trace: string): Promise<ReportPage
   await page.goto(pathToFileURL(html).href);
   await page.waitForSelector("body[data-ready='1']", { timeout: 10_000 });
   return {
-    page, payload, requests, errors, trace, html,
+    page, requests, errors,
     close: async () => {
       await context.close();
       rmSync(dir, { recursive: true, force: true });

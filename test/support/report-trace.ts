@@ -144,6 +144,11 @@ export class TraceScript {
     return this.ev(EVENT.IDLE_END, toUs);
   }
 
+  /** A memory sample: `task` holds `bytes`. */
+  mem(us: number, task: number, bytes: number): this {
+    return this.ev(EVENT.MEM, us, { task, bytes });
+  }
+
   mark(us: number, name: string): this {
     return this.ev(EVENT.MARK, us, { name: this.name("mark", name) });
   }

@@ -16,6 +16,8 @@
 //   leak           tasks spawned and forgotten, waiting forever
 //   stream-serial  a pipeline whose reads and writes take turns (stream-overlap: prefetching, fixed)
 //   fanout-serial  8 requests in flight served one at a time by one task (fanout-spawned: fixed)
+//   queue-growing  an unbounded channel whose receiver is slower than its sender (queue-bounded: the
+//                  bounded control)
 
 import { clean } from "./clean";
 import { lostWakeup } from "./lost-wakeup";
@@ -25,10 +27,11 @@ import { slowRequests } from "./slow-requests";
 import { leak } from "./leak";
 import { streamSerial, streamOverlap } from "./stream";
 import { fanoutSerial, fanoutSpawned } from "./fanout";
+import { queueGrowing, queueBounded } from "./queue";
 
 /** Scenario names, for the usage message: the normal run, and the ones that reproduce a failure. */
-export const SCENARIOS = "clean, stream-overlap, fanout-spawned";
-export const FAILURE_SCENARIOS = "lost-wakeup, deadlock, cpu-hog, slow-requests, leak, stream-serial, fanout-serial";
+export const SCENARIOS = "clean, stream-overlap, fanout-spawned, queue-bounded";
+export const FAILURE_SCENARIOS = "lost-wakeup, deadlock, cpu-hog, slow-requests, leak, stream-serial, fanout-serial, queue-growing";
 
 export const DEFAULT_SCENARIO = "clean";
 
@@ -44,5 +47,7 @@ export function runScenario(name: string): i32 {
   if (name == "stream-overlap") return streamOverlap();
   if (name == "fanout-serial") return fanoutSerial();
   if (name == "fanout-spawned") return fanoutSpawned();
+  if (name == "queue-growing") return queueGrowing();
+  if (name == "queue-bounded") return queueBounded();
   return -1;
 }
