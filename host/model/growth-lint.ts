@@ -79,7 +79,7 @@ function figures(g: Growth, what: "channel" | "memory"): Record<string, number |
 }
 
 /** Up to NAMED tasks of a side, one per name, live ones first. */
-function tasksOf(set: Set<TaskRecord>): TaskRecord[] {
+function tasksOf(set: Iterable<TaskRecord>): TaskRecord[] {
   const byName = new Map<string, TaskRecord>();
   for (const t of set) {
     const seen = byName.get(t.name);
@@ -88,7 +88,7 @@ function tasksOf(set: Set<TaskRecord>): TaskRecord[] {
   return [...byName.values()].slice(0, NAMED);
 }
 
-function names(set: Set<TaskRecord>): string[] {
+function names(set: Iterable<TaskRecord>): string[] {
   return [...new Set([...set].map((t) => t.name))].slice(0, NAMED);
 }
 
