@@ -29,7 +29,9 @@ beforeAll(() => {
   tmp = join(dir, "tmp");
   mkdirSync(tmp);
   big = join(dir, "big.trace.cbor");
-  writeWorkload(big, 1_500_000);
+  // Big enough that every command is still in its loop when the test has seen it start and
+  // signals it (the analysis reads 1.5 M events in about half a second).
+  writeWorkload(big, 4_000_000);
 }, 120_000);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

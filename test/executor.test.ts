@@ -411,8 +411,10 @@ describe("demo (clean scenario)", () => {
     expect(run.exitCode).toBe(0);
     expect(run.stdout).toBe("demo: 32 requests served\n");
     expect(run.stderr).toBe("");
-    expect(run.wallMs).toBeGreaterThan(300);
-    expect(run.wallMs).toBeLessThan(5000);
+    // How long it took on the host says nothing on a loaded machine; its own clock does.
+    const spanMs = (d.events.t[d.events.length - 1]! - d.events.t[0]!) / 1e6;
+    expect(spanMs).toBeGreaterThan(300);
+    expect(spanMs).toBeLessThan(5000);
   });
 
   test("exports the host interface and identifies itself", () => {
@@ -639,7 +641,7 @@ describe("executor semantics (fixture)", () => {
     expect(d.events.kind[i - 1]).toBe(E.WAKER_DROP);
     expect(d.events.task[i - 1]).toBe(long.id);
     expect(rows(d, (k, t) => (k === E.WAKE_EXT || k === E.WAKE_TASK) && t === long.id)).toEqual([]);
-    expect(run.wallMs).toBeLessThan(2000); // it was sleeping 10 s
+    expect(d.events.t[i]! - d.events.t[long.spawnAt]!).toBeLessThan(2e9); // it was sleeping 10 s: cancelled, not slept out
     const self = one("b-self-cancel");
     expect(self.end).toBe("cancel");
     expect(d.events.kind[self.endAt! - 1]).toBe(E.POLL_PENDING); // ends after its poll returned
