@@ -132,7 +132,11 @@ describe("in the middle of a long synchronous step", () => {
     const t = onTerminal("trace-report", [big, "--html", html], { cwd: dir, env: env() });
     await waitFor("the analysis to show progress", () => t.state.pid > 0 && /\rreading: \d+%/.test(t.state.text));
     stopAndSignal(t.state.pid, "SIGTERM", () => !t.state.text.includes("building the report") && readFileSync(html, "utf8") === "the user's report\n");
-    const { code, text } = await t.result;
+    // `script`, which gives the command its terminal, stops itself when it sees its child stopped
+    // by SIGSTOP and waits for a SIGCONT of its own: without one it never reaps the command (a
+    // zombie) and the test hangs, whenever `script` noticed the stop before the child went on.
+    const resume = setInterval(() => t.child.kill("SIGCONT"), 50);
+    const { code, text } = await t.result.finally(() => clearInterval(resume));
     expect(code, text.slice(-500)).toBe(143);
     expect(text.endsWith("\r\x1b[K")).toBe(true);
     expect(readFileSync(html, "utf8")).toBe("the user's report\n");
