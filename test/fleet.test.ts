@@ -56,10 +56,22 @@ async function finish(b: Board): Promise<Run> {
   b.sim.windDown();
   await waitFor(`${b.name}'s demo loop to wind down`, () => b.sim.scenarioDone);
   b.pull.child.kill("SIGINT");
-  const r = await b.pull.result;
-  await b.sim.stop();
-  await b.pty.stop();
+  const r = await within(60_000, () => `trace-pull for ${b.name} to exit after Ctrl-C (its stderr: ${b.stderr().slice(-600)})`, b.pull.result);
+  await within(60_000, `board ${b.name} to power off`, b.sim.stop());
+  await within(30_000, `the pty pair of ${b.name} to close`, b.pty.stop());
   return r;
+}
+
+/** `p`, or a named error once `ms` have passed: a stage that hangs says which it is, well before
+ *  the test's own timeout (which names nothing). */
+async function within<T>(ms: number, what: string | (() => string), p: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`gave up after ${ms / 1000} s waiting for ${typeof what === "string" ? what : what()}`)), ms)));
+  try {
+    return await Promise.race([p, late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** What trace-export --otlp makes of a trace file (protobuf, lints included), and its count of
@@ -114,15 +126,18 @@ describe("a fleet of boards streaming into one collector", () => {
         c.requests.length >= before + 4 && boards.every((b) => requestsOf(c, b).slice(-1)[0]?.answer.status === 200));
 
       // Down long enough for both queues to fill: spans are dropped, counted, and said so.
-      await c.down();
+      // What the pullers say is taken from before the collector goes down: a puller refused while
+      // down() waits for the requests in flight to be answered says so then, and only once.
       const said = boards.map((b) => b.stderr().length);
-      await waitFor("both pullers to say their queue is full and the collector cannot be reached", () =>
+      await within(60_000, "the collector to stop listening", c.down());
+      const saidSince = () => boards.map((b, k) => `${b.name} said: ${JSON.stringify(b.stderr().slice(said[k]).slice(-800))}`).join("; ");
+      await waitFor(() => `both pullers to say their queue is full and the collector cannot be reached (${saidSince()})`, () =>
         boards.every((b, k) => /the queue is full/.test(b.stderr().slice(said[k])) && /OTLP: cannot reach/.test(b.stderr().slice(said[k]))), 150_000);
-      await c.up();
-      await waitFor("both pullers to say the collector takes spans again", () => boards.every((b, k) => /takes spans again \([\d,]+ dropped meanwhile\)/.test(b.stderr().slice(said[k]))), 150_000);
+      await within(30_000, "the collector to listen again", c.up());
+      await waitFor(() => `both pullers to say the collector takes spans again (${saidSince()})`, () => boards.every((b, k) => /takes spans again \([\d,]+ dropped meanwhile\)/.test(b.stderr().slice(said[k]))), 150_000);
     } finally {
       runs = await Promise.all(boards.map(finish));
-      await c.close();
+      await within(30_000, "the collector to close", c.close());
     }
     // Each board's spans carry its own resource: its source, and its device session and instance.
     const resources = boards.map((b) => fromBoard(c, b).map((s) => `${String(s.resource["service.instance.id"])} ${String(s.resource["taskscope.device_session"])}`));
@@ -169,7 +184,7 @@ describe("a fleet of boards streaming into one collector", () => {
       expect(r.stderr).toMatch(/OTLP: cannot reach http:\/\/127\.0\.0\.1:\d+\/v1\/traces/);
       expect(r.stderr).toMatch(/OTLP: the queue is full/);
     }
-  }, 420_000);
+  }, 900_000);
 
   it("ends within --timeout when the collector is down at the end: what was not delivered is counted unsent", async () => {
     const server = createServer();

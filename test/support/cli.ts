@@ -85,10 +85,10 @@ export function expectOneLineError(stderr: string, ...fragments: string[]): void
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Polls until `cond` holds. The bound only matters when something is broken. */
-export async function waitFor(what: string, cond: () => boolean, ms = 60_000): Promise<void> {
+export async function waitFor(what: string | (() => string), cond: () => boolean, ms = 60_000): Promise<void> {
   const deadline = Date.now() + ms;
   while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`gave up after ${ms / 1000} s waiting for ${what}`);
+    if (Date.now() > deadline) throw new Error(`gave up after ${ms / 1000} s waiting for ${typeof what === "string" ? what : what()}`);
     await sleep(20);
   }
 }
