@@ -4,7 +4,7 @@
 
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { IdTable, RecordSet } from "../host/model/id-table.js";
+import { IdTable, RecordSet, SmallIdMap } from "../host/model/id-table.js";
 
 type Op = { kind: "set" | "delete" | "get"; id: number; value: number };
 
@@ -57,6 +57,40 @@ describe("IdTable", () => {
     table.clear();
     expect(table.size).toBe(0);
     expect(table.get(999_999)).toBeUndefined();
+  });
+});
+
+describe("SmallIdMap", () => {
+  it("answers as a Map does for small and large ids, through sets, deletes and clears", () => {
+    const smallAndLarge = fc.oneof(ids, fc.integer({ min: 65530, max: 65541 }));
+    const steps = fc.array(
+      fc.record({ kind: fc.constantFrom("set", "set", "delete", "get", "clear") as fc.Arbitrary<Op["kind"] | "clear">, id: smallAndLarge, value: fc.integer() }),
+      { maxLength: 500 },
+    );
+    fc.assert(
+      fc.property(steps, (list) => {
+        const table = new SmallIdMap<{ v: number }>();
+        const map = new Map<number, { v: number }>();
+        for (const op of list) {
+          if (op.kind === "set") {
+            const v = { v: op.value };
+            table.set(op.id, v);
+            map.set(op.id, v);
+          } else if (op.kind === "delete") {
+            table.delete(op.id);
+            map.delete(op.id);
+          } else if (op.kind === "clear") {
+            table.clear();
+            map.clear();
+          } else {
+            expect(table.get(op.id)).toBe(map.get(op.id));
+            expect(table.has(op.id)).toBe(map.has(op.id));
+          }
+        }
+        for (const id of map.keys()) expect(table.get(id)).toBe(map.get(id));
+      }),
+      { numRuns: 200 },
+    );
   });
 });
 

@@ -48,7 +48,7 @@ import { Histogram } from "./histogram.js";
 import { TaskGroups } from "./task-groups.js";
 import { fanOut, type ModelObserver, type PollResult, type WakeKind } from "./observer.js";
 import { Concurrency } from "./concurrency.js";
-import { IdTable } from "./id-table.js";
+import { IdTable, SmallIdMap } from "./id-table.js";
 import { GrowthGauges } from "./growth.js";
 
 export type { ModelObserver } from "./observer.js";
@@ -221,8 +221,8 @@ export class TraceModel {
   private endedById = new IdTable<TaskRecord>();
   private endedRing: (TaskRecord | undefined)[] = new Array(RECENTLY_ENDED);
   private endedNext = 0;
-  private incarnations = new Map<number, number>();
-  private resourceById = new Map<number, ResourceRecord>();
+  private incarnations = new SmallIdMap<number>();
+  private resourceById = new SmallIdMap<ResourceRecord>();
   private contexts = new Map<number, SessionContext>();
   private nameKeys = new Map<string, number>();
   private session: SessionSpan | undefined;
