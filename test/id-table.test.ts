@@ -86,6 +86,7 @@ describe("SmallIdMap", () => {
             expect(table.get(op.id)).toBe(map.get(op.id));
             expect(table.has(op.id)).toBe(map.has(op.id));
           }
+          expect(table.size).toBe(map.size);
         }
         for (const id of map.keys()) expect(table.get(id)).toBe(map.get(id));
       }),
