@@ -4,7 +4,7 @@
 
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { IdTable, RecordSet } from "../host/model/id-table.js";
+import { IdTable, RecordSet, SmallIdMap } from "../host/model/id-table.js";
 
 type Op = { kind: "set" | "delete" | "get"; id: number; value: number };
 
@@ -18,27 +18,50 @@ const ops = fc.array(
   { maxLength: 2000 },
 );
 
+interface IdMap<V> {
+  readonly size: number;
+  get(id: number): V | undefined;
+  has(id: number): boolean;
+  set(id: number, value: V): void;
+  delete(id: number): unknown;
+  clear(): void;
+}
+
+/** Applies `list` to `table` and to a Map, checking every answer against the Map's (and what
+ *  `deleted` says a delete returned, when given); returns the Map. */
+function replay(table: IdMap<{ v: number }>, list: { kind: Op["kind"] | "clear"; id: number; value: number }[], deleted?: (id: number) => boolean): Map<number, { v: number }> {
+  const map = new Map<number, { v: number }>();
+  for (const op of list) {
+    if (op.kind === "set") {
+      const v = { v: op.value };
+      table.set(op.id, v);
+      map.set(op.id, v);
+    } else if (op.kind === "delete") {
+      if (deleted) expect(deleted(op.id)).toBe(map.delete(op.id));
+      else {
+        table.delete(op.id);
+        map.delete(op.id);
+      }
+    } else if (op.kind === "clear") {
+      table.clear();
+      map.clear();
+    } else {
+      expect(table.get(op.id)).toBe(map.get(op.id));
+      expect(table.has(op.id)).toBe(map.has(op.id));
+    }
+    expect(table.size).toBe(map.size);
+  }
+  for (const id of map.keys()) expect(table.get(id)).toBe(map.get(id));
+  return map;
+}
+
 describe("IdTable", () => {
   it("answers as a Map does, in the same order, through any sequence of sets and deletes", () => {
     fc.assert(
       fc.property(ops, (list) => {
         const table = new IdTable<{ v: number }>();
-        const map = new Map<number, { v: number }>();
-        for (const op of list) {
-          if (op.kind === "set") {
-            const v = { v: op.value };
-            table.set(op.id, v);
-            map.set(op.id, v);
-          } else if (op.kind === "delete") {
-            expect(table.delete(op.id)).toBe(map.delete(op.id));
-          } else {
-            expect(table.get(op.id)).toBe(map.get(op.id));
-            expect(table.has(op.id)).toBe(map.has(op.id));
-          }
-          expect(table.size).toBe(map.size);
-        }
+        const map = replay(table, list, (id) => table.delete(id));
         expect(table.values()).toEqual([...map.values()]);
-        for (const id of map.keys()) expect(table.get(id)).toBe(map.get(id));
       }),
       { numRuns: 300 },
     );
@@ -57,6 +80,20 @@ describe("IdTable", () => {
     table.clear();
     expect(table.size).toBe(0);
     expect(table.get(999_999)).toBeUndefined();
+  });
+});
+
+describe("SmallIdMap", () => {
+  it("answers as a Map does for small and large ids, through sets, deletes and clears", () => {
+    const smallAndLarge = fc.oneof(ids, fc.integer({ min: 65530, max: 65541 }));
+    const steps = fc.array(
+      fc.record({ kind: fc.constantFrom("set", "set", "delete", "get", "clear") as fc.Arbitrary<Op["kind"] | "clear">, id: smallAndLarge, value: fc.integer() }),
+      { maxLength: 500 },
+    );
+    fc.assert(
+      fc.property(steps, (list) => void replay(new SmallIdMap<{ v: number }>(), list)),
+      { numRuns: 200 },
+    );
   });
 });
 

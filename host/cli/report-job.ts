@@ -4,13 +4,9 @@
 import { statSync } from "node:fs";
 import { analyzeTrace, type AnalysisOptions } from "../model/analyze.js";
 import { buildReport } from "../report/report-data.js";
-import { renderTextReport } from "../report/text-report.js";
-import { renderHtmlReport } from "../report/html-report.js";
-import { buildTimelines } from "../report/timeline.js";
 import { matchesPattern, parseTaskFilter } from "../report/task-filter.js";
 import { formatCount } from "../report/units.js";
 import { TraceFileError } from "../tracefile/errors.js";
-import { writeOutputFile } from "../export/output.js";
 import { closestWord } from "./args.js";
 import { CliError } from "./run-cli.js";
 import { StepMeter } from "./progress.js";
@@ -40,6 +36,7 @@ export interface ReportJobResult {
   errors: number;
 }
 
+// (The text, HTML and timeline modules are loaded only for the output asked for.)
 export async function run(input: ReportJobInput, context: JobContext): Promise<ReportJobResult> {
   const { progress } = context;
   const size = statSync(input.path).size;
@@ -69,13 +66,14 @@ export async function run(input: ReportJobInput, context: JobContext): Promise<R
     let html: string | undefined;
     if (input.html !== undefined) {
       progress.update("building the HTML timeline (reads the trace again)...", true);
+      const [{ renderHtmlReport }, { buildTimelines }] = await Promise.all([import("../report/html-report.js"), import("../report/timeline.js")]);
       html = renderHtmlReport(report, buildTimelines(input.path, analysis, input.analysis, taskFilter ? { taskFilter } : {}));
     }
     progress.done();
     const errors = report.lints.filter((l) => l.severity === "error").length;
     if (html !== undefined && input.html === "-") return { stdout: html, htmlBytes: undefined, warnings, errors };
-    const htmlBytes = html !== undefined ? writeOutputFile(input.html!, html, { inputs: [input.path] }) : undefined;
-    const stdout = input.json ? JSON.stringify(report, null, 2) + "\n" : renderTextReport(report, { allTasks: input.allTasks, color: input.color });
+    const htmlBytes = html !== undefined ? (await import("../export/output.js")).writeOutputFile(input.html!, html, { inputs: [input.path] }) : undefined;
+    const stdout = input.json ? JSON.stringify(report, null, 2) + "\n" : (await import("../report/text-report.js")).renderTextReport(report, { allTasks: input.allTasks, color: input.color });
     return { stdout, htmlBytes, warnings, errors };
   } catch (e) {
     if (e instanceof TraceFileError) throw new CliError(`${input.name}: ${e.message}`);

@@ -10,13 +10,8 @@ import { runJob } from "./job.js";
 import { useColour } from "./colour.js";
 import { writeStdout, note } from "./stdio.js";
 import { planOutput, writeOutputFile } from "../export/output.js";
-import { REPORT_SCHEMA } from "../report/report-data.js";
 import { formatCount } from "../report/units.js";
 import type { ReportJobInput, ReportJobResult } from "./report-job.js";
-import { analyzeTrace } from "../model/analyze.js";
-import { compareAnalyses, DEFAULT_REGRESSION_THRESHOLD } from "../report/compare.js";
-import { compareText } from "../report/compare-text.js";
-import { renderCompareHtml } from "../report/compare-html.js";
 import { DEFAULT_THRESHOLDS, THRESHOLD_SPECS, formatThreshold, parseDuration, parseThreshold, type Thresholds } from "../model/thresholds.js";
 
 const thresholdHelp = THRESHOLD_SPECS.map((s) => {
@@ -24,7 +19,9 @@ const thresholdHelp = THRESHOLD_SPECS.map((s) => {
   return `${flag.padEnd(31)}${s.what} (default ${formatThreshold(s, DEFAULT_THRESHOLDS[s.key])})`;
 }).join("\n");
 
-const HELP = `Usage:
+// The analysis, the report's modules and --compare's are loaded only where used (the analysis
+// runs in the worker): loading them here took 50 ms before every report.
+const help = (schema: string): string => `Usage:
   trace-report FILE.trace.cbor [--json | --html OUT.html] [options]
   trace-report --compare BASE.trace.cbor NEW.trace.cbor [--json | --html OUT.html] [--fail-on regression]
 
@@ -37,7 +34,7 @@ slow-request analysis.
 FILE "-" reads the trace from standard input.
 
 Options:
-  --json                       print the report as JSON (schema "${REPORT_SCHEMA}", docs/REPORT.md)
+  --json                       print the report as JSON (schema "${schema}", docs/REPORT.md)
   --html OUT.html              also write a self-contained HTML report with a timeline ("-": print
                                it instead of the text report)
   --all-tasks                  list every task (by default finished look-alikes are folded into one row)
@@ -86,7 +83,8 @@ async function main(argv: string[]): Promise<number> {
     strict: true,
   });
   if (values.help) {
-    writeStdout(HELP + "\n");
+    const { REPORT_SCHEMA } = await import("../report/report-data.js");
+    writeStdout(help(REPORT_SCHEMA) + "\n");
     return 0;
   }
   if (values.version) {
@@ -99,6 +97,9 @@ async function main(argv: string[]): Promise<number> {
     if (positionals.length !== 2) throw new UsageError("--compare takes two trace files: BASE NEW");
     if (failOn === "error") throw new UsageError("--fail-on error is for a single report; with --compare use --fail-on regression");
     if (values.json && values.html !== undefined) throw new UsageError("--json and --html go to different places: give one (the HTML file also embeds the data)");
+    const [{ analyzeTrace }, { compareAnalyses, DEFAULT_REGRESSION_THRESHOLD }, { compareText }, { renderCompareHtml }] = await Promise.all([
+      import("../model/analyze.js"), import("../report/compare.js"), import("../report/compare-text.js"), import("../report/compare-html.js"),
+    ]);
     const text = values["regression-threshold"];
     const threshold = text === undefined ? DEFAULT_REGRESSION_THRESHOLD : Number(text) / 100;
     if (!(threshold >= 0) || (text !== undefined && !/^\d+(\.\d+)?$/.test(text))) throw new UsageError(`--regression-threshold takes a percentage such as 10, not '${text}'`);

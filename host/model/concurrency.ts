@@ -207,18 +207,27 @@ export const MAX_SPANS = 200;
 const SERIAL_SHARE = 0.1;
 
 function newKindConc(): KindConc {
-  return {
-    inFlight: new Gauge(true), served: new Gauge(), waitNs: 0, overlappedWaitNs: 0, multiPeriodNs: 0,
+  // The sums of ns are made -0 and then set to 0: -0 makes V8 store them as doubles from the start,
+  // so a sum that passes 2^31 mid-run changes no object shape (a change deoptimizes every compiled
+  // function that touched one of these objects, and they are recompiled).
+  const k: KindConc = {
+    inFlight: new Gauge(true), served: new Gauge(), waitNs: -0, overlappedWaitNs: -0, multiPeriodNs: -0,
     period: {
-      open: false, start: 0, flows: 0, maxChainNs: 0, serialNs: 0, maxOwnNs: 0, inFlightMax: 0, inFlightOverlapAt: 0, servedOverlapAt: 0,
+      open: false, start: -0, flows: 0, maxChainNs: -0, serialNs: -0, maxOwnNs: -0, inFlightMax: 0, inFlightOverlapAt: -0, servedOverlapAt: -0,
       server: undefined, servers: 0,
     },
     serial: {
-      periods: 0, flows: 0, measuredNs: 0, estimateNs: 0, serialNs: 0, chainNs: 0, inFlightMax: 0, server: undefined, otherServers: 0,
+      periods: 0, flows: 0, measuredNs: -0, estimateNs: -0, serialNs: -0, chainNs: -0, inFlightMax: 0, server: undefined, otherServers: 0,
       periodNs: new Histogram(), periodEstimateNs: new Histogram(),
     },
     spans: [], spansDropped: 0,
   };
+  k.waitNs = k.overlappedWaitNs = k.multiPeriodNs = 0;
+  const p = k.period;
+  p.start = p.maxChainNs = p.serialNs = p.maxOwnNs = p.inFlightOverlapAt = p.servedOverlapAt = 0;
+  const s = k.serial;
+  s.measuredNs = s.estimateNs = s.serialNs = s.chainNs = 0;
+  return k;
 }
 
 export interface KindConcFigures {

@@ -16,10 +16,11 @@ function levelBin(level: number): number {
 export class Gauge {
   level = 0;
   max = 0;
-  /** Time with the level at 1 or more, at 2 or more, and the integral of the level. */
-  busyNs = 0;
-  overlapNs = 0;
-  weightedNs = 0;
+  /** Time with the level at 1 or more, at 2 or more, and the integral of the level. (Made -0,
+   *  a double, and then 0 in the constructor: see StepSeries.binNs.) */
+  busyNs = -0;
+  overlapNs = -0;
+  weightedNs = -0;
   /** Time at each range of LEVEL_RANGES (null when not kept: a task's own requests). */
   readonly levels: Float64Array | null;
   /** Last change (NaN before the first). */
@@ -28,6 +29,7 @@ export class Gauge {
   readonly series: StepSeries | null;
 
   constructor(withSeries = false, withLevels = true) {
+    this.busyNs = this.overlapNs = this.weightedNs = 0;
     this.series = withSeries ? new StepSeries() : null;
     this.levels = withLevels ? new Float64Array(LEVEL_RANGES.length) : null;
   }
@@ -90,7 +92,10 @@ const FIRST_BIN_NS = 1000;
  *  first value. */
 export class StepSeries {
   t0 = Number.NaN;
-  binNs = FIRST_BIN_NS;
+  // Stored as a double from the start (-0 is one; the constructor sets the real width): the width
+  // passes 2^31 ns on a long trace, and a field that turns from a small integer into a double
+  // mid-run deoptimizes every compiled function that touched a series (a few ms each time).
+  binNs = -0;
   /** Values set so far. */
   samples = 0;
   private value = 0;
@@ -105,7 +110,9 @@ export class StepSeries {
   private covered = new Float64Array(8);
 
   /** `maxBins`: the most bins kept (a power of two); fewer for a series kept per live thing. */
-  constructor(private readonly maxBins = SERIES_BINS) {}
+  constructor(private readonly maxBins = SERIES_BINS) {
+    this.binNs = FIRST_BIN_NS;
+  }
 
   set(t: number, value: number): void {
     if (this.samples++ === 0) {

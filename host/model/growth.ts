@@ -36,7 +36,12 @@ export const GROWTH_MIN_BYTES = 1024;
 export const GROWTH_MIN_SHARE = 0.25;
 
 interface Gauge {
-  series: StepSeries;
+  /** Null until a second value comes: most tasks report their memory once (a task per request),
+   *  and a series per task was a fifth of what the analysis allocated. `firstT` and `firstLevel`
+   *  hold that first value until then (the series starts with it). */
+  series: StepSeries | null;
+  firstT: number;
+  firstLevel: number;
   /** The level now (to restart the series when a report window opens). */
   level: number;
 }
@@ -55,8 +60,7 @@ export class GrowthGauges {
     this.lastChannel = r;
     this.lastGauge = g;
     if (g.level === level) return; // (a blocked operation: nothing changed)
-    g.level = level;
-    g.series.set(t, level);
+    record(g, t, level);
   }
 
   taskMemory(rec: TaskRecord, t: number, bytes: number): void {
@@ -72,8 +76,9 @@ export class GrowthGauges {
   resetWindow(t0: number): void {
     for (const m of [this.channels, this.memory] as Map<unknown, Gauge>[]) {
       for (const g of m.values()) {
-        g.series = new StepSeries(GROWTH_BINS);
-        g.series.set(t0, g.level);
+        g.series = null;
+        g.firstT = t0;
+        g.firstLevel = g.level;
       }
     }
   }
@@ -82,10 +87,20 @@ export class GrowthGauges {
 /** Sets the gauge of `key` to `level` at `t` (a new gauge starts there); returns it. */
 function note<K>(m: Map<K, Gauge>, key: K, t: number, level: number): Gauge {
   let g = m.get(key);
-  if (!g) m.set(key, (g = { series: new StepSeries(GROWTH_BINS), level }));
-  g.level = level;
-  g.series.set(t, level);
+  if (g) record(g, t, level);
+  else m.set(key, (g = { series: null, firstT: t, firstLevel: level, level }));
   return g;
+}
+
+/** A value after the first. */
+function record(g: Gauge, t: number, level: number): void {
+  g.level = level;
+  let series = g.series;
+  if (series === null) {
+    series = g.series = new StepSeries(GROWTH_BINS);
+    series.set(g.firstT, g.firstLevel);
+  }
+  series.set(t, level);
 }
 
 /** A gauge found growing, with the figures behind it. */
@@ -105,8 +120,8 @@ export interface Growth {
 }
 
 /** Whether the gauge's series, as of `end`, shows growth (see the file's head). */
-export function judgeGrowth(series: StepSeries, end: number, sessionSpanNs: number, minSpanNs: number, minRise: number): Growth | undefined {
-  if (series.samples < GROWTH_MIN_SAMPLES) return undefined;
+export function judgeGrowth(series: StepSeries | null, end: number, sessionSpanNs: number, minSpanNs: number, minRise: number): Growth | undefined {
+  if (series === null || series.samples < GROWTH_MIN_SAMPLES) return undefined; // (null: one value)
   const span = end - series.t0;
   if (!(span >= minSpanNs) || span < GROWTH_MIN_SHARE * sessionSpanNs) return undefined;
   const v = series.view(end);

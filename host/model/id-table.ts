@@ -186,3 +186,54 @@ export class RecordSet<T extends { index: number }> implements Iterable<T> {
     return this.table.values()[Symbol.iterator]();
   }
 }
+
+/** Ids below this are array slots in a SmallIdMap. */
+const DENSE_LIMIT = 1 << 16;
+
+/** A map from whole-number ids to values for ids that are mostly small (resource ids, task ids
+ *  of a session): a lookup of a small id is an array index (a Map lookup per event was ~3 % of
+ *  the analysis), larger ones go to an IdTable. Values are never undefined. Not iterable. */
+export class SmallIdMap<V> {
+  private dense: (V | undefined)[] = [];
+  private readonly sparse = new IdTable<V>();
+  private denseCount = 0;
+
+  /** Entries held. */
+  get size(): number {
+    return this.denseCount + this.sparse.size;
+  }
+
+  get(id: number): V | undefined {
+    return id < DENSE_LIMIT ? this.dense[id] : this.sparse.get(id);
+  }
+
+  has(id: number): boolean {
+    return this.get(id) !== undefined;
+  }
+
+  set(id: number, value: V): void {
+    if (id >= DENSE_LIMIT) {
+      this.sparse.set(id, value);
+      return;
+    }
+    const dense = this.dense;
+    // Grown slot by slot: an array written far past its end turns into a slow dictionary.
+    while (dense.length <= id) dense.push(undefined);
+    if (dense[id] === undefined) this.denseCount++;
+    dense[id] = value;
+  }
+
+  delete(id: number): void {
+    if (id < DENSE_LIMIT) {
+      if (this.dense[id] === undefined) return;
+      this.dense[id] = undefined;
+      this.denseCount--;
+    } else this.sparse.delete(id);
+  }
+
+  clear(): void {
+    this.dense = [];
+    this.denseCount = 0;
+    this.sparse.clear();
+  }
+}

@@ -48,7 +48,7 @@ import { Histogram } from "./histogram.js";
 import { TaskGroups } from "./task-groups.js";
 import { fanOut, type ModelObserver, type PollResult, type WakeKind } from "./observer.js";
 import { Concurrency } from "./concurrency.js";
-import { IdTable } from "./id-table.js";
+import { SmallIdMap } from "./id-table.js";
 import { GrowthGauges } from "./growth.js";
 
 export type { ModelObserver } from "./observer.js";
@@ -218,11 +218,11 @@ export class TraceModel {
   /** Tasks alive when their session closed (they stay, for the lints and reports). */
   private readonly aliveAtEnd: TaskRecord[] = [];
   // The last ended incarnations, for late events about them.
-  private endedById = new IdTable<TaskRecord>();
+  private endedById = new SmallIdMap<TaskRecord>();
   private endedRing: (TaskRecord | undefined)[] = new Array(RECENTLY_ENDED);
   private endedNext = 0;
-  private incarnations = new Map<number, number>();
-  private resourceById = new Map<number, ResourceRecord>();
+  private incarnations = new SmallIdMap<number>();
+  private resourceById = new SmallIdMap<ResourceRecord>();
   private contexts = new Map<number, SessionContext>();
   private nameKeys = new Map<string, number>();
   private session: SessionSpan | undefined;
