@@ -149,6 +149,17 @@ export class OutputFile {
     this.writeAll(bytes);
   }
 
+  /** Flushes what is buffered and gives the descriptor to a writer on another thread that takes
+   *  over the writing (host/export/otlp/write-thread.ts); it counts its bytes with `wrote`. */
+  descriptor(): number {
+    this.flush();
+    return this.fd;
+  }
+
+  wrote(bytes: number): void {
+    this.written += bytes;
+  }
+
   /** Writes what is buffered and moves the file into place. */
   commit(): void {
     try {
