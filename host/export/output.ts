@@ -242,9 +242,10 @@ const sleeper = new Int32Array(new SharedArrayBuffer(4));
 /**
  * Writes all of `data` to `fd`, synchronously. Standard output may be a non-blocking pipe (Node
  * makes it one): EAGAIN means the reader is behind, so wait a little and go on. EPIPE (the
- * reader went away) is thrown as it is, for the caller to end quietly.
+ * reader went away) is thrown as it is, for the caller to end quietly. `giveUp` ends the waiting
+ * (EAGAIN is thrown then): a writer thread told to stop.
  */
-export function writeFully(fd: number, data: Uint8Array | string): void {
+export function writeFully(fd: number, data: Uint8Array | string, giveUp?: () => boolean): void {
   const bytes = typeof data === "string" ? Buffer.from(data, "utf8") : data;
   let at = 0;
   let waitMs = 1;
@@ -253,7 +254,7 @@ export function writeFully(fd: number, data: Uint8Array | string): void {
       at += writeSync(fd, bytes, at, bytes.length - at);
       waitMs = 1;
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== "EAGAIN") throw e;
+      if ((e as NodeJS.ErrnoException).code !== "EAGAIN" || giveUp?.()) throw e;
       Atomics.wait(sleeper, 0, 0, waitMs);
       waitMs = Math.min(50, waitMs * 2);
     }

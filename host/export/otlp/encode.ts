@@ -222,24 +222,15 @@ function writeAttrs(w: ProtoWriter, attrs: Attrs, field: number): void {
     const value = attrs[i + 1] as AttrValue;
     if (typeof value === "string") {
       // A KeyValue whose value comes again and again (a task name, a result) is encoded once;
-      // once a key has its fill of values (a wake's time, a log line), the rest go straight in.
+      // once a key has its fill of values (a wake's time, a log line), the rest are written
+      // straight in like any other value (below).
       const kv = keyValueBytes(key, value);
-      w.tag(field, WIRE.bytes);
       if (kv) {
+        w.tag(field, WIRE.bytes);
         w.bytesField(kv);
         continue;
       }
-      const at = w.begin();
-      w.raw(key.encoded);
-      w.tag(2, WIRE.bytes);
-      const v = w.begin();
-      w.tag(1, WIRE.bytes);
-      w.string(value);
-      w.end(v);
-      w.end(at);
-      continue;
-    }
-    if (typeof value === "number" && Number.isSafeInteger(value) && value >= 0) {
+    } else if (typeof value === "number" && Number.isSafeInteger(value) && value >= 0) {
       // KeyValue { key, value: AnyValue { int_value } }, lengths known up front.
       const n = varintSize(value);
       const k = key.encoded;

@@ -5,9 +5,8 @@
 // memory are kept by the slots (the export waits when all are full); a request larger than a
 // slot is written by the export thread itself, after the writer has caught up.
 
-import { writeSync } from "node:fs";
 import { Worker, isMainThread, workerData } from "node:worker_threads";
-import { OutputError, ioErrorText } from "../output.js";
+import { OutputError, ioErrorText, writeFully } from "../output.js";
 
 const SLOTS = 3;
 /** Control words: slots filled so far, slots written so far, stop, writer gone, error length. */
@@ -124,29 +123,10 @@ export class WriteThread {
 
   private writeHere(bytes: Uint8Array): void {
     try {
-      writeAll(this.fd, bytes, () => false);
+      writeFully(this.fd, bytes);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === "EPIPE") throw e;
       throw new OutputError(`cannot write ${this.path}: ${ioErrorText(e)}`);
-    }
-  }
-}
-
-const sleeper = new Int32Array(new SharedArrayBuffer(4));
-
-/** Writes all of `bytes`; a non-blocking standard output that is full (EAGAIN) is tried again
- *  until `stopped` says to give up. */
-function writeAll(fd: number, bytes: Uint8Array, stopped: () => boolean): void {
-  let at = 0;
-  let waitMs = 1;
-  while (at < bytes.length) {
-    try {
-      at += writeSync(fd, bytes, at, bytes.length - at);
-      waitMs = 1;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== "EAGAIN" || stopped()) throw e;
-      Atomics.wait(sleeper, 0, 0, waitMs);
-      waitMs = Math.min(50, waitMs * 2);
     }
   }
 }
@@ -168,7 +148,7 @@ function writer(data: WriterData): void {
       }
       if (stopped()) return;
       const i = tail % SLOTS;
-      writeAll(data.fd, slots[i]!.subarray(0, lengths[i]!), stopped);
+      writeFully(data.fd, slots[i]!.subarray(0, lengths[i]!), stopped);
       tail++;
       Atomics.store(c, TAIL, tail);
       Atomics.notify(c, TAIL);
