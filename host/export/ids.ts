@@ -41,19 +41,19 @@ export class SessionIds {
   readonly spanId: Uint8Array;
 
   constructor(private readonly digest: Uint8Array) {
-    this.traceId = nonZero(digest.slice(0, 16));
-    this.spanId = nonZero(digest.slice(16, 24));
+    this.traceId = nonZero(copy(digest, 0, 16));
+    this.spanId = nonZero(copy(digest, 16, 24));
   }
 
   flowTraceId(flow: number): Uint8Array {
-    const id = this.digest.slice(0, 16);
+    const id = copy(this.digest, 0, 16);
     xorMix(id, 0, flow + 1, 0);
     xorMix(id, 8, flow + 1, 1);
     return nonZero(id);
   }
 
   flowSpanId(flow: number): Uint8Array {
-    const id = this.digest.slice(16, 24);
+    const id = copy(this.digest, 16, 24);
     xorMix(id, 0, flow + 1, 0);
     return nonZero(id);
   }
@@ -67,26 +67,26 @@ export class TaskIds {
   readonly spanId: Uint8Array;
 
   constructor(private readonly digest: Uint8Array) {
-    this.spanId = nonZero(digest.slice(0, 8));
+    this.spanId = nonZero(copy(digest, 0, 8));
   }
 
   /** The span of the task's n-th poll (n from 1). */
   poll(n: number): Uint8Array {
-    const id = this.digest.slice(0, 8);
+    const id = copy(this.digest, 0, 8);
     xorMix(id, 0, n, 0);
     return nonZero(id);
   }
 
   /** The span of part `part` (2, 3, ...) of the task's n-th poll, split where its parent ended. */
   pollPart(n: number, part: number): Uint8Array {
-    const id = this.digest.slice(8, 16);
+    const id = copy(this.digest, 8, 16);
     xorMix(id, 0, n * 16 + (part & 15), 1);
     return nonZero(id);
   }
 
   /** The span of the task's n-th stay in a flow it entered (n from 1). */
   segment(n: number): Uint8Array {
-    const id = this.digest.slice(8, 16);
+    const id = copy(this.digest, 8, 16);
     xorMix(id, 0, n, 0);
     return nonZero(id);
   }
@@ -130,6 +130,16 @@ function fmix32(h: number): number {
   h = Math.imul(h, 0xc2b2ae35);
   h ^= h >>> 16;
   return h >>> 0;
+}
+
+/** Bytes `from` to `to` of a digest as a new array. A small Uint8Array made by length lives on
+ *  the V8 heap; slice() gives it an ArrayBuffer of its own with a backing store outside it, which
+ *  costs an allocation and a finalizer per id (a span id per poll: the most objects the export
+ *  made after the model's). */
+function copy(digest: Uint8Array, from: number, to: number): Uint8Array {
+  const id = new Uint8Array(to - from);
+  for (let i = from; i < to; i++) id[i - from] = digest[i]!;
+  return id;
 }
 
 /** An all-zero id is invalid in OTLP; a digest gives one with probability 2^-64 at worst. */

@@ -221,13 +221,16 @@ function writeAttrs(w: ProtoWriter, attrs: Attrs, field: number): void {
     const key = attrs[i] as AttrKey;
     const value = attrs[i + 1] as AttrValue;
     if (typeof value === "string") {
-      // A KeyValue whose value comes again and again (a task name, a result) is encoded once.
+      // A KeyValue whose value comes again and again (a task name, a result) is encoded once;
+      // once a key has its fill of values (a wake's time, a log line), the rest are written
+      // straight in like any other value (below).
       const kv = keyValueBytes(key, value);
-      w.tag(field, WIRE.bytes);
-      w.bytesField(kv);
-      continue;
-    }
-    if (typeof value === "number" && Number.isSafeInteger(value) && value >= 0) {
+      if (kv) {
+        w.tag(field, WIRE.bytes);
+        w.bytesField(kv);
+        continue;
+      }
+    } else if (typeof value === "number" && Number.isSafeInteger(value) && value >= 0) {
       // KeyValue { key, value: AnyValue { int_value } }, lengths known up front.
       const n = varintSize(value);
       const k = key.encoded;
@@ -256,11 +259,12 @@ function writeAttrs(w: ProtoWriter, attrs: Attrs, field: number): void {
 const CACHED_VALUES = 512;
 const scratch = new ProtoWriter(1024);
 
-/** The KeyValue message of a key and a string value. */
-function keyValueBytes(key: AttrKey, value: string): Uint8Array {
+/** The KeyValue message of a key and a string value, if cached or still cacheable. */
+function keyValueBytes(key: AttrKey, value: string): Uint8Array | undefined {
   const cache = key.values;
   const hit = cache.get(value);
   if (hit) return hit;
+  if (cache.size >= CACHED_VALUES) return undefined;
   scratch.reset();
   scratch.raw(key.encoded);
   scratch.tag(2, WIRE.bytes);
@@ -269,7 +273,7 @@ function keyValueBytes(key: AttrKey, value: string): Uint8Array {
   scratch.string(value);
   scratch.end(v);
   const bytes = scratch.bytes();
-  if (cache.size < CACHED_VALUES) cache.set(value, bytes);
+  cache.set(value, bytes);
   return bytes;
 }
 

@@ -41,6 +41,9 @@ export interface OtlpExportOptions {
   resourceOverrides?: Attributes;
   onProgress?: (progress: ExportProgress) => void;
   traceOptions?: TraceOptions;
+  /** Write the file on a thread of its own (write-thread.ts; from the built JavaScript only: a
+   *  worker cannot load TypeScript sources). */
+  writeThread?: boolean;
 }
 
 export interface OtlpExportResult {
@@ -71,7 +74,7 @@ export async function exportOtlp(tracePath: string, options: OtlpExportOptions):
   try {
     if (options.file) {
       output = new OutputFile(options.file.path);
-      fileSink = new OtlpFileSink(output, options.file.format);
+      fileSink = new OtlpFileSink(output, options.file.format, options.writeThread ? { thread: { requestBytes: limits.maxBytes } } : {});
     }
     // The HTTP machinery (OpenTelemetry's exporter) is loaded only to send.
     if (options.send) httpSink = new (await import("./http-sink.js")).OtlpHttpSink(options.send, options.sendOptions);
@@ -131,6 +134,7 @@ export async function exportOtlp(tracePath: string, options: OtlpExportOptions):
     for (const b of builders) b.flush();
     await send();
     await httpSink?.close();
+    fileSink?.finish();
     output?.commit();
     progress();
     return {
@@ -145,6 +149,7 @@ export async function exportOtlp(tracePath: string, options: OtlpExportOptions):
     };
   } catch (error) {
     trace.close();
+    fileSink?.abort();
     output?.abort();
     await httpSink?.abort();
     throw error;

@@ -290,7 +290,7 @@ export class OtlpMapper implements TimelineSink<OtlpTask> {
       return;
     }
     if (poll.part > 1) a.push(K.pollPart, poll.part);
-    this.finish(task.session, { ref: poll.ref, parent: poll.parent, name: "poll", kind: SpanKind.INTERNAL, startT: poll.startT, endT: t, attributes: a, details: poll.details });
+    this.finish(task.session, poll.ref, poll.parent, "poll", SpanKind.INTERNAL, poll.startT, t, a, poll.details);
   }
 
   wake(w: Wake<OtlpTask>): void {
@@ -342,7 +342,7 @@ export class OtlpMapper implements TimelineSink<OtlpTask> {
     }
     if (task.maxMemory !== undefined) a.push(K.memory, task.maxMemory);
     for (const lint of this.lints.takeForTask(s.index, task.id, task.startT, endT)) this.lintEvent(x.details, lint, lint.atNs);
-    this.finish(s, { ref: x.ref, parent: x.parent, name: task.name, kind: SpanKind.INTERNAL, startT: task.startT, endT, attributes: a, details: x.details });
+    this.finish(s, x.ref, x.parent, task.name, SpanKind.INTERNAL, task.startT, endT, a, x.details);
   }
 
   flowBegin(s: TimelineSession, task: TaskState<OtlpTask> | undefined, flow: number, name: string, t: number): void {
@@ -419,7 +419,7 @@ export class OtlpMapper implements TimelineSink<OtlpTask> {
     const damaged = s.losses.filter((l) => l.kind === "decode").reduce((n, l) => n + l.chunks, 0);
     a.push(K.lossMissing, gapChunks, K.lossDamaged, damaged);
     if (s.truncatedAt !== undefined) a.push(K.truncated, s.truncatedAt);
-    this.finish(s, { ref: out.ref, parent: undefined, name: `${s.info.device} session ${s.index}`, kind: SpanKind.INTERNAL, startT: s.firstT, endT: s.lastT, attributes: a, details: out.details });
+    this.finish(s, out.ref, undefined, `${s.info.device} session ${s.index}`, SpanKind.INTERNAL, s.firstT, s.lastT, a, out.details);
     this.sessions.delete(s.index);
     this.stats.lints = this.lints.placed;
   }
@@ -490,7 +490,7 @@ export class OtlpMapper implements TimelineSink<OtlpTask> {
     seg.flow.visitors.delete(task);
     this.splitPoll(task, seg, t);
     const a: Attrs = [K.taskId, task.id, K.flowId, seg.flow.id, K.flowEntered, true, K.flowName, seg.flow.name];
-    this.finish(task.session, { ref: seg.ref, parent: seg.flow.ref, name: task.name, kind: SpanKind.INTERNAL, startT: seg.startT, endT: t, attributes: a, details: seg.details });
+    this.finish(task.session, seg.ref, seg.flow.ref, task.name, SpanKind.INTERNAL, seg.startT, t, a, seg.details);
   }
 
   /** The span `under` ends at `t` while the task polls under it: the poll's part so far ends
@@ -500,10 +500,7 @@ export class OtlpMapper implements TimelineSink<OtlpTask> {
     if (!poll || poll.under !== under || this.spansAsEvents) return;
     this.stats.splitPolls++;
     const a = poll.attributes;
-    this.finish(task.session, {
-      ref: poll.ref, parent: poll.parent, name: "poll", kind: SpanKind.INTERNAL, startT: poll.startT, endT: t,
-      attributes: [...a, K.pollResult, "continues", K.pollPart, poll.part], details: poll.details,
-    });
+    this.finish(task.session, poll.ref, poll.parent, "poll", SpanKind.INTERNAL, poll.startT, t, [...a, K.pollResult, "continues", K.pollPart, poll.part], poll.details);
     const part = poll.part + 1;
     const parent = task.x.ref;
     task.x.poll = {
@@ -527,7 +524,7 @@ export class OtlpMapper implements TimelineSink<OtlpTask> {
     const a: Attrs = [K.flowId, id, K.flowName, flow.name, K.flowEnded, ended];
     if (flow.owner) a.push(K.taskId, flow.owner.id, K.taskName, flow.owner.name);
     if (flow.ownerTask) this.splitPoll(flow.ownerTask, flow, t);
-    this.finish(s, { ref: flow.ref, parent: undefined, name: flow.name, kind: SpanKind.SERVER, startT: flow.startT, endT: t, attributes: a, details: flow.details });
+    this.finish(s, flow.ref, undefined, flow.name, SpanKind.SERVER, flow.startT, t, a, flow.details);
   }
 
   private lintEvent(details: SpanDetails, lint: Lint, t: number): void {
@@ -546,18 +543,20 @@ export class OtlpMapper implements TimelineSink<OtlpTask> {
     if (lint.severity === "error") details.fail(lint.title);
   }
 
-  private finish(s: TimelineSession, span: Omit<OtlpSpan, "source">): void {
-    const d = span.details;
-    if (d) {
-      this.stats.droppedEvents += d.droppedEvents;
-      this.stats.droppedLinks += d.droppedLinks;
+  /** Hands out a finished span: one object of one shape, made here (source and all). */
+  private finish(
+    s: TimelineSession, ref: SpanRef, parent: SpanRef | undefined, name: string, kind: SpanKind,
+    startT: number, endT: number, attributes: Attrs, details: SpanDetails | undefined,
+  ): void {
+    if (details) {
+      this.stats.droppedEvents += details.droppedEvents;
+      this.stats.droppedLinks += details.droppedLinks;
     }
-    if (span.endT < span.startT) span.endT = span.startT;
     this.stats.spans++;
-    const out = span as OtlpSpan;
-    out.source = this.out(s).source;
-    this.emit(out);
+    const span: OtlpSpan = { ref, parent, name, kind, startT, endT: endT < startT ? startT : endT, attributes, details, source: this.out(s).source };
+    this.emit(span);
   }
+
 
   private resource(s: TimelineSession): Attributes {
     const info = s.info;
