@@ -163,6 +163,41 @@ export class ProtoWriter {
     this.pos = p;
   }
 
+  /** UTF-8 text with no length before it (a part of a string whose length `begin`/`end` write),
+   *  so a string made of parts is written without being made first. */
+  text(value: string): void {
+    const n = value.length;
+    this.ensure(n);
+    const b = this.buf;
+    let p = this.pos;
+    for (let i = 0; i < n; i++) {
+      const c = value.charCodeAt(i);
+      if (c > 0x7f) {
+        this.pos = p;
+        this.raw(encoder.encode(value.slice(i)));
+        return;
+      }
+      b[p++] = c;
+    }
+    this.pos = p;
+  }
+
+  /** The decimal digits of a whole number as text (as String(value) writes it). */
+  decimal(value: number): void {
+    if (!(value >= 0 && value <= 0xffffffff && Number.isInteger(value))) return this.text(String(value));
+    let v = value >>> 0;
+    let digits = 1;
+    for (let x = v; x >= 10; x = Math.floor(x / 10)) digits++;
+    this.ensure(digits);
+    const b = this.buf;
+    let p = this.pos + digits;
+    this.pos = p;
+    do {
+      b[--p] = 0x30 + (v % 10);
+      v = Math.floor(v / 10);
+    } while (v > 0);
+  }
+
   /** Starts a nested message (after its tag); returns what `end` takes. */
   begin(): number {
     this.ensure(1);

@@ -12,6 +12,7 @@ import type { EventBatch } from "../format/batch.js";
 import type { NameTable } from "../format/names.js";
 import { RESOURCE_OPS, RESOURCE_OUTCOMES, codeName } from "../format/spec.js";
 import { Analyzer } from "../model/analyze.js";
+import { IdTable } from "../model/id-table.js";
 import type { Lint } from "../model/lint.js";
 import type { TraceModel, ModelOptions } from "../model/trace-model.js";
 import type { ModelObserver, ObservedSession, PollResult, WakeKind } from "../model/observer.js";
@@ -111,6 +112,7 @@ export interface TimelineSink<X> {
   taskStart(task: TaskState<X>, parent: TaskState<X> | undefined): X;
   pollBegin(task: TaskState<X>, t: number): void;
   pollEnd(task: TaskState<X>, t: number, result: PollResult): void;
+  /** `wake` is reused for the next wake: copy what you keep. */
   wake(wake: Wake<X>): void;
   /** Final: endT, end and lastT are set; the task is forgotten afterwards. */
   taskEnd(task: TaskState<X>): void;
@@ -145,8 +147,11 @@ export interface TimelineStats {
 
 interface SessionState<X> {
   s: TimelineSession;
-  /** Tasks that ended and are held back until the executor moves on. */
-  ending: Map<TaskRecord, TaskState<X>>;
+  /** Tasks that ended and are held back until the executor moves on: in order of their end, and
+   *  by task index. */
+  ending: (TaskState<X> | undefined)[];
+  endingCount: number;
+  endingByIndex: IdTable<TaskState<X>>;
   closed: boolean;
 }
 
@@ -165,7 +170,10 @@ export class Timeline<X> {
    *  trace-report's, found from this one pass (finish) instead of a second pass over the file. */
   private readonly analyzer: Analyzer;
   private readonly sessions = new Map<number, SessionState<X>>();
-  private readonly states = new Map<TaskRecord, TaskState<X>>();
+  /** Live tasks by task index. Not a Map: one set and one delete per task make a Map rehash
+   *  again and again, and an outgrown table promoted to the old generation keeps every later one
+   *  and the records they hold alive through young collections (host/model/id-table.ts). */
+  private readonly states = new IdTable<TaskState<X>>();
   private current: SessionState<X> | undefined;
   private finished = false;
 
@@ -180,7 +188,7 @@ export class Timeline<X> {
   /** Tasks followed now: live ones, and ended ones held back until the executor moves on. */
   get heldTasks(): number {
     let n = this.states.size;
-    for (const st of this.sessions.values()) n += st.ending.size;
+    for (const st of this.sessions.values()) n += st.endingCount;
     return n;
   }
 
@@ -234,7 +242,7 @@ export class Timeline<X> {
   }
 
   /** @internal */ state(task: TaskRecord | undefined): TaskState<X> | undefined {
-    return task ? this.states.get(task) : undefined;
+    return task ? this.states.get(task.index) : undefined;
   }
 
   /** @internal */ start(task: TaskRecord, parent: TaskRecord | undefined, t: number): void {
@@ -251,7 +259,7 @@ export class Timeline<X> {
       awaitSite: undefined, awaitResource: undefined, lastWake: undefined, maxMemory: undefined,
       stats: task, x: undefined as X,
     };
-    this.states.set(task, rec);
+    this.states.set(task.index, rec);
     this.stats.tasks++;
     rec.x = this.sink.taskStart(rec, parentState);
   }
@@ -261,14 +269,16 @@ export class Timeline<X> {
   }
 
   /** @internal */ ended(task: TaskRecord, how: ModelTaskEnd, t: number): void {
-    const rec = this.states.get(task);
+    const rec = this.states.get(task.index);
     if (!rec) return;
-    this.states.delete(task);
+    this.states.delete(task.index);
     rec.endT = t;
-    rec.lastT = Math.max(rec.lastT, t);
+    if (t > rec.lastT) rec.lastT = t; // not Math.max: a new number stored is a new heap number
     if (how === "done" || how === "cancelled") {
       rec.end = how;
-      this.sessionFor(task.session).ending.set(task, rec);
+      const st = this.sessionFor(task.session);
+      st.ending[st.endingCount++] = rec;
+      st.endingByIndex.set(task.index, rec);
       return;
     }
     rec.end = how;
@@ -285,7 +295,7 @@ export class Timeline<X> {
 
   /** @internal */ endingState(task: TaskRecord | undefined): TaskState<X> | undefined {
     if (!task) return undefined;
-    return this.states.get(task) ?? this.sessionFor(task.session).ending.get(task);
+    return this.states.get(task.index) ?? this.sessionFor(task.session).endingByIndex.get(task.index);
   }
 
   private sessionState(session: TraceSession, firstT: number | undefined): SessionState<X> {
@@ -298,7 +308,7 @@ export class Timeline<X> {
       index: session.index, info, names: session.names, clock, source: session,
       firstT: t0, lastT: t0, rows: 0, losses: [], truncatedAt: undefined,
     };
-    st = { s, ending: new Map(), closed: false };
+    st = { s, ending: [], endingCount: 0, endingByIndex: new IdTable(), closed: false };
     this.sessions.set(session.index, st);
     this.stats.sessions++;
     this.sink.sessionStart(s);
@@ -306,9 +316,17 @@ export class Timeline<X> {
   }
 
   private flushEnding(st: SessionState<X>): void {
-    if (st.ending.size === 0) return;
-    for (const rec of st.ending.values()) this.sink.taskEnd(rec);
-    st.ending.clear();
+    const ending = st.ending;
+    const n = st.endingCount;
+    if (n === 0) return;
+    for (let i = 0; i < n; i++) {
+      const rec = ending[i]!;
+      ending[i] = undefined;
+      st.endingByIndex.delete(rec.stats.index);
+      this.sink.taskEnd(rec);
+    }
+    // The array keeps its room (emptied with length = 0, every end would allocate it again).
+    st.endingCount = 0;
   }
 }
 
@@ -317,6 +335,9 @@ class SinkObserver<X> implements ModelObserver {
   /** The session of the last advance (called for every event: no lookup while it stays). */
   private advanced: TimelineSession | undefined;
   private readonly sinkAdvances: boolean;
+  private readonly resources = new ResourceInfos();
+  /** The one Wake handed to the sink, filled again for every wake (no object per wake). */
+  private readonly wakeArg: Wake<X> = { t: 0, kind: "task", target: undefined as never, by: undefined, byId: 0, irq: 0 };
 
   constructor(private readonly tl: Timeline<X>) {
     this.sinkAdvances = typeof tl.sinkOf().advance === "function";
@@ -352,7 +373,7 @@ class SinkObserver<X> implements ModelObserver {
     rec.polling = true;
     rec.polls++;
     rec.pollStartT = t;
-    rec.lastT = Math.max(rec.lastT, t);
+    if (t > rec.lastT) rec.lastT = t; // not Math.max: a new number stored is a new heap number
     rec.awaitSite = undefined;
     rec.awaitResource = undefined;
     this.tl.stats.polls++;
@@ -363,7 +384,7 @@ class SinkObserver<X> implements ModelObserver {
     const rec = this.tl.endingState(task);
     if (!rec || !rec.polling) return;
     rec.polling = false;
-    rec.lastT = Math.max(rec.lastT, end);
+    if (end > rec.lastT) rec.lastT = end;
     this.sink.pollEnd(rec, end, result);
   }
 
@@ -372,17 +393,28 @@ class SinkObserver<X> implements ModelObserver {
     if (!rec) return;
     const s = this.session(task.session);
     rec.awaitSite = site === 0 ? "" : (s.names.get(site) ?? `site#${site}`);
-    rec.awaitResource = resource ? resourceInfo(resource) : undefined;
+    rec.awaitResource = resource ? this.resources.of(resource) : undefined;
   }
 
   wake(task: TaskRecord, by: TaskRecord | undefined, kind: WakeKind, t: number, irq: number): void {
     const target = this.tl.state(task);
     if (!target) return;
     const from = kind === "self" ? target : this.tl.endingState(by);
-    if (from) from.lastT = Math.max(from.lastT, t);
-    target.lastWake = { t, kind };
+    if (from && t > from.lastT) from.lastT = t;
+    if (target.lastWake) {
+      target.lastWake.t = t;
+      target.lastWake.kind = kind;
+    } else target.lastWake = { t, kind };
     this.tl.stats.wakes++;
-    this.sink.wake({ t, kind, target, by: from, byId: kind === "task" ? (by?.id ?? task.lastWakeBy) : kind === "self" ? task.id : 0, irq });
+    const w = this.wakeArg;
+    w.t = t;
+    w.kind = kind;
+    w.target = target;
+    w.by = from;
+    w.byId = kind === "task" ? (by?.id ?? task.lastWakeBy) : kind === "self" ? task.id : 0;
+    w.irq = irq;
+    this.sink.wake(w);
+    w.target = w.by = undefined as never; // holds no task past the call
   }
 
   taskEnd(task: TaskRecord, how: ModelTaskEnd, t: number): void {
@@ -429,7 +461,7 @@ class SinkObserver<X> implements ModelObserver {
 
   resourceOp(session: number, task: TaskRecord | undefined, t: number, r: ResourceRecord, op: number, outcome: number, level: number): void {
     this.sink.resourceOp(
-      this.session(session), this.tl.state(task), t, resourceInfo(r),
+      this.session(session), this.tl.state(task), t, this.resources.of(r),
       codeName(RESOURCE_OPS, op) ?? `op ${op}`, codeName(RESOURCE_OUTCOMES, outcome) ?? `outcome ${outcome}`, level,
     );
   }
@@ -448,6 +480,16 @@ class SinkObserver<X> implements ModelObserver {
   }
 }
 
-function resourceInfo(r: ResourceRecord): ResourceInfo {
-  return { id: r.id, name: r.name, kind: r.kind, capacity: r.capacity };
+/** What the sinks see of resources, made once per resource (not per operation on it): by the
+ *  model's record index, made again if the record changed (a create after its first use). */
+class ResourceInfos {
+  private readonly byIndex = new IdTable<ResourceInfo>();
+
+  of(r: ResourceRecord): ResourceInfo {
+    const known = this.byIndex.get(r.index);
+    if (known && known.id === r.id && known.name === r.name && known.kind === r.kind && known.capacity === r.capacity) return known;
+    const info = { id: r.id, name: r.name, kind: r.kind, capacity: r.capacity };
+    this.byIndex.set(r.index, info);
+    return info;
+  }
 }

@@ -183,7 +183,18 @@ export class PacketWriter {
     const s = this.sequence(sequence);
     this.packetAt = this.packet(s);
     w.tag(8, WIRE.varint);
-    w.varint(ts > 0 ? Math.round(ts) : 0);
+    // The timestamp's varint is written here: a double handed on to varint() would be boxed (a
+    // heap number per event, most of what the export allocated).
+    let v = ts > 0 ? Math.round(ts) : 0;
+    w.ensure(10);
+    const b = w.buf;
+    let p = w.pos;
+    while (v >= 0x80) {
+      b[p++] = (v % 0x80) | 0x80;
+      v = Math.floor(v / 0x80);
+    }
+    b[p++] = v;
+    w.pos = p;
     w.tag(13, WIRE.varint);
     w.varint(SEQ_NEEDS_INCREMENTAL_STATE);
     w.tag(11, WIRE.bytes);
@@ -238,6 +249,20 @@ export class PacketWriter {
     this.w.tag(6, WIRE.bytes);
     this.w.string(value);
     this.w.end(a);
+  }
+
+  /** A string argument `name (task id)`, written without making the string. */
+  argTaskLabel(key: string, name: string, id: number): void {
+    const a = this.arg(key);
+    const w = this.w;
+    w.tag(6, WIRE.bytes);
+    const at = w.begin();
+    w.text(name);
+    w.text(" (task ");
+    w.decimal(id);
+    w.text(")");
+    w.end(at);
+    w.end(a);
   }
 
   /** A string argument whose value comes again and again (interned). */

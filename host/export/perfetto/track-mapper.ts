@@ -20,6 +20,7 @@ import {
   type Wake,
 } from "../timeline.js";
 import { TYPE, type PacketWriter } from "./packets.js";
+import { IdTable } from "../../model/id-table.js";
 
 export interface PerfettoTask {
   lane: Lane;
@@ -29,12 +30,25 @@ export interface PerfettoTask {
 }
 
 interface Lane {
-  key: string;
+  id: number;
+  /** The task's name (`name` is the track's). */
+  taskName: string;
   uuid: number;
   name: string;
   memory: number | undefined;
   /** Incarnations on it now (0: idle). */
   live: number;
+  /** The next lane of the same task id (another name), if any. */
+  sameId: Lane | undefined;
+  /** Neighbours in the session's idle list (least recently used first), while idle. */
+  prevIdle: Lane | undefined;
+  nextIdle: Lane | undefined;
+}
+
+interface Request {
+  flow: number;
+  name: string;
+  lane: RequestLane;
 }
 
 /** A lane for requests of one name: several when requests of that name overlap. */
@@ -62,10 +76,17 @@ interface SessionTracks {
   idle: boolean;
   requestGroup: number | undefined;
   requestLanes: Map<string, RequestLane[]>;
-  requests: Map<number, { name: string; lane: RequestLane }>;
-  /** Task lanes by `id name`; the idle ones also in `idleLanes`, least recently used first. */
-  lanes: Map<string, Lane>;
-  idleLanes: Map<string, Lane>;
+  /** Requests open now, by flow id. */
+  requests: IdTable<Request>;
+  /** Task lanes by task id (lanes of one id with other names chained through `sameId`); the
+   *  idle ones also in a list, least recently used first. Not Maps: a lane or request per task
+   *  set and deleted makes a Map rehash again and again, and its outgrown tables keep what they
+   *  held alive through young collections (host/model/id-table.ts). */
+  lanes: IdTable<Lane>;
+  lanesHeld: number;
+  idleFirst: Lane | undefined;
+  idleLast: Lane | undefined;
+  idleCount: number;
   counters: Map<string, number>;
   /** By resource id (ids are reused: the kind and name say whether it is the same one). */
   resources: Map<number, ResourceTrack>;
@@ -102,8 +123,9 @@ export class PerfettoTrackMapper implements TimelineSink<PerfettoTask> {
     this.out.track(seq, { uuid: executor, parent: process, name: "executor", chronological: true });
     this.sessions.set(s.index, {
       s, seq, process, executor, irq: undefined, irqStack: [], idle: false,
-      requestGroup: undefined, requestLanes: new Map(), requests: new Map(),
-      lanes: new Map(), idleLanes: new Map(), counters: new Map(), resources: new Map(), memoryTotal: 0,
+      requestGroup: undefined, requestLanes: new Map(), requests: new IdTable(),
+      lanes: new IdTable(), lanesHeld: 0, idleFirst: undefined, idleLast: undefined, idleCount: 0,
+      counters: new Map(), resources: new Map(), memoryTotal: 0,
     });
   }
 
@@ -117,7 +139,7 @@ export class PerfettoTrackMapper implements TimelineSink<PerfettoTask> {
     o.argInt("task_id", task.id);
     o.argInt("incarnation", task.incarnation);
     o.argBool("spawn_recorded", task.spawned);
-    if (task.parentId !== 0) o.argString("parent", `${parent?.name ?? task.parentName ?? "task"} (task ${task.parentId})`);
+    if (task.parentId !== 0) o.argTaskLabel("parent", parent?.name ?? task.parentName ?? "task", task.parentId);
     if (task.spawnFlow !== 0) o.argString("flow", tr.requests.get(task.spawnFlow)?.name ?? `flow ${task.spawnFlow}`);
     o.done();
     return { lane, arrows: [], memory: undefined };
@@ -180,7 +202,7 @@ export class PerfettoTrackMapper implements TimelineSink<PerfettoTask> {
   flowBegin(s: TimelineSession, task: TaskState<PerfettoTask> | undefined, flow: number, name: string, t: number): void {
     const tr = this.tracks(s);
     if (tr.requests.has(flow)) this.flowEnd(s, undefined, flow, t);
-    const request = { name: name || `flow ${flow}`, lane: this.requestLane(tr, name || `flow ${flow}`) };
+    const request: Request = { flow, name: name || `flow ${flow}`, lane: this.requestLane(tr, name || `flow ${flow}`) };
     request.lane.busy = true;
     tr.requests.set(flow, request);
     const o = this.out;
@@ -188,7 +210,7 @@ export class PerfettoTrackMapper implements TimelineSink<PerfettoTask> {
     o.nameStatic(clip(request.name));
     o.category("request");
     o.argInt("flow_id", flow);
-    if (task) o.argString("began_in", `${task.name} (task ${task.id})`);
+    if (task) o.argTaskLabel("began_in", task.name, task.id);
     o.done();
   }
 
@@ -292,7 +314,7 @@ export class PerfettoTrackMapper implements TimelineSink<PerfettoTask> {
 
   sessionEnd(s: TimelineSession): void {
     const tr = this.tracks(s);
-    for (const flow of [...tr.requests.keys()]) this.flowEnd(s, undefined, flow, s.lastT);
+    for (const request of tr.requests.values()) this.flowEnd(s, undefined, request.flow, s.lastT);
     if (tr.idle) this.idle(s, false, s.lastT);
     while (tr.irqStack.length > 0) {
       tr.irqStack.pop();
@@ -310,7 +332,7 @@ export class PerfettoTrackMapper implements TimelineSink<PerfettoTask> {
       const tr = this.sessions.get(lint.session);
       if (!tr) continue;
       const s = tr.s;
-      const lane = lint.tasks.map((x) => tr.lanes.get(laneKey(x.id, x.name))).find((x) => x !== undefined);
+      const lane = lint.tasks.map((x) => laneOf(tr, x.id, x.name)).find((x) => x !== undefined);
       const o = this.out;
       o.event(tr.seq, Math.min(Math.max(lint.atNs, s.firstT), s.lastT), TYPE.instant, lane?.uuid ?? tr.executor);
       o.name(clip(lint.title));
@@ -352,16 +374,18 @@ export class PerfettoTrackMapper implements TimelineSink<PerfettoTask> {
   }
 
   private lane(tr: SessionTracks, task: TaskState<PerfettoTask>): Lane {
-    const key = laneKey(task.id, task.name);
-    let lane = tr.lanes.get(key);
+    let lane = laneOf(tr, task.id, task.name);
     if (!lane) {
-      lane = { key, uuid: this.uuid(), name: clip(`${task.name} (task ${task.id})`), memory: undefined, live: 0 };
-      tr.lanes.set(key, lane);
+      lane = {
+        id: task.id, taskName: task.name, uuid: this.uuid(), name: clip(`${task.name} (task ${task.id})`), memory: undefined, live: 0,
+        sameId: tr.lanes.get(task.id), prevIdle: undefined, nextIdle: undefined,
+      };
+      tr.lanes.set(task.id, lane);
       this.out.track(tr.seq, { uuid: lane.uuid, parent: tr.executor, name: lane.name });
       this.stats.lanes++;
-      this.stats.lanesHeld = Math.max(this.stats.lanesHeld, tr.lanes.size);
-    }
-    if (lane.live++ === 0) tr.idleLanes.delete(key);
+      this.stats.lanesHeld = Math.max(this.stats.lanesHeld, ++tr.lanesHeld);
+    } else if (lane.live === 0) unlinkIdle(tr, lane);
+    lane.live++;
     return lane;
   }
 
@@ -372,11 +396,15 @@ export class PerfettoTrackMapper implements TimelineSink<PerfettoTask> {
    *  name under one parent as one). */
   private retire(tr: SessionTracks, lane: Lane): void {
     if (--lane.live > 0) return;
-    tr.idleLanes.set(lane.key, lane);
-    if (tr.idleLanes.size <= MAX_IDLE_LANES) return;
-    const oldest = tr.idleLanes.values().next().value!;
-    tr.idleLanes.delete(oldest.key);
-    tr.lanes.delete(oldest.key);
+    lane.prevIdle = tr.idleLast;
+    lane.nextIdle = undefined;
+    if (tr.idleLast) tr.idleLast.nextIdle = lane;
+    else tr.idleFirst = lane;
+    tr.idleLast = lane;
+    if (++tr.idleCount <= MAX_IDLE_LANES) return;
+    const oldest = tr.idleFirst!;
+    unlinkIdle(tr, oldest);
+    forgetLane(tr, oldest);
   }
 
   private requestLane(tr: SessionTracks, name: string): RequestLane {
@@ -386,7 +414,13 @@ export class PerfettoTrackMapper implements TimelineSink<PerfettoTask> {
     }
     let lanes = tr.requestLanes.get(name);
     if (!lanes) tr.requestLanes.set(name, (lanes = []));
-    let lane = lanes.find((l) => !l.busy);
+    let lane: RequestLane | undefined;
+    for (let i = 0; i < lanes.length; i++) {
+      if (!lanes[i]!.busy) {
+        lane = lanes[i]!;
+        break;
+      }
+    }
     if (!lane) {
       lane = { uuid: this.uuid(), busy: false };
       lanes.push(lane);
@@ -448,6 +482,33 @@ export class PerfettoTrackMapper implements TimelineSink<PerfettoTask> {
   }
 }
 
-function laneKey(id: number, name: string): string {
-  return `${id} ${name}`;
+/** The lane of task `id` named `name`, if held. */
+function laneOf(tr: SessionTracks, id: number, name: string): Lane | undefined {
+  let lane = tr.lanes.get(id);
+  while (lane !== undefined && lane.taskName !== name) lane = lane.sameId;
+  return lane;
+}
+
+function unlinkIdle(tr: SessionTracks, lane: Lane): void {
+  if (lane.prevIdle) lane.prevIdle.nextIdle = lane.nextIdle;
+  else tr.idleFirst = lane.nextIdle;
+  if (lane.nextIdle) lane.nextIdle.prevIdle = lane.prevIdle;
+  else tr.idleLast = lane.prevIdle;
+  lane.prevIdle = lane.nextIdle = undefined;
+  tr.idleCount--;
+}
+
+/** Drops an idle lane from its id's chain. */
+function forgetLane(tr: SessionTracks, lane: Lane): void {
+  const first = tr.lanes.get(lane.id)!;
+  if (first === lane) {
+    if (lane.sameId) tr.lanes.set(lane.id, lane.sameId);
+    else tr.lanes.delete(lane.id);
+  } else {
+    let l = first;
+    while (l.sameId !== lane) l = l.sameId!;
+    l.sameId = lane.sameId;
+  }
+  lane.sameId = undefined;
+  tr.lanesHeld--;
 }
