@@ -149,8 +149,10 @@ describe("trace-pull --wasi --live", () => {
 
       // Tasks: sort by name, then move down one and open it.
       t.keys("t", "n");
-      screen = await t.waitFor("tasks by name", (s) => has(s, /sort: name/));
-      const names = screen.filter((l) => /^[ >]\S+\s+\d+ /.test(l) && !l.startsWith(" TASK")).map((l) => l.slice(1).split(/\s+/)[0]!);
+      // The header and the rows reach the terminal in separate writes: wait for the rows as well.
+      const taskNames = (s: string[]) => s.filter((l) => /^[ >]\S+\s+\d+ /.test(l) && !l.startsWith(" TASK")).map((l) => l.slice(1).split(/\s+/)[0]!);
+      screen = await t.waitFor("tasks by name", (s) => has(s, /sort: name/) && taskNames(s).length === 2 && /^>compressor/.test(s.find((l) => l.startsWith(">")) ?? ""));
+      const names = taskNames(screen);
       expect(names).toEqual([...names].sort());
       expect(names).toEqual(["compressor", "telemetry"]);
       expect(screen.find((l) => l.startsWith(">"))).toMatch(/^>compressor/);
