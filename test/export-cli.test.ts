@@ -12,8 +12,6 @@ import { decodeOtlpFile } from "./support/otlp-decode.js";
 import { checkOtlp } from "./support/otlp-check.js";
 import { pullDemoTrace } from "./support/otlp-traces.js";
 import { ROOT } from "./support/core-harness.js";
-import { exportOtlp } from "../host/export/otlp/export.js";
-import { TOOL_VERSION } from "../host/cli/version.js";
 
 const CLI = join(ROOT, "dist/host/cli/trace-export.js");
 let dir: string;
@@ -112,31 +110,6 @@ describe("trace-export: files", () => {
       expect(r.code, r.stderr).toBe(0);
       expect(r.stderr).toMatch(/warning: cut\.trace\.cbor ends inside a record at byte \d+ \(the writer was stopped\); exported everything before it/);
     }
-  });
-});
-
-describe("trace-export writes OTLP files on a thread of their own", () => {
-  it("the same bytes as an export written in process, requests that fit a slot or not", async () => {
-    for (const [format, name, limit] of [["protobuf", "t.pb", "4MiB"], ["protobuf", "small.pb", "1KiB"], ["json", "t.json", "2KiB"]] as const) {
-      const r = run(["--otlp", demo, "-o", name, "--no-lints", "--max-request-bytes", limit]);
-      expect(r.code, r.stderr).toBe(0);
-      const inProcess = join(dir, `in-process-${name}`);
-      const result = await exportOtlp(demo, {
-        toolVersion: TOOL_VERSION,
-        file: { path: inProcess, format },
-        maxRequestBytes: limit === "4MiB" ? 4 << 20 : Number.parseInt(limit, 10) * 1024,
-      });
-      expect(result.fileRequests).toBeGreaterThan(limit === "4MiB" ? 0 : 100); // small limits: many requests, some past a slot
-      const cli = readFileSync(join(dir, name));
-      expect(cli.length).toBe(result.fileBytes);
-      expect(cli.equals(readFileSync(inProcess)), `${name} differs`).toBe(true);
-    }
-  });
-
-  it.skipIf(!existsSync("/dev/full"))("a write that fails on the writer thread is one clear line", () => {
-    const r = run(["--otlp", demo, "-o", "/dev/full", "--no-lints"]);
-    expect(r.code).toBe(1);
-    expectOneLineError(r.stderr, "cannot write /dev/full", "ENOSPC");
   });
 });
 

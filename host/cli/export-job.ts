@@ -111,7 +111,6 @@ async function otlp(input: ExportJobInput, progress: ProgressLine): Promise<Expo
       limits: plan.limits,
       lints,
       resourceOverrides: resourceOverridesFromEnv(input.env),
-      writeThread: true,
       onProgress: (p) =>
         progress.update(() => meter.text(p.bytesRead, p.fileBytes, [`${formatCount(p.spans)} spans`, ...(plan.send !== undefined ? [`${formatCount(p.spansSent)} sent`] : [])])),
     });

@@ -149,17 +149,6 @@ export class OutputFile {
     this.writeAll(bytes);
   }
 
-  /** Flushes what is buffered and gives the descriptor to a writer on another thread that takes
-   *  over the writing (host/export/otlp/write-thread.ts); it counts its bytes with `wrote`. */
-  descriptor(): number {
-    this.flush();
-    return this.fd;
-  }
-
-  wrote(bytes: number): void {
-    this.written += bytes;
-  }
-
   /** Writes what is buffered and moves the file into place. */
   commit(): void {
     try {
@@ -242,10 +231,9 @@ const sleeper = new Int32Array(new SharedArrayBuffer(4));
 /**
  * Writes all of `data` to `fd`, synchronously. Standard output may be a non-blocking pipe (Node
  * makes it one): EAGAIN means the reader is behind, so wait a little and go on. EPIPE (the
- * reader went away) is thrown as it is, for the caller to end quietly. `giveUp` ends the waiting
- * (EAGAIN is thrown then): a writer thread told to stop.
+ * reader went away) is thrown as it is, for the caller to end quietly.
  */
-export function writeFully(fd: number, data: Uint8Array | string, giveUp?: () => boolean): void {
+export function writeFully(fd: number, data: Uint8Array | string): void {
   const bytes = typeof data === "string" ? Buffer.from(data, "utf8") : data;
   let at = 0;
   let waitMs = 1;
@@ -254,7 +242,7 @@ export function writeFully(fd: number, data: Uint8Array | string, giveUp?: () =>
       at += writeSync(fd, bytes, at, bytes.length - at);
       waitMs = 1;
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== "EAGAIN" || giveUp?.()) throw e;
+      if ((e as NodeJS.ErrnoException).code !== "EAGAIN") throw e;
       Atomics.wait(sleeper, 0, 0, waitMs);
       waitMs = Math.min(50, waitMs * 2);
     }

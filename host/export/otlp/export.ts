@@ -41,9 +41,6 @@ export interface OtlpExportOptions {
   resourceOverrides?: Attributes;
   onProgress?: (progress: ExportProgress) => void;
   traceOptions?: TraceOptions;
-  /** Write the file on a thread of its own (write-thread.ts; from the built JavaScript only: a
-   *  worker cannot load TypeScript sources). */
-  writeThread?: boolean;
 }
 
 export interface OtlpExportResult {
@@ -74,7 +71,7 @@ export async function exportOtlp(tracePath: string, options: OtlpExportOptions):
   try {
     if (options.file) {
       output = new OutputFile(options.file.path);
-      fileSink = new OtlpFileSink(output, options.file.format, options.writeThread ? { thread: { requestBytes: limits.maxBytes } } : {});
+      fileSink = new OtlpFileSink(output, options.file.format);
     }
     // The HTTP machinery (OpenTelemetry's exporter) is loaded only to send.
     if (options.send) httpSink = new (await import("./http-sink.js")).OtlpHttpSink(options.send, options.sendOptions);
@@ -134,7 +131,6 @@ export async function exportOtlp(tracePath: string, options: OtlpExportOptions):
     for (const b of builders) b.flush();
     await send();
     await httpSink?.close();
-    fileSink?.finish();
     output?.commit();
     progress();
     return {
@@ -149,7 +145,6 @@ export async function exportOtlp(tracePath: string, options: OtlpExportOptions):
     };
   } catch (error) {
     trace.close();
-    fileSink?.abort();
     output?.abort();
     await httpSink?.abort();
     throw error;

@@ -8,7 +8,6 @@
 
 import type { OutputFile } from "../output.js";
 import type { EncodedRequest } from "./encode.js";
-import { WriteThread } from "./write-thread.js";
 
 export type OtlpFileFormat = "json" | "protobuf";
 
@@ -16,51 +15,24 @@ const NEWLINE = new Uint8Array([0x0a]);
 
 export class OtlpFileSink {
   requests = 0;
-  /** With `thread`, the writes go on a thread of their own (write-thread.ts). */
-  private readonly thread: WriteThread | undefined;
 
   constructor(
     private readonly out: OutputFile,
     readonly format: OtlpFileFormat,
-    options: { thread?: { requestBytes: number } } = {},
-  ) {
-    if (options.thread) this.thread = new WriteThread(out.descriptor(), options.thread.requestBytes + 4, out.path);
-  }
+  ) {}
 
   /** Writes a request; its bytes are not kept (the caller may reuse them). */
   write(request: EncodedRequest): void {
     if (this.format === "json") {
-      if (this.thread) this.thread.write(request.bytes, NEWLINE);
-      else {
-        this.out.writeNow(request.bytes);
-        this.out.write(NEWLINE);
-      }
+      this.out.writeNow(request.bytes);
+      this.out.write(NEWLINE);
     } else {
       const head = new Uint8Array(4);
       new DataView(head.buffer).setUint32(0, request.bytes.length, false);
-      if (this.thread) this.thread.write(head, request.bytes);
-      else {
-        this.out.write(head);
-        this.out.writeNow(request.bytes);
-      }
+      this.out.write(head);
+      this.out.writeNow(request.bytes);
     }
     this.requests++;
-  }
-
-  /** Waits for the writer thread, if any, to write everything (before the file is committed). */
-  finish(): void {
-    if (!this.thread) return;
-    try {
-      this.thread.drain();
-    } finally {
-      this.thread.stop();
-    }
-    this.out.wrote(this.thread.bytes);
-  }
-
-  /** Stops the writer thread, if any, before the file is dropped. */
-  abort(): void {
-    this.thread?.stop();
   }
 }
 
