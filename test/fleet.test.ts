@@ -15,7 +15,7 @@ import { DeviceSim } from "./support/device-sim.js";
 import { startPtyPair, type PtyPair } from "./support/pty.js";
 import { TestCollector } from "./support/collector.js";
 import { decodeOtlpFile, type OtlpSpan } from "./support/otlp-decode.js";
-import { cleanEnv, run, start, waitFor, type Run } from "./support/cli.js";
+import { cleanEnv, run, start, waitFor, within, type Run } from "./support/cli.js";
 import { ROOT } from "./support/core-harness.js";
 
 let dir: string;
@@ -60,18 +60,6 @@ async function finish(b: Board): Promise<Run> {
   await within(60_000, `board ${b.name} to power off`, b.sim.stop());
   await within(30_000, `the pty pair of ${b.name} to close`, b.pty.stop());
   return r;
-}
-
-/** `p`, or a named error once `ms` have passed: a stage that hangs says which it is, well before
- *  the test's own timeout (which names nothing). */
-async function within<T>(ms: number, what: string | (() => string), p: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`gave up after ${ms / 1000} s waiting for ${typeof what === "string" ? what : what()}`)), ms)));
-  try {
-    return await Promise.race([p, late]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 /** What trace-export --otlp makes of a trace file (protobuf, lints included), and its count of

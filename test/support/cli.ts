@@ -88,7 +88,24 @@ export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export async function waitFor(what: string | (() => string), cond: () => boolean, ms = 60_000): Promise<void> {
   const deadline = Date.now() + ms;
   while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`gave up after ${ms / 1000} s waiting for ${typeof what === "string" ? what : what()}`);
+    if (Date.now() > deadline) throw gaveUp(ms, what);
     await sleep(20);
   }
+}
+
+/** `p`, or a named error once `ms` have passed: a stage that hangs says which it is, well before
+ *  the test's own timeout (which names nothing). */
+export async function within<T>(ms: number, what: string | (() => string), p: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(gaveUp(ms, what)), ms)));
+  try {
+    return await Promise.race([p, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** The error of a wait that ran out; `what` is worked out then, so it can show the latest state. */
+function gaveUp(ms: number, what: string | (() => string)): Error {
+  return new Error(`gave up after ${ms / 1000} s waiting for ${typeof what === "string" ? what : what()}`);
 }
