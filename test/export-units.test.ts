@@ -4,7 +4,9 @@
 import { describe, it, expect } from "vitest";
 import fc from "fast-check";
 import { SessionClock, hrTime } from "../host/export/clock.js";
+import { createHash } from "node:crypto";
 import { IdScheme } from "../host/export/ids.js";
+import { Sha256 } from "../host/export/sha256.js";
 import { formatLog } from "../host/export/log-text.js";
 import { LintIndex } from "../host/export/lints.js";
 import { OtlpConfigError, redact, resolveSendConfig, resourceOverridesFromEnv, spanLimitsFromEnv } from "../host/export/otlp/config.js";
@@ -92,6 +94,39 @@ describe("IdScheme: deterministic trace and span ids", () => {
     expect(seen.size).toBe(n);
     const traces = new Set(Array.from({ length: 5000 }, (_, f) => hex(s.flowTraceId(f))).concat(hex(s.traceId)));
     expect(traces.size).toBe(5001);
+  });
+
+  it("derives a task's ids from SHA-256(S \"task=<id>.<incarnation>\"), as docs/EXPORT.md says", () => {
+    const sha = (data: Uint8Array | string) => new Uint8Array(createHash("sha256").update(data).digest());
+    const f = sha("taskscope-otlp-ids/2\0created=5");
+    const sDigest = sha(Buffer.concat([f, Buffer.from("session=1/9")]));
+    const s = new IdScheme("created=5").session(1, 9);
+    expect(hex(s.traceId)).toBe(hex(sDigest.subarray(0, 16)));
+    for (const [id, incarnation] of [[0, 0], [7, 1], [65535, 12], [4294967295, 4294967295], [2 ** 53 - 1, 10], [1e16, 3], [1.5, 2]] as const) {
+      const t = sha(Buffer.concat([sDigest, Buffer.from(`task=${id}.${incarnation}`)]));
+      const task = s.task(id, incarnation);
+      expect(hex(task.spanId)).toBe(hex(t.subarray(0, 8)));
+      expect(hex(task.segment(1))).not.toBe(hex(t.subarray(8, 16)));
+    }
+  });
+});
+
+describe("Sha256: node:crypto's digest without allocating", () => {
+  it("matches node:crypto for messages of every length across the padding boundaries", () => {
+    const h = new Sha256();
+    const out = new Uint8Array(32);
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 0, maxLength: 300 }), (message) => {
+        h.digest(message, message.length, out);
+        expect(Buffer.from(out).toString("hex")).toBe(createHash("sha256").update(message).digest("hex"));
+      }),
+      { numRuns: 400 },
+    );
+    for (let n = 0; n <= 130; n++) {
+      const message = new Uint8Array(n).map((_, i) => (i * 31 + n) & 0xff);
+      h.digest(message, n, out);
+      expect(Buffer.from(out).toString("hex")).toBe(createHash("sha256").update(message).digest("hex"));
+    }
   });
 });
 

@@ -15,7 +15,7 @@ import { ProtobufTraceSerializer } from "@opentelemetry/otlp-transformer";
 import { OtlpMapper } from "../host/export/otlp/mapper.js";
 import { readableSpan } from "../host/export/otlp/readable.js";
 import { ProtobufRequests, type EncodedRequest } from "../host/export/otlp/encode.js";
-import { DEFAULT_SPAN_LIMITS, type OtlpSpan as SpanRecord } from "../host/export/otlp/spans.js";
+import { DEFAULT_SPAN_LIMITS, retainSpan, type OtlpSpan as SpanRecord } from "../host/export/otlp/spans.js";
 import { Timeline } from "../host/export/timeline.js";
 import { analyzeTrace } from "../host/model/analyze.js";
 import { openTrace } from "../host/tracefile/trace.js";
@@ -89,7 +89,7 @@ describe("OTLP export of the demo firmware's trace", () => {
     ];
     const mapper = new OtlpMapper(
       { header: trace.header, polls: "spans", limits: DEFAULT_SPAN_LIMITS, lints, scope: { name: "taskscope", version: "test" }, resourceOverrides: { "deployment.environment": "test", "n": 3 } },
-      (span) => records.push(span),
+      (span) => records.push(retainSpan(span)),
     );
     const timeline = new Timeline(mapper);
     for (const { session, batch } of trace.batches()) timeline.consume(batch, session);

@@ -25,7 +25,7 @@ import {
   type TimelineSink,
   type Wake,
 } from "../timeline.js";
-import { SpanDetails, SpanKind, attrKey, type Attrs, type OtlpSpan, type SpanLimits, type SpanRef, type SpanSource } from "./spans.js";
+import { AttrList, SpanDetails, SpanKind, attrKey, retainSpan, type Attrs, type OtlpSpan, type SpanLimits, type SpanRef, type SpanSource } from "./spans.js";
 
 export type PollMode = "spans" | "events";
 
@@ -49,8 +49,10 @@ export interface OtlpTask {
   /** While the task serves a flow it entered (FLOW_ENTER), its span in that flow's trace. */
   segment: Segment | undefined;
   segments: number;
-  /** The poll in progress (a part of it, if it was split). */
+  /** The poll in progress (a part of it, if it was split): `pollRecord` while polling. */
   poll: PollSpan | undefined;
+  /** The task's poll record, made at its first poll and used for every one after it. */
+  pollRecord: PollSpan | undefined;
   /** Wake links gathered for the next poll span. */
   nextPoll: SpanDetails | undefined;
   /** The first wake since the last poll: what scheduled the next one. */
@@ -67,15 +69,26 @@ interface Segment {
   details: SpanDetails;
 }
 
+/** A poll in progress. One record per task, filled again at each poll: a poll costs no object
+ *  unless something links to it or it gets an event. */
 interface PollSpan {
+  /** Its span (polls as spans): the id bytes are rewritten at each poll, so a link to it takes
+   *  `linked`, a copy. */
   ref: SpanRef;
+  linked: SpanRef | undefined;
   parent: SpanRef;
   /** The span it is under, when that span can end before the poll does. */
   under: Segment | FlowSpan | undefined;
   startT: number;
   /** Made when the poll gets an event or a link (most get none). */
   details: SpanDetails | undefined;
-  attributes: Attrs;
+  /** The task's poll count at its start. */
+  index: number;
+  /** What woke it, and how long it waited to run (the first part only). */
+  wokenBy: string | undefined;
+  scheduledNs: number | undefined;
+  /** Polls as events: the event's attributes, completed at the poll's end. */
+  event: Attrs | undefined;
   /** 1 for an unsplit poll and for the first part of a split one. */
   part: number;
 }
@@ -180,17 +193,28 @@ const K = {
 
 const TASK_STATE = { done: "done", cancelled: "cancelled", alive: "alive at end of trace", lost: "end not recorded" } as const;
 
+/**
+ * Task events in, finished spans out. `emit` gets each span as it ends, in one record that is
+ * filled again for the next span (its attributes and a poll's id bytes too): a consumer encodes
+ * it at once, or keeps `retainSpan(span)`. A span per poll made ~40 % of what the export
+ * allocated, and the collector's time grows with that.
+ */
 export class OtlpMapper implements TimelineSink<OtlpTask> {
   readonly stats: OtlpMapStats = { spans: 0, traces: 0, droppedEvents: 0, droppedLinks: 0, lints: 0, splitPolls: 0 };
   private readonly ids: IdScheme;
   private lints: LintIndex;
   private readonly sessions = new Map<number, SessionOut>();
   private readonly spansAsEvents: boolean;
+  /** The attributes of the span being finished, and the span record handed to `emit`. */
+  private readonly attrs = new AttrList();
+  private readonly span: OtlpSpan;
 
   constructor(
     private readonly options: OtlpMapOptions,
     private readonly emit: (span: OtlpSpan) => void,
   ) {
+    const none = new Uint8Array(0);
+    this.span = { ref: { traceId: none, spanId: none }, parent: undefined, name: "", kind: SpanKind.INTERNAL, startT: 0, endT: 0, attributes: [], details: undefined, source: undefined! };
     this.ids = IdScheme.forHeader(options.header);
     this.lints = new LintIndex(options.lints);
     this.spansAsEvents = options.polls === "events";
@@ -243,6 +267,7 @@ export class OtlpMapper implements TimelineSink<OtlpTask> {
       segment: undefined,
       segments: 0,
       poll: undefined,
+      pollRecord: undefined,
       nextPoll: undefined,
       wokenAt: task.spawned ? task.startT : undefined,
       wokenBy: task.spawned ? "spawn" : undefined,
@@ -252,28 +277,33 @@ export class OtlpMapper implements TimelineSink<OtlpTask> {
 
   pollBegin(task: TaskState<OtlpTask>, t: number): void {
     const x = task.x;
-    const attributes: Attrs = [K.taskId, task.id, K.taskName, task.name, K.pollIndex, task.polls];
-    if (x.wokenBy !== undefined) attributes.push(K.wakeSource, x.wokenBy);
-    if (x.wokenAt !== undefined) attributes.push(K.pollScheduled, t - x.wokenAt);
+    const poll = (x.pollRecord ??= newPoll(x.ref));
+    poll.index = task.polls;
+    poll.wokenBy = x.wokenBy;
+    poll.scheduledNs = x.wokenAt !== undefined ? t - x.wokenAt : undefined;
+    poll.startT = t;
+    poll.part = 1;
+    poll.linked = undefined;
     x.wokenAt = undefined;
     x.wokenBy = undefined;
+    x.poll = poll;
     if (this.spansAsEvents) {
       // The event takes its place among the task's events now; its result is filled in at the end.
+      const attributes = pollAttributes(new AttrList(), task, poll).done();
       this.eventTarget(task).event("poll", t, attributes);
-      x.poll = { ref: x.ref, parent: x.ref, under: undefined, startT: t, details: x.details, attributes, part: 1 };
+      poll.ref = poll.parent = x.ref;
+      poll.under = undefined;
+      poll.details = x.details;
+      poll.event = attributes;
       return;
     }
     const under = x.segment ?? this.ownedFlow(task);
     const parent = under?.ref ?? x.ref;
-    x.poll = {
-      ref: { traceId: parent.traceId, spanId: x.ids.poll(task.polls) },
-      parent,
-      under,
-      startT: t,
-      details: x.nextPoll,
-      attributes,
-      part: 1,
-    };
+    poll.ref.traceId = parent.traceId;
+    x.ids.poll(task.polls, poll.ref.spanId);
+    poll.parent = parent;
+    poll.under = under;
+    poll.details = x.nextPoll;
     x.nextPoll = undefined;
   }
 
@@ -281,16 +311,22 @@ export class OtlpMapper implements TimelineSink<OtlpTask> {
     const poll = task.x.poll;
     if (!poll) return;
     task.x.poll = undefined;
-    const a = poll.attributes;
-    a.push(K.pollResult, result);
-    if (task.awaitSite) a.push(K.awaitSite, task.awaitSite);
-    if (task.awaitResource) a.push(K.awaitResource, task.awaitResource.name, K.awaitKind, task.awaitResource.kind);
     if (this.spansAsEvents) {
+      const a = poll.event!;
+      poll.event = undefined;
+      a.push(K.pollResult, result);
+      if (task.awaitSite) a.push(K.awaitSite, task.awaitSite);
+      if (task.awaitResource) a.push(K.awaitResource, task.awaitResource.name, K.awaitKind, task.awaitResource.kind);
       a.push(K.pollDuration, Math.round(t - poll.startT));
       return;
     }
-    if (poll.part > 1) a.push(K.pollPart, poll.part);
-    this.finish(task.session, poll.ref, poll.parent, "poll", SpanKind.INTERNAL, poll.startT, t, a, poll.details);
+    const a = pollAttributes(this.attrs, task, poll).add(K.pollResult, result);
+    if (task.awaitSite) a.add(K.awaitSite, task.awaitSite);
+    if (task.awaitResource) a.add(K.awaitResource, task.awaitResource.name).add(K.awaitKind, task.awaitResource.kind);
+    if (poll.part > 1) a.add(K.pollPart, poll.part);
+    const details = poll.details;
+    poll.details = undefined;
+    this.finish(task.session, poll.ref, poll.parent, "poll", SpanKind.INTERNAL, poll.startT, t, a.done(), details);
   }
 
   wake(w: Wake<OtlpTask>): void {
@@ -316,33 +352,33 @@ export class OtlpMapper implements TimelineSink<OtlpTask> {
       x.details.droppedLinks += x.nextPoll.droppedLinks;
       x.nextPoll = undefined;
     }
+    for (const lint of this.lints.takeForTask(s.index, task.id, task.startT, endT)) this.lintEvent(x.details, lint, lint.atNs);
     const st = task.stats;
-    const a: Attrs = [
-      K.taskId, task.id,
-      K.incarnation, task.incarnation,
-      K.state, TASK_STATE[task.end ?? "done"],
-      K.spawnRecorded, task.spawned,
-      K.polls, st.polls,
-      K.wakes, st.wakes,
-      K.selfWakes, st.selfWakes,
-      K.busy, st.busyNs,
-      K.scheduled, st.scheduledNs,
-      K.idle, st.idleNs,
-      K.liveWakers, st.liveWakers,
-    ];
-    if (task.parentId !== 0) a.push(K.parentId, task.parentId);
-    if (task.parentName !== undefined) a.push(K.parentName, task.parentName);
+    const a = this.attrs
+      .begin()
+      .add(K.taskId, task.id)
+      .add(K.incarnation, task.incarnation)
+      .add(K.state, TASK_STATE[task.end ?? "done"])
+      .add(K.spawnRecorded, task.spawned)
+      .add(K.polls, st.polls)
+      .add(K.wakes, st.wakes)
+      .add(K.selfWakes, st.selfWakes)
+      .add(K.busy, st.busyNs)
+      .add(K.scheduled, st.scheduledNs)
+      .add(K.idle, st.idleNs)
+      .add(K.liveWakers, st.liveWakers);
+    if (task.parentId !== 0) a.add(K.parentId, task.parentId);
+    if (task.parentName !== undefined) a.add(K.parentName, task.parentName);
     if (task.spawnFlow !== 0) {
-      a.push(K.flowId, task.spawnFlow);
-      if (x.flowName !== undefined) a.push(K.flowName, x.flowName);
+      a.add(K.flowId, task.spawnFlow);
+      if (x.flowName !== undefined) a.add(K.flowName, x.flowName);
     }
     if (task.end === "alive" && task.stats.state === "parked") {
-      if (task.awaitSite) a.push(K.awaitSite, task.awaitSite);
-      if (task.awaitResource) a.push(K.awaitResource, task.awaitResource.name);
+      if (task.awaitSite) a.add(K.awaitSite, task.awaitSite);
+      if (task.awaitResource) a.add(K.awaitResource, task.awaitResource.name);
     }
-    if (task.maxMemory !== undefined) a.push(K.memory, task.maxMemory);
-    for (const lint of this.lints.takeForTask(s.index, task.id, task.startT, endT)) this.lintEvent(x.details, lint, lint.atNs);
-    this.finish(s, x.ref, x.parent, task.name, SpanKind.INTERNAL, task.startT, endT, a, x.details);
+    if (task.maxMemory !== undefined) a.add(K.memory, task.maxMemory);
+    this.finish(s, x.ref, x.parent, task.name, SpanKind.INTERNAL, task.startT, endT, a.done(), x.details);
   }
 
   flowBegin(s: TimelineSession, task: TaskState<OtlpTask> | undefined, flow: number, name: string, t: number): void {
@@ -407,19 +443,17 @@ export class OtlpMapper implements TimelineSink<OtlpTask> {
     for (const lint of this.lints.takeForSession(s.index)) this.lintEvent(out.details, lint, Math.min(Math.max(lint.atNs, s.firstT), s.lastT));
     const src = s.source;
     const c = src.counters;
-    const a: Attrs = [K.sessionIndex, s.index, K.sessionEvents, src.events, K.sessionChunks, src.chunks, K.lossExact, c !== undefined];
+    const a = this.attrs.begin().add(K.sessionIndex, s.index).add(K.sessionEvents, src.events).add(K.sessionChunks, src.chunks).add(K.lossExact, c !== undefined);
     if (c) {
       const loss = lossAccount(c, src, src.info.earlier);
-      a.push(
-        K.lossDropped, loss.droppedOnDevice, K.lossTransfer, loss.lostInTransfer, K.lossEarlier, loss.pulledEarlier,
-        K.lossOverwritten, c.chunksOverwritten, K.lossNames, c.namesDropped,
-      );
+      a.add(K.lossDropped, loss.droppedOnDevice).add(K.lossTransfer, loss.lostInTransfer).add(K.lossEarlier, loss.pulledEarlier);
+      a.add(K.lossOverwritten, c.chunksOverwritten).add(K.lossNames, c.namesDropped);
     }
     const gapChunks = s.losses.filter((l) => l.kind !== "decode").reduce((n, l) => n + l.chunks, 0);
     const damaged = s.losses.filter((l) => l.kind === "decode").reduce((n, l) => n + l.chunks, 0);
-    a.push(K.lossMissing, gapChunks, K.lossDamaged, damaged);
-    if (s.truncatedAt !== undefined) a.push(K.truncated, s.truncatedAt);
-    this.finish(s, out.ref, undefined, `${s.info.device} session ${s.index}`, SpanKind.INTERNAL, s.firstT, s.lastT, a, out.details);
+    a.add(K.lossMissing, gapChunks).add(K.lossDamaged, damaged);
+    if (s.truncatedAt !== undefined) a.add(K.truncated, s.truncatedAt);
+    this.finish(s, out.ref, undefined, `${s.info.device} session ${s.index}`, SpanKind.INTERNAL, s.firstT, s.lastT, a.done(), out.details);
     this.sessions.delete(s.index);
     this.stats.lints = this.lints.placed;
   }
@@ -454,7 +488,9 @@ export class OtlpMapper implements TimelineSink<OtlpTask> {
 
   /** Where a waker was when it woke: its poll span if polling, else its active span. */
   private wakerRef(by: TaskState<OtlpTask>): SpanRef {
-    return !this.spansAsEvents && by.x.poll ? by.x.poll.ref : this.activeRef(by);
+    const poll = by.x.poll;
+    if (this.spansAsEvents || !poll) return this.activeRef(by);
+    return (poll.linked ??= { traceId: poll.ref.traceId, spanId: new Uint8Array(poll.ref.spanId) });
   }
 
   /** Where a task's events go: its poll span while polling (polls as spans), else its active
@@ -489,8 +525,8 @@ export class OtlpMapper implements TimelineSink<OtlpTask> {
     task.x.segment = undefined;
     seg.flow.visitors.delete(task);
     this.splitPoll(task, seg, t);
-    const a: Attrs = [K.taskId, task.id, K.flowId, seg.flow.id, K.flowEntered, true, K.flowName, seg.flow.name];
-    this.finish(task.session, seg.ref, seg.flow.ref, task.name, SpanKind.INTERNAL, seg.startT, t, a, seg.details);
+    const a = this.attrs.begin().add(K.taskId, task.id).add(K.flowId, seg.flow.id).add(K.flowEntered, true).add(K.flowName, seg.flow.name);
+    this.finish(task.session, seg.ref, seg.flow.ref, task.name, SpanKind.INTERNAL, seg.startT, t, a.done(), seg.details);
   }
 
   /** The span `under` ends at `t` while the task polls under it: the poll's part so far ends
@@ -499,19 +535,20 @@ export class OtlpMapper implements TimelineSink<OtlpTask> {
     const poll = task.x.poll;
     if (!poll || poll.under !== under || this.spansAsEvents) return;
     this.stats.splitPolls++;
-    const a = poll.attributes;
-    this.finish(task.session, poll.ref, poll.parent, "poll", SpanKind.INTERNAL, poll.startT, t, [...a, K.pollResult, "continues", K.pollPart, poll.part], poll.details);
-    const part = poll.part + 1;
+    const a = pollAttributes(this.attrs, task, poll).add(K.pollResult, "continues").add(K.pollPart, poll.part);
+    this.finish(task.session, poll.ref, poll.parent, "poll", SpanKind.INTERNAL, poll.startT, t, a.done(), poll.details);
+    // The next part: the same poll (task id, name, poll index), under the task's span.
     const parent = task.x.ref;
-    task.x.poll = {
-      ref: { traceId: parent.traceId, spanId: task.x.ids.pollPart(task.polls, part) },
-      parent,
-      under: undefined,
-      startT: t,
-      details: undefined,
-      attributes: a.slice(0, 6), // task id, name, poll index
-      part,
-    };
+    poll.part++;
+    poll.ref.traceId = parent.traceId;
+    task.x.ids.pollPart(task.polls, poll.part, poll.ref.spanId);
+    poll.linked = undefined;
+    poll.parent = parent;
+    poll.under = undefined;
+    poll.startT = t;
+    poll.details = undefined;
+    poll.wokenBy = undefined;
+    poll.scheduledNs = undefined;
   }
 
   private endFlow(s: TimelineSession, id: number, t: number, ended: boolean): void {
@@ -521,10 +558,10 @@ export class OtlpMapper implements TimelineSink<OtlpTask> {
     // Spans under it end with it: the stays of tasks that entered it, the owner's poll part.
     for (const visitor of [...flow.visitors]) this.closeSegment(visitor, t);
     out.flows.delete(id);
-    const a: Attrs = [K.flowId, id, K.flowName, flow.name, K.flowEnded, ended];
-    if (flow.owner) a.push(K.taskId, flow.owner.id, K.taskName, flow.owner.name);
     if (flow.ownerTask) this.splitPoll(flow.ownerTask, flow, t);
-    this.finish(s, flow.ref, undefined, flow.name, SpanKind.SERVER, flow.startT, t, a, flow.details);
+    const a = this.attrs.begin().add(K.flowId, id).add(K.flowName, flow.name).add(K.flowEnded, ended);
+    if (flow.owner) a.add(K.taskId, flow.owner.id).add(K.taskName, flow.owner.name);
+    this.finish(s, flow.ref, undefined, flow.name, SpanKind.SERVER, flow.startT, t, a.done(), flow.details);
   }
 
   private lintEvent(details: SpanDetails, lint: Lint, t: number): void {
@@ -543,7 +580,7 @@ export class OtlpMapper implements TimelineSink<OtlpTask> {
     if (lint.severity === "error") details.fail(lint.title);
   }
 
-  /** Hands out a finished span: one object of one shape, made here (source and all). */
+  /** Hands out a finished span, in the record used for every span. */
   private finish(
     s: TimelineSession, ref: SpanRef, parent: SpanRef | undefined, name: string, kind: SpanKind,
     startT: number, endT: number, attributes: Attrs, details: SpanDetails | undefined,
@@ -553,7 +590,16 @@ export class OtlpMapper implements TimelineSink<OtlpTask> {
       this.stats.droppedLinks += details.droppedLinks;
     }
     this.stats.spans++;
-    const span: OtlpSpan = { ref, parent, name, kind, startT, endT: endT < startT ? startT : endT, attributes, details, source: this.out(s).source };
+    const span = this.span;
+    span.ref = ref;
+    span.parent = parent;
+    span.name = name;
+    span.kind = kind;
+    span.startT = startT;
+    span.endT = endT < startT ? startT : endT;
+    span.attributes = attributes;
+    span.details = details;
+    span.source = this.out(s).source;
     this.emit(span);
   }
 
@@ -578,6 +624,31 @@ export class OtlpMapper implements TimelineSink<OtlpTask> {
       ...this.options.resourceOverrides,
     };
   }
+}
+
+function newPoll(ref: SpanRef): PollSpan {
+  return {
+    ref: { traceId: ref.traceId, spanId: new Uint8Array(8) },
+    linked: undefined,
+    parent: ref,
+    under: undefined,
+    startT: 0,
+    details: undefined,
+    index: 0,
+    wokenBy: undefined,
+    scheduledNs: undefined,
+    event: undefined,
+    part: 1,
+  };
+}
+
+/** A poll's own attributes, from the start of `a`: task id and name, poll index, and (for its
+ *  first part) what woke it and how long it waited. */
+function pollAttributes(a: AttrList, task: TaskState<OtlpTask>, poll: PollSpan): AttrList {
+  a.begin().add(K.taskId, task.id).add(K.taskName, task.name).add(K.pollIndex, poll.index);
+  if (poll.wokenBy !== undefined) a.add(K.wakeSource, poll.wokenBy);
+  if (poll.scheduledNs !== undefined) a.add(K.pollScheduled, poll.scheduledNs);
+  return a;
 }
 
 function sameId(a: Uint8Array, b: Uint8Array): boolean {

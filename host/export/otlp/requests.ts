@@ -5,7 +5,7 @@
 
 import { ProtobufRequests, type EncodedRequest } from "./encode.js";
 import { readableSpan } from "./readable.js";
-import type { OtlpSpan } from "./spans.js";
+import { retainSpan, type OtlpSpan } from "./spans.js";
 import { otel } from "./lazy.js";
 
 export type OtlpEncoding = "protobuf" | "json";
@@ -16,6 +16,7 @@ export interface RequestLimits {
 }
 
 export interface RequestBuilder {
+  /** Takes a span; keeps nothing of the record itself (the mapper reuses it, see OtlpMapper). */
   add(span: OtlpSpan): void;
   /** Emits the last request, if any. */
   flush(): void;
@@ -35,6 +36,8 @@ export function requestBuilder(
 /** OTLP/JSON requests: batches are sized from the bytes per span seen so far, and a batch that
  *  still comes out too large is halved until it fits. */
 class JsonRequests implements RequestBuilder {
+  /** Copies of the records (the mapper fills the same one again), turned into the serializer's
+   *  spans when their request is made. */
   private spans: OtlpSpan[] = [];
   private target: number;
 
@@ -46,7 +49,7 @@ class JsonRequests implements RequestBuilder {
   }
 
   add(span: OtlpSpan): void {
-    this.spans.push(span);
+    this.spans.push(retainSpan(span));
     if (this.spans.length >= this.target) this.flush();
   }
 

@@ -45,6 +45,33 @@ export function attrKey(name: string): AttrKey {
   return key;
 }
 
+/**
+ * An attribute list built in place: `begin`, `add`..., `done`. One list filled again for each
+ * span costs no array per span (the mapper's spans leave at once); `done`'s array is valid until
+ * the next `begin`. (Setting a smaller length keeps the array's storage: V8 trims it only when
+ * less than half of it stays in use.)
+ */
+export class AttrList {
+  private readonly list: Attrs = [];
+  private n = 0;
+
+  begin(): this {
+    this.n = 0;
+    return this;
+  }
+
+  add(key: AttrKey, value: AttrValue): this {
+    this.list[this.n++] = key;
+    this.list[this.n++] = value;
+    return this;
+  }
+
+  done(): Attrs {
+    this.list.length = this.n;
+    return this.list;
+  }
+}
+
 export interface SpanEvent {
   name: string;
   /** Device time (ns since the device clock's zero). */
@@ -126,6 +153,16 @@ export interface OtlpSpan {
   attributes: Attrs;
   details: SpanDetails | undefined;
   source: SpanSource;
+}
+
+/** A copy of a span record that stays as it is (the mapper fills its record again for the next
+ *  span): its own ref, id bytes and attribute list. */
+export function retainSpan(span: OtlpSpan): OtlpSpan {
+  return {
+    ...span,
+    ref: { traceId: span.ref.traceId, spanId: new Uint8Array(span.ref.spanId) },
+    attributes: span.attributes.slice(),
+  };
 }
 
 /** @opentelemetry/api's SpanKind and SpanStatusCode values (the API itself is not loaded for them). */
