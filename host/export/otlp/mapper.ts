@@ -56,7 +56,7 @@ export interface OtlpTask {
   /** Wake links gathered for the next poll span. */
   nextPoll: SpanDetails | undefined;
   /** The first wake since the last poll: what scheduled the next one. */
-  wokenAt: number | undefined;
+  wokenAt: number; // NaN: none (a number always: a field that holds undefined boxes each time)
   wokenBy: string | undefined;
   /** Name of the flow it was spawned serving, if that flow was known then. */
   flowName: string | undefined;
@@ -84,9 +84,9 @@ interface PollSpan {
   details: SpanDetails | undefined;
   /** The task's poll count at its start. */
   index: number;
-  /** What woke it, and how long it waited to run (the first part only). */
+  /** What woke it, and how long it waited to run (the first part only; NaN: not known). */
   wokenBy: string | undefined;
-  scheduledNs: number | undefined;
+  scheduledNs: number;
   /** Polls as events: the event's attributes, completed at the poll's end. */
   event: Attrs | undefined;
   /** 1 for an unsplit poll and for the first part of a split one. */
@@ -269,7 +269,7 @@ export class OtlpMapper implements TimelineSink<OtlpTask> {
       poll: undefined,
       pollRecord: undefined,
       nextPoll: undefined,
-      wokenAt: task.spawned ? task.startT : undefined,
+      wokenAt: task.spawned ? task.startT : NaN,
       wokenBy: task.spawned ? "spawn" : undefined,
       flowName: flow?.name,
     };
@@ -280,11 +280,11 @@ export class OtlpMapper implements TimelineSink<OtlpTask> {
     const poll = (x.pollRecord ??= newPoll(x.ref));
     poll.index = task.polls;
     poll.wokenBy = x.wokenBy;
-    poll.scheduledNs = x.wokenAt !== undefined ? t - x.wokenAt : undefined;
+    poll.scheduledNs = t - x.wokenAt;
     poll.startT = t;
     poll.part = 1;
     poll.linked = undefined;
-    x.wokenAt = undefined;
+    x.wokenAt = NaN;
     x.wokenBy = undefined;
     x.poll = poll;
     if (this.spansAsEvents) {
@@ -331,7 +331,7 @@ export class OtlpMapper implements TimelineSink<OtlpTask> {
 
   wake(w: Wake<OtlpTask>): void {
     const x = w.target.x;
-    if (x.wokenAt === undefined) {
+    if (Number.isNaN(x.wokenAt)) {
       x.wokenAt = w.t;
       x.wokenBy = w.kind;
     }
@@ -469,7 +469,8 @@ export class OtlpMapper implements TimelineSink<OtlpTask> {
   }
 
   private flowTraceId(out: SessionOut, flow: number): Uint8Array {
-    return flow === 0 ? out.ref.traceId : out.ids.flowTraceId(flow);
+    if (flow === 0) return out.ref.traceId;
+    return out.flows.get(flow)?.ref.traceId ?? out.ids.flowTraceId(flow); // the open flow's: the same bytes
   }
 
   /** The span a task's polls, logs and children go under now. */
@@ -548,7 +549,7 @@ export class OtlpMapper implements TimelineSink<OtlpTask> {
     poll.startT = t;
     poll.details = undefined;
     poll.wokenBy = undefined;
-    poll.scheduledNs = undefined;
+    poll.scheduledNs = NaN;
   }
 
   private endFlow(s: TimelineSession, id: number, t: number, ended: boolean): void {
@@ -636,7 +637,7 @@ function newPoll(ref: SpanRef): PollSpan {
     details: undefined,
     index: 0,
     wokenBy: undefined,
-    scheduledNs: undefined,
+    scheduledNs: NaN,
     event: undefined,
     part: 1,
   };
@@ -647,7 +648,7 @@ function newPoll(ref: SpanRef): PollSpan {
 function pollAttributes(a: AttrList, task: TaskState<OtlpTask>, poll: PollSpan): AttrList {
   a.begin().add(K.taskId, task.id).add(K.taskName, task.name).add(K.pollIndex, poll.index);
   if (poll.wokenBy !== undefined) a.add(K.wakeSource, poll.wokenBy);
-  if (poll.scheduledNs !== undefined) a.add(K.pollScheduled, poll.scheduledNs);
+  if (!Number.isNaN(poll.scheduledNs)) a.add(K.pollScheduled, poll.scheduledNs);
   return a;
 }
 
