@@ -3,7 +3,7 @@
 // where an output goes (planOutput). The commands themselves: cli-manners, cli-files, cli-signals.
 
 import { describe, it, expect, beforeAll, afterAll } from "vitest";
-import { mkdtempSync, rmSync, writeFileSync, symlinkSync, linkSync, mkdirSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync, symlinkSync, linkSync, mkdirSync, readFileSync, existsSync, openSync, closeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs, closestOption, editDistance, parseWholeNumber, parseDecimal } from "../host/cli/args.js";
@@ -11,7 +11,7 @@ import { UsageError } from "../host/cli/run-cli.js";
 import { globMatch, matchesTaskFilter, parseTaskFilter } from "../host/report/task-filter.js";
 import { formatCount, safeText } from "../host/report/units.js";
 import { useColour } from "../host/cli/colour.js";
-import { planOutput, OutputError, tempPathFor } from "../host/export/output.js";
+import { planOutput, OutputError, OutputFile, tempPathFor } from "../host/export/output.js";
 import { formatEta } from "../host/cli/progress.js";
 
 const OPTIONS = {
@@ -199,5 +199,74 @@ describe("planOutput: where an output goes, and what is refused", () => {
       expect(refused(() => planOutput(out, [input]))).toContain("is the input");
     }
     expect(planOutput(join(dir, "other.json"), [input]).kind).toBe("replace");
+  });
+});
+
+describe("OutputFile.writeBehind: writes on libuv's threads, in order, into the temporary file", () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), "taskscope-behind-"));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("gives the bytes of plain writes, whatever mix of writes behind, turns and full slots", async () => {
+    const path = join(dir, "out.pb");
+    writeFileSync(path, "the previous output");
+    const out = new OutputFile(path);
+    const expected: Buffer[] = [];
+    let seed = 7;
+    const next = () => (seed = (seed * 1103515245 + 12345) >>> 0);
+    for (let i = 0; i < 300; i++) {
+      const parts = Array.from({ length: 1 + (next() % 3) }, () => new Uint8Array(next() % (i % 50 === 0 ? 3_000_000 : 5000)).map(() => next() & 0xff));
+      if (i % 7 === 0) {
+        const text = `text ${i}\n`;
+        out.write(text);
+        expected.push(Buffer.from(text));
+      }
+      out.writeBehind(...parts);
+      for (const part of parts) {
+        expected.push(Buffer.from(part)); // copied: the caller may change them at once
+        part.fill(0xee);
+      }
+      if (i % 3 === 0) await out.turn(); // sometimes none: all slots busy, written in place
+    }
+    await out.settle();
+    expect(readFileSync(path, "utf8")).toBe("the previous output"); // until commit
+    out.commit();
+    expect(Buffer.compare(readFileSync(path), Buffer.concat(expected))).toBe(0);
+    expect(out.bytes).toBe(Buffer.concat(expected).length);
+    expect(existsSync(tempPathFor(path))).toBe(false);
+  });
+
+  it("an abort with writes in flight removes the partial file and keeps the previous one", async () => {
+    const path = join(dir, "kept.pb");
+    writeFileSync(path, "kept");
+    const out = new OutputFile(path);
+    for (let i = 0; i < 4; i++) out.writeBehind(new Uint8Array(1 << 20));
+    out.abort();
+    expect(existsSync(tempPathFor(path))).toBe(false);
+    expect(readFileSync(path, "utf8")).toBe("kept");
+  });
+
+  it("writes a device at once (no positions there)", async () => {
+    const out = new OutputFile("/dev/null");
+    out.writeBehind(new Uint8Array(10), new Uint8Array(5));
+    await out.settle();
+    out.commit();
+    expect(out.bytes).toBe(15);
+  });
+
+  it("names the file when a write behind fails", async () => {
+    const path = join(dir, "fails.pb");
+    const out = new OutputFile(path);
+    // A write that cannot succeed: the descriptor is swapped for one open for reading (EBADF).
+    const file = out as unknown as { fd: number };
+    const writable = file.fd;
+    file.fd = openSync(tempPathFor(path), "r");
+    closeSync(writable);
+    out.writeBehind(new Uint8Array(16));
+    await expect(out.settle()).rejects.toThrow(new RegExp(`cannot write ${path}`));
+    out.abort();
+    expect(existsSync(tempPathFor(path))).toBe(false);
   });
 });

@@ -5,10 +5,12 @@
 // regular file are refused; a character device or FIFO (/dev/null, a named pipe) is written in
 // place, as a shell redirection would, never replaced by a file. "-" is standard output.
 
-import { closeSync, fchmodSync, lstatSync, openSync, realpathSync, renameSync, statSync, unlinkSync, writeSync, type Stats } from "node:fs";
+import { close, closeSync, fchmodSync, lstatSync, openSync, realpathSync, renameSync, statSync, unlinkSync, write, writeSync, type Stats } from "node:fs";
 
 /** Buffered characters or bytes before a write. */
 const FLUSH_SIZE = 1 << 20;
+/** Writes in flight at most (writeBehind): one being written, one waiting. */
+const BEHIND_SLOTS = 2;
 
 /** An output that cannot be used, with a message naming it and why. */
 export class OutputError extends Error {}
@@ -107,8 +109,19 @@ export class OutputFile {
   /** Buffered text and bytes, in order; text is encoded once per flush. */
   private parts: (string | Uint8Array)[] = [];
   private pending = 0;
+  /** Bytes written or on their way: where the next write goes. */
   private written = 0;
   private closed = false;
+  /** A regular file is written at explicit positions (writes behind the caller's back may still
+   *  be on their way while the next one starts). */
+  private readonly positioned: boolean;
+  /** writeBehind's buffers not in use, the number in flight, and the first failure. */
+  private readonly freeSlots: Uint8Array[] = [];
+  private slots = 0;
+  private inFlight = 0;
+  private failure: unknown;
+  private settled: (() => void) | undefined;
+  private closeWhenSettled = false;
 
   /** Opens the output (OutputError if it cannot be used; see planOutput). */
   constructor(
@@ -126,6 +139,7 @@ export class OutputFile {
     } catch (e) {
       throw new OutputError(`cannot write ${path}: ${ioErrorText(e)}`);
     }
+    this.positioned = this.plan.kind === "replace";
     open.add(this);
   }
 
@@ -149,8 +163,68 @@ export class OutputFile {
     this.writeAll(bytes);
   }
 
-  /** Writes what is buffered and moves the file into place. */
+  /**
+   * Writes `parts` (copied: the caller may reuse them at once) after everything before, without
+   * waiting for the disk: a regular file's write(2) goes on one of libuv's threads while this one
+   * goes on (on a 10 M-event OTLP export, ~0.9 GB: 0.3-1.3 s of system time off the export's
+   * thread). Bounded: with BEHIND_SLOTS writes in flight, it writes at once here instead. The
+   * caller lets the event loop run now and then (`turn`), so finished writes free their buffers,
+   * and `settle`s before `commit`. Other outputs are written at once.
+   */
+  writeBehind(...parts: Uint8Array[]): void {
+    this.check();
+    if (!this.positioned) {
+      for (const part of parts) this.writeNow(part);
+      return;
+    }
+    this.flush();
+    let n = 0;
+    for (const part of parts) n += part.length;
+    if (n === 0) return;
+    if (this.freeSlots.length === 0 && this.slots >= BEHIND_SLOTS) {
+      for (const part of parts) this.writeAll(part);
+      return;
+    }
+    let slot = this.freeSlots.pop();
+    if (!slot || slot.length < n) {
+      if (!slot) this.slots++;
+      slot = new Uint8Array(Math.max(n, slot?.length ?? 0));
+    }
+    let at = 0;
+    for (const part of parts) {
+      slot.set(part, at);
+      at += part.length;
+    }
+    const full = slot;
+    const position = this.written;
+    this.written += n;
+    this.inFlight++;
+    const go = (done: number): void =>
+      write(this.fd, full, done, n - done, position + done, (e, wrote) => {
+        if (!e && wrote > 0 && done + wrote < n) return go(done + wrote); // a short write: the rest
+        if (e || done + wrote < n) this.failure ??= e ?? Object.assign(new Error("nothing written"), { code: "EIO" });
+        this.freeSlots.push(full);
+        if (--this.inFlight === 0) this.whenSettled();
+      });
+    go(0);
+  }
+
+  /** Lets the event loop run once, so writes that have finished free their buffers. */
+  async turn(): Promise<void> {
+    if (this.inFlight > 0) await new Promise((resolve) => setImmediate(resolve));
+    this.check();
+  }
+
+  /** Waits for every write in flight; throws the first that failed. */
+  async settle(): Promise<void> {
+    if (this.inFlight > 0) await new Promise<void>((resolve) => (this.settled = resolve));
+    this.check();
+  }
+
+  /** Writes what is buffered and moves the file into place (after `settle`, if written behind). */
   commit(): void {
+    if (this.inFlight > 0) throw new Error(`OutputFile.commit: ${this.inFlight} writes still in flight (settle first)`);
+    this.check();
     try {
       this.flush();
     } finally {
@@ -197,7 +271,8 @@ export class OutputFile {
 
   private writeAll(bytes: Uint8Array): void {
     try {
-      writeFully(this.fd, bytes);
+      if (this.positioned) writeAt(this.fd, bytes, this.written);
+      else writeFully(this.fd, bytes);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === "EPIPE") throw e; // the reader left: the caller ends quietly
       throw new OutputError(`cannot write ${this.path}: ${ioErrorText(e)}`);
@@ -205,12 +280,36 @@ export class OutputFile {
     this.written += bytes.length;
   }
 
+  /** A write behind that failed, as writeAll would have said it. */
+  private check(): void {
+    const e = this.failure;
+    if (e === undefined) return;
+    throw new OutputError(`cannot write ${this.path}: ${ioErrorText(e)}`);
+  }
+
+  private whenSettled(): void {
+    const settled = this.settled;
+    this.settled = undefined;
+    settled?.();
+    if (this.closeWhenSettled) close(this.fd, () => {});
+  }
+
   private close(): void {
     if (this.closed) return;
     this.closed = true;
     open.delete(this);
-    if (this.plan.kind !== "stdout") closeSync(this.fd);
+    if (this.plan.kind === "stdout") return;
+    // A descriptor a write in flight still uses is closed once it is done (an abort does not
+    // wait: its file is removed by name; closing now could let a new file take the number).
+    if (this.inFlight > 0) this.closeWhenSettled = true;
+    else closeSync(this.fd);
   }
+}
+
+/** Writes all of `data` to a regular file at `position`. */
+function writeAt(fd: number, data: Uint8Array, position: number): void {
+  let at = 0;
+  while (at < data.length) at += writeSync(fd, data, at, data.length - at, position + at);
 }
 
 /** Writes `data` to an output in one go (an HTML report), with the same checks and rename. */

@@ -124,6 +124,7 @@ export async function exportOtlp(tracePath: string, options: OtlpExportOptions):
     for (const { session, batch } of trace.batches()) {
       timeline.consume(batch, session);
       if (pending.length > 0) await send();
+      await output?.turn(); // requests written behind free their buffers
       progress();
     }
     const summary = trace.summary();
@@ -131,6 +132,7 @@ export async function exportOtlp(tracePath: string, options: OtlpExportOptions):
     for (const b of builders) b.flush();
     await send();
     await httpSink?.close();
+    await output?.settle();
     output?.commit();
     progress();
     return {

@@ -15,22 +15,24 @@ const NEWLINE = new Uint8Array([0x0a]);
 
 export class OtlpFileSink {
   requests = 0;
+  /** A request's length (copied with it by writeBehind). */
+  private readonly head = new Uint8Array(4);
 
   constructor(
     private readonly out: OutputFile,
     readonly format: OtlpFileFormat,
   ) {}
 
-  /** Writes a request; its bytes are not kept (the caller may reuse them). */
+  /** Writes a request; its bytes are not kept (the caller may reuse them). Protobuf requests are
+   *  written behind (OutputFile.writeBehind): the caller `turn`s and `settle`s the output. */
   write(request: EncodedRequest): void {
     if (this.format === "json") {
       this.out.writeNow(request.bytes);
       this.out.write(NEWLINE);
     } else {
-      const head = new Uint8Array(4);
+      const head = this.head;
       new DataView(head.buffer).setUint32(0, request.bytes.length, false);
-      this.out.write(head);
-      this.out.writeNow(request.bytes);
+      this.out.writeBehind(head, request.bytes);
     }
     this.requests++;
   }
