@@ -130,34 +130,59 @@ export class ProtobufRequests {
     return n;
   }
 
-  /** ScopeSpans.spans entry (field 2) of one span. */
+  /** ScopeSpans.spans entry (field 2) of one span. The fixed-size head (ids, name, kind, times)
+   *  is written byte by byte after one check for room, and a span without events, links or
+   *  error ends with one constant tail: the calls per field were most of the encoder's time. */
   private encodeSpan(w: ProtoWriter, s: OtlpSpan): void {
     const time = this.time;
     const clock = s.source.clock;
-    w.tag(2, WIRE.bytes);
-    const at = w.begin();
-    w.tag(1, WIRE.bytes);
-    w.bytesField(s.ref.traceId);
-    w.tag(2, WIRE.bytes);
-    w.bytesField(s.ref.spanId);
-    if (s.parent) {
-      w.tag(4, WIRE.bytes);
-      w.bytesField(s.parent.spanId);
+    const name = nameField(s.name);
+    const traceId = s.ref.traceId;
+    const spanId = s.ref.spanId;
+    const parentId = s.parent?.spanId;
+    w.ensure(3 + 2 + traceId.length + 2 + spanId.length + (parentId ? 2 + parentId.length : 0) + (name?.length ?? 0) + 2 + 18);
+    const b = w.buf;
+    let p = w.pos;
+    b[p++] = 0x12; // ScopeSpans.spans
+    const at = p;
+    p += 2; // its length (endSpan)
+    b[p++] = 0x0a; // trace_id
+    p = putBytes(b, p, traceId);
+    b[p++] = 0x12; // span_id
+    p = putBytes(b, p, spanId);
+    if (parentId) {
+      b[p++] = 0x22; // parent_span_id
+      p = putBytes(b, p, parentId);
     }
-    w.tag(5, WIRE.bytes);
-    w.string(s.name);
-    w.tag(6, WIRE.varint);
-    w.varint(s.kind + 1);
+    if (name) {
+      for (let i = 0; i < name.length; i++) b[p++] = name[i]!;
+      w.pos = p;
+    } else {
+      w.pos = p;
+      w.tag(5, WIRE.bytes);
+      w.string(s.name);
+      w.ensure(2 + 18);
+      p = w.pos;
+    }
+    const c = w.buf;
+    c[p++] = 0x30; // kind
+    c[p++] = s.kind + 1;
     clock.unixHalves(s.startT, time);
-    w.tag(7, WIRE.fixed64);
-    w.fixed64(time[0]!, time[1]!);
+    c[p++] = 0x39; // start_time_unix_nano
+    p = putFixed64(c, p, time[0]!, time[1]!);
     clock.unixHalves(s.endT, time);
-    w.tag(8, WIRE.fixed64);
-    w.fixed64(time[0]!, time[1]!);
+    c[p++] = 0x41; // end_time_unix_nano
+    p = putFixed64(c, p, time[0]!, time[1]!);
+    w.pos = p;
     writeAttrs(w, s.attributes, 9);
+    const d = s.details;
+    if (!d || (!d.events && !d.links && d.error === undefined && d.droppedEvents === 0 && d.droppedLinks === 0)) {
+      w.raw(PLAIN_TAIL);
+      endSpan(w, at);
+      return;
+    }
     w.tag(10, WIRE.varint);
     w.varint(0);
-    const d = s.details;
     if (d?.events) {
       for (const e of d.events) {
         w.tag(11, WIRE.bytes);
@@ -204,8 +229,89 @@ export class ProtobufRequests {
     w.end(st);
     w.tag(16, WIRE.fixed32);
     w.fixed32(FLAGS);
-    w.end(at);
+    endSpan(w, at);
   }
+}
+
+/** The end of a span with no events, links or error: dropped_attributes_count 0,
+ *  dropped_events_count 0, dropped_links_count 0, status { code UNSET }, flags. */
+const PLAIN_TAIL = (() => {
+  const w = new ProtoWriter(32);
+  w.tag(10, WIRE.varint);
+  w.varint(0);
+  w.tag(12, WIRE.varint);
+  w.varint(0);
+  w.tag(14, WIRE.varint);
+  w.varint(0);
+  w.tag(15, WIRE.bytes);
+  const st = w.begin();
+  w.tag(3, WIRE.varint);
+  w.varint(SpanStatusCode.UNSET);
+  w.end(st);
+  w.tag(16, WIRE.fixed32);
+  w.fixed32(FLAGS);
+  return w.bytes();
+})();
+
+/** Length-delimited bytes below 128 at `p` (ids); returns the end. */
+function putBytes(b: Uint8Array, p: number, bytes: Uint8Array): number {
+  const n = bytes.length;
+  b[p++] = n;
+  for (let i = 0; i < n; i++) b[p++] = bytes[i]!;
+  return p;
+}
+
+/** A fixed64 from its halves at `p`, little-endian; returns the end. */
+function putFixed64(b: Uint8Array, p: number, lo: number, hi: number): number {
+  b[p] = lo;
+  b[p + 1] = lo >>> 8;
+  b[p + 2] = lo >>> 16;
+  b[p + 3] = lo >>> 24;
+  b[p + 4] = hi;
+  b[p + 5] = hi >>> 8;
+  b[p + 6] = hi >>> 16;
+  b[p + 7] = hi >>> 24;
+  return p + 8;
+}
+
+/** Ends a span whose length has two bytes reserved at `at` (most spans are 128 B - 16 KiB):
+ *  the length goes there, and the body moves only when its length needs one byte or three+. */
+function endSpan(w: ProtoWriter, at: number): void {
+  const length = w.pos - at - 2;
+  if (length >= 0x80 && length < 0x4000) {
+    w.buf[at] = (length & 0x7f) | 0x80;
+    w.buf[at + 1] = length >>> 7;
+    return;
+  }
+  const size = varintSize(length);
+  w.ensure(size);
+  const b = w.buf;
+  b.copyWithin(at + size, at + 2, w.pos);
+  w.pos += size - 2;
+  let v = length;
+  let p = at;
+  while (v > 0x7f) {
+    b[p++] = (v & 0x7f) | 0x80;
+    v >>>= 7;
+  }
+  b[p] = v;
+}
+
+/** Span names cached at most (task names, "poll"); past them, names are encoded each time. */
+const CACHED_NAMES = 4096;
+const names = new Map<string, Uint8Array>();
+
+/** Span.name (field 5, tag and all) of a name, if cached or still cacheable. */
+function nameField(name: string): Uint8Array | undefined {
+  const hit = names.get(name);
+  if (hit) return hit;
+  if (names.size >= CACHED_NAMES) return undefined;
+  scratch.reset();
+  scratch.tag(5, WIRE.bytes);
+  scratch.string(name);
+  const bytes = scratch.bytes();
+  names.set(name, bytes);
+  return bytes;
 }
 
 /** Bytes of a group's ResourceSpans field in a request. */
@@ -226,8 +332,17 @@ function writeAttrs(w: ProtoWriter, attrs: Attrs, field: number): void {
       // straight in like any other value (below).
       const kv = keyValueBytes(key, value);
       if (kv) {
-        w.tag(field, WIRE.bytes);
-        w.bytesField(kv);
+        // Cached with a span attribute's tag before it: another field's tag is one byte too.
+        if (tag === SPAN_ATTRIBUTE) w.raw(kv);
+        else {
+          const n = kv.length;
+          w.ensure(n);
+          const b = w.buf;
+          let p = w.pos;
+          b[p++] = tag;
+          for (let j = 1; j < n; j++) b[p++] = kv[j]!;
+          w.pos = p;
+        }
         continue;
       }
     } else if (typeof value === "number" && Number.isSafeInteger(value) && value >= 0) {
@@ -259,19 +374,26 @@ function writeAttrs(w: ProtoWriter, attrs: Attrs, field: number): void {
 const CACHED_VALUES = 512;
 const scratch = new ProtoWriter(1024);
 
-/** The KeyValue message of a key and a string value, if cached or still cacheable. */
+/** Span.attributes' tag (field 9, length-delimited). */
+const SPAN_ATTRIBUTE = 9 * 8 + WIRE.bytes;
+
+/** The KeyValue message of a key and a string value as a span attribute (field 9: tag, length,
+ *  message), if cached or still cacheable. */
 function keyValueBytes(key: AttrKey, value: string): Uint8Array | undefined {
   const cache = key.values;
   const hit = cache.get(value);
   if (hit) return hit;
   if (cache.size >= CACHED_VALUES) return undefined;
   scratch.reset();
+  scratch.tag(9, WIRE.bytes);
+  const kv = scratch.begin();
   scratch.raw(key.encoded);
   scratch.tag(2, WIRE.bytes);
   const v = scratch.begin();
   scratch.tag(1, WIRE.bytes);
   scratch.string(value);
   scratch.end(v);
+  scratch.end(kv);
   const bytes = scratch.bytes();
   cache.set(value, bytes);
   return bytes;

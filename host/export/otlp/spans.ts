@@ -21,7 +21,7 @@ export interface AttrKey {
   readonly name: string;
   /** KeyValue field 1 (tag, length, UTF-8). */
   readonly encoded: Uint8Array;
-  /** Whole KeyValue messages of this key with string values seen often (encode.ts). */
+  /** This key with string values seen often, each as a whole span attribute (encode.ts). */
   readonly values: Map<string, Uint8Array>;
 }
 
