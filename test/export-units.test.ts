@@ -137,6 +137,22 @@ describe("formatLog", () => {
     expect(formatLog("no holes", [1, -2])).toBe("no holes [1, -2]");
     expect(formatLog("", [])).toBe("");
   });
+
+  it("says what the regular expression it replaced said, for any format and arguments", () => {
+    const reference = (format: string, args: readonly number[]): string => {
+      let next = 0;
+      const text = format.replace(/\{\}/g, (hole) => (next < args.length ? String(args[next++]) : hole));
+      return next < args.length ? `${text} [${args.slice(next).join(", ")}]` : text;
+    };
+    const format = fc.array(fc.constantFrom("{", "}", "{}", "a", " ", "é"), { maxLength: 12 }).map((parts) => parts.join(""));
+    const args = fc.array(fc.oneof(fc.integer(), fc.double()), { maxLength: 5 });
+    fc.assert(
+      fc.property(format, args, (f, a) => {
+        expect(formatLog(f, a)).toBe(reference(f, a));
+      }),
+      { numRuns: 2000 },
+    );
+  });
 });
 
 describe("LintIndex: each lint placed once", () => {
