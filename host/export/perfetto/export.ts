@@ -70,7 +70,7 @@ export async function exportPerfetto(tracePath: string, options: PerfettoExportO
     if (format === "protobuf") {
       const packets = new PacketWriter(output);
       const mapper = new PerfettoTrackMapper(packets);
-      const timeline = new Timeline(mapper);
+      const timeline = new Timeline(mapper, { findLints: options.findLints === true });
       for (const { session, batch } of trace.batches()) {
         timeline.consume(batch, session);
         progress(packets.packets);
