@@ -165,14 +165,16 @@ async function perfetto(input: ExportJobInput, progress: ProgressLine): Promise<
   // Protobuf takes its lints last, so they come from the export's own pass over the file; JSON
   // needs them first (a pass of its own before the export).
   const findLints = input.lints && format === "protobuf";
+  const inWorker = findLints && process.env.LM_WORKER === "1" ? (await import("../export/lint-worker.js")).lintsInWorker(input.path) : undefined;
   try {
     result = await exportPerfetto(input.path, {
       out: output,
       format,
-      ...(findLints ? { findLints } : { lints: lintsFor(input, input.lints, progress) }),
+      ...(inWorker ? { lints: inWorker.lints } : findLints ? { findLints } : { lints: lintsFor(input, input.lints, progress) }),
       onProgress: (p) => progress.update(() => meter.text(p.bytesRead, p.fileBytes, [`${formatCount(p.events)} ${format === "json" ? "trace events" : "packets"}`])),
     });
   } catch (e) {
+    inWorker?.stop();
     progress.done();
     throw failure(e, input.name, output);
   }

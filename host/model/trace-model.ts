@@ -21,6 +21,7 @@ import {
   type TaskRecord,
   type TaskRef,
   newTask,
+  newLightTask,
   onPollBegin,
   onPollEnd,
   onWake,
@@ -703,7 +704,7 @@ export class TraceModel {
   private create(id: number, t: number): TaskRecord {
     const n = (this.incarnations.get(id) ?? 0) + 1;
     this.incarnations.set(id, n);
-    const rec = newTask(this.session!.index, this.taskCount++, id, t, n);
+    const rec = (this.analysis ? newTask : newLightTask)(this.session!.index, this.taskCount++, id, t, n);
     this.setLive(id, rec);
     return rec;
   }
@@ -736,9 +737,9 @@ export class TraceModel {
   private enqueue(rec: TaskRecord, t: number): void {
     if (rec.queued) return;
     rec.readySince = t;
-    rec.passedOverNs = 0;
     rec.queued = true;
     if (!this.analysis) return; // the queue's order is for starvation only
+    rec.passedOverNs = 0;
     rec.rqPrev = this.rqTail;
     rec.rqNext = null;
     if (this.rqTail) this.rqTail.rqNext = rec;
@@ -884,10 +885,12 @@ export class TraceModel {
     rec.lastSite = rec.awaitSite;
     rec.lastResource = rec.awaitResource;
     rec.parkedAt = t;
-    rec.waitFlow = rec.flow;
-    rec.wokenWithinFlow = false;
-    rec.wokenByIndex = -1;
-    if (this.analysis) this.concurrency.parked(rec, t); // [concurrency]
+    if (this.analysis) {
+      rec.waitFlow = rec.flow;
+      rec.wokenWithinFlow = false;
+      rec.wokenByIndex = -1;
+      this.concurrency.parked(rec, t); // [concurrency]
+    }
     if (this.selfWokeInPoll) rec.selfWakeSite = rec.awaitSite;
     if (rec.state === "scheduled") {
       this.enqueue(rec, t); // woken during its own poll: runnable from now
@@ -933,7 +936,7 @@ export class TraceModel {
     rec.lastWakeBy = by;
     if (rec.state === "parked") {
       rec.orphanSince = Number.NaN;
-      if (kind === "task" && rec.waitFlow !== 0 && this.analysis) {
+      if (this.analysis && kind === "task" && rec.waitFlow !== 0) {
         const waker = this.live(by) ?? this.endedById.get(by);
         rec.wokenWithinFlow = waker !== undefined && waker.flow === rec.waitFlow;
         rec.wokenByIndex = rec.wokenWithinFlow ? waker!.index : -1;
@@ -955,7 +958,7 @@ export class TraceModel {
       rec.orphanSince = t;
       rec.orphanReason = "waker-dropped";
       rec.orphanedBy = this.running ? this.running.index : -1;
-      rec.orphanedByRef = this.running && this.analysis ? taskRef(this.running) : undefined;
+      if (this.analysis) rec.orphanedByRef = this.running ? taskRef(this.running) : undefined;
     }
   }
 
@@ -974,7 +977,7 @@ export class TraceModel {
     if (isLive(rec)) {
       rec.orphanSince = Number.NaN;
       rec.readySince = Number.NaN;
-      rec.blockedRes = 0;
+      if (this.analysis) rec.blockedRes = 0;
     }
     onEnd(rec, cancelled, t);
     this.close(rec, rec.state === "cancelled" ? "cancelled" : "done", t);
