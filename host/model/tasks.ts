@@ -229,7 +229,10 @@ export function newTask(session: number, index: number, id: number, t: number, i
  *  (OBSERVED_TASK_FIELDS in observer.ts), in newTask's order, and none of the analysis's (no
  *  histograms, blame, queue links). About half the memory of a full record, most of it boxed
  *  doubles that every spawned task would otherwise carry into the old generation. Only the light
- *  model makes these, and it touches no other field. */
+ *  model makes these, and it touches no other field. A literal of its own, not newTask's with
+ *  fields left out or added: one literal is one allocation with every field in the object, and
+ *  the type below keeps its fields to OBSERVED_TASK_FIELDS (test/light-model.test.ts compares
+ *  their values with the full model's). */
 export function newLightTask(session: number, index: number, id: number, t: number, incarnation: number): TaskRecord {
   const rec: LightTaskRecord = {
     session,
