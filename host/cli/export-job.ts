@@ -162,17 +162,20 @@ async function perfetto(input: ExportJobInput, progress: ProgressLine): Promise<
   const format = input.format === "json" ? "json" : "protobuf";
   const meter = new StepMeter("exporting");
   let result;
-  // Protobuf takes its lints last, so they come from the export's own pass over the file; JSON
-  // needs them first (a pass of its own before the export).
-  const findLints = input.lints && format === "protobuf";
+  // Protobuf takes its lints last, so they are found in a worker thread while the export runs
+  // its light model on this one (at 10 M events less wall time and less CPU than the full model
+  // in the export's own pass, whose larger heap costs more GC; the same peak RSS). JSON needs
+  // them first (a pass of its own before the export).
+  const inWorker = input.lints && format === "protobuf" ? (await import("../export/lint-worker.js")).lintsInWorker(input.path) : undefined;
   try {
     result = await exportPerfetto(input.path, {
       out: output,
       format,
-      ...(findLints ? { findLints } : { lints: lintsFor(input, input.lints, progress) }),
+      lints: inWorker ? inWorker.lints : lintsFor(input, input.lints, progress),
       onProgress: (p) => progress.update(() => meter.text(p.bytesRead, p.fileBytes, [`${formatCount(p.events)} ${format === "json" ? "trace events" : "packets"}`])),
     });
   } catch (e) {
+    inWorker?.stop();
     progress.done();
     throw failure(e, input.name, output);
   }

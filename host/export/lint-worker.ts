@@ -7,11 +7,15 @@ import { analyzeTrace } from "../model/analyze.js";
 import type { Lint } from "../model/lint.js";
 import { TraceFileError } from "../tracefile/errors.js";
 
+const YOUNG_GENERATION_MB = 24;
+
 type Answer = { lints: Lint[] } | { error: string; offset?: number; traceFile: boolean };
 
 /** Starts the analysis of `file` in a worker; the promise settles with its lints. */
 export function lintsInWorker(file: string): { lints: Promise<Lint[]>; stop: () => void } {
-  const worker = new Worker(new URL(import.meta.url), { workerData: { file } });
+  // A young generation of 24 MB (not the default, derived from the machine): at 10 M events of
+  // a task-per-request trace the process peaked 16 MiB higher with the default, for no less CPU.
+  const worker = new Worker(new URL(import.meta.url), { workerData: { file }, resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB } });
   const lints = new Promise<Lint[]>((resolve, reject) => {
     worker.once("message", (answer: Answer) => {
       if ("lints" in answer) resolve(answer.lints);

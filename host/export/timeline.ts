@@ -155,6 +155,11 @@ interface SessionState<X> {
   closed: boolean;
 }
 
+export interface TimelineOptions extends Omit<ModelOptions, "observer" | "observers"> {
+  /** The lints of this pass will be asked for (finish with lints): run the full analysis. */
+  findLints?: boolean;
+}
+
 const LEVEL_NAMES = ["trace", "debug", "info", "warn", "error"];
 
 /** Name of a LOG level (5..7 are left to the application). */
@@ -164,7 +169,7 @@ export function logLevelName(level: number): string {
 
 export class Timeline<X> {
   readonly stats: TimelineStats = { sessions: 0, tasks: 0, polls: 0, wakes: 0, pollEndsWithoutBegin: 0, staleWakes: 0 };
-  /** The analysis model driving this timeline (its lints' thresholds, its guards). */
+  /** The analysis model driving this timeline (its guards; its lints' figures with findLints). */
   readonly model: TraceModel;
   /** The model with the reader's gaps noted, as trace-report analyses a file: its lints are
    *  trace-report's, found from this one pass (finish) instead of a second pass over the file. */
@@ -177,11 +182,14 @@ export class Timeline<X> {
   private current: SessionState<X> | undefined;
   private finished = false;
 
+  /** `findLints`: finish() will be asked for this pass's lints, so the model runs the full
+   *  analysis; without it the model runs light (ModelOptions.analysis: the sink sees the same). */
   constructor(
     private readonly sink: TimelineSink<X>,
-    options: Omit<ModelOptions, "observer" | "observers"> = {},
+    options: TimelineOptions = {},
   ) {
-    this.analyzer = new Analyzer({ ...options, observer: new SinkObserver<X>(this) });
+    const { findLints, ...model } = options;
+    this.analyzer = new Analyzer({ analysis: findLints === true, ...model, observer: new SinkObserver<X>(this) });
     this.model = this.analyzer.model;
   }
 
@@ -205,6 +213,7 @@ export class Timeline<X> {
   /** Ends every session: tasks still alive end with the trace, then the sink closes the session.
    *  With `lints`, returns the insight engine's lints for the trace (trace-report's). */
   finish(summary: TraceSummary, options: { lints?: boolean } = {}): Lint[] {
+    if (options.lints && !this.model.analysis) throw new Error("Timeline.finish: lints need the full model (new Timeline(sink, { findLints: true }))");
     if (this.finished) return [];
     this.finished = true;
     const lints = options.lints ? this.analyzer.finish(summary).lints : (this.model.finish(), []);

@@ -5,10 +5,27 @@
 // poll whose begin is not in the trace, a stale wake) holds for all of them at once.
 //
 // Records passed in are the model's own: read them, do not change them. A task's record is live
-// from taskStart to taskEnd; after taskEnd it may be dropped (folded into its TaskGroup).
+// from taskStart to taskEnd; after taskEnd it may be dropped (folded into its TaskGroup). An
+// observer reads only OBSERVED_TASK_FIELDS and OBSERVED_RESOURCE_FIELDS of them: the light model
+// (ModelOptions.analysis: false, what the exports run) keeps those as the full one does and
+// leaves the analysis figures empty.
 
 import type { ResourceRecord } from "./resources.js";
 import type { TaskEnd, TaskRecord } from "./tasks.js";
+
+/** What an observer may read of a task's record: the same in the light and the full model. */
+export const OBSERVED_TASK_FIELDS = [
+  "session", "index", "id", "incarnation", "name", "nameKey", "parentNameKey", "parent", "parentIndex", "parentName", "flow",
+  "spawnedAt", "firstSeen", "endedAt", "end", "state", "since", "busyNs", "scheduledNs", "idleNs", "polls", "wakes", "selfWakes",
+  "firstPollAt", "lastWakeAt", "lastPollEndAt", "awaitSite", "awaitResource", "liveWakers", "wokenWhileRunning", "readySince",
+  "lastSite", "lastResource", "parkedAt", "wakesByTask", "wakesByIrq", "wakesExt", "lastWakeBy", "selfWakeSite", "orphanSince",
+  "orphanReason", "orphanedBy", "wakersReliable", "timerDeadline", "firedDeadline", "memBytes", "memPeak", "queued",
+] as const satisfies readonly (keyof TaskRecord)[];
+
+/** What an observer may read of a resource's record. */
+export const OBSERVED_RESOURCE_FIELDS = [
+  "session", "index", "id", "kind", "name", "capacity", "createdAt", "droppedAt", "level", "maxLevel", "ops",
+] as const satisfies readonly (keyof ResourceRecord)[];
 
 export type WakeKind = "task" | "self" | "irq" | "external";
 

@@ -225,6 +225,72 @@ export function newTask(session: number, index: number, id: number, t: number, i
   };
 }
 
+/** A record for the light model (ModelOptions.analysis: false): the fields observers read
+ *  (OBSERVED_TASK_FIELDS in observer.ts), in newTask's order, and none of the analysis's (no
+ *  histograms, blame, queue links). About half the memory of a full record, most of it boxed
+ *  doubles that every spawned task would otherwise carry into the old generation. Only the light
+ *  model makes these, and it touches no other field. A literal of its own, not newTask's with
+ *  fields left out or added: one literal is one allocation with every field in the object, and
+ *  the type below keeps its fields to OBSERVED_TASK_FIELDS (test/light-model.test.ts compares
+ *  their values with the full model's). */
+export function newLightTask(session: number, index: number, id: number, t: number, incarnation: number): TaskRecord {
+  const rec: LightTaskRecord = {
+    session,
+    index,
+    id,
+    incarnation,
+    name: "",
+    nameKey: 0,
+    parentNameKey: 0,
+    parent: 0,
+    parentIndex: -1,
+    parentName: undefined,
+    flow: 0,
+    spawnedAt: undefined,
+    firstSeen: t,
+    endedAt: undefined,
+    end: undefined,
+    state: "scheduled",
+    since: t,
+    busyNs: 0,
+    scheduledNs: 0,
+    idleNs: 0,
+    polls: 0,
+    wakes: 0,
+    selfWakes: 0,
+    firstPollAt: undefined,
+    lastWakeAt: undefined,
+    lastPollEndAt: undefined,
+    awaitSite: 0,
+    awaitResource: 0,
+    liveWakers: 0,
+    wokenWhileRunning: false,
+    readySince: t,
+    lastSite: 0,
+    lastResource: 0,
+    parkedAt: Number.NaN,
+    wakesByTask: 0,
+    wakesByIrq: 0,
+    wakesExt: 0,
+    lastWakeBy: 0,
+    selfWakeSite: 0,
+    orphanSince: Number.NaN,
+    orphanReason: "",
+    orphanedBy: -1,
+    wakersReliable: true,
+    ref: undefined,
+    queued: false,
+    timerDeadline: Number.NaN,
+    firedDeadline: Number.NaN,
+    memBytes: undefined,
+    memPeak: undefined,
+  };
+  return rec as TaskRecord;
+}
+
+/** The fields a light record has (newLightTask). */
+type LightTaskRecord = Pick<TaskRecord, (typeof import("./observer.js").OBSERVED_TASK_FIELDS)[number] | "ref">;
+
 /** Adds the time spent in the current state up to `t` and enters `next`. */
 export function transition(task: TaskRecord, next: TaskState, t: number): void {
   const spent = t > task.since ? t - task.since : 0;

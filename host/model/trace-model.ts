@@ -21,6 +21,7 @@ import {
   type TaskRecord,
   type TaskRef,
   newTask,
+  newLightTask,
   onPollBegin,
   onPollEnd,
   onWake,
@@ -168,6 +169,15 @@ export interface ModelOptions {
   window?: { sinceNs?: number; untilNs?: number };
   observer?: ModelObserver;
   observers?: ModelObserver[];
+  /** false: the light mode, for passes that only draw or export the trace and ask no lints of
+   *  this model. It follows what observers see (task lifecycle and time accounting, polls, wakes,
+   *  awaits, flows and resources as observers are told of them, timers, memory samples) with every
+   *  guard (first sight mid-run, reused ids, cut polls, poll ends without begin, stale wakes,
+   *  gaps, the window), and keeps none of the analysis (blame, concurrency, growth, flows' wait
+   *  accounting, long polls, late timers, lost-wake episodes, task groups, histograms,
+   *  starvation). Observers get the same calls with the same arguments in both modes
+   *  (test/light-model.test.ts); the analysis figures of a light model stay empty. Default true. */
+  analysis?: boolean;
 }
 
 const DENSE_IDS = 1 << 16;
@@ -208,6 +218,8 @@ export class TraceModel {
   /** Incarnations seen so far (the next task's index). */
   taskCount = 0;
 
+  /** The full analysis (false: the light mode, see ModelOptions.analysis). */
+  readonly analysis: boolean;
   private readonly observer: ModelObserver | undefined;
   private readonly sinceNs: number | undefined;
   private readonly untilNs: number | undefined;
@@ -268,6 +280,7 @@ export class TraceModel {
 
   constructor(options: ModelOptions = {}) {
     this.thresholds = resolveThresholds(options.thresholds);
+    this.analysis = options.analysis !== false;
     const observers = [...(options.observers ?? []), ...(options.observer ? [options.observer] : [])];
     this.observer = observers.length === 0 ? undefined : fanOut(observers);
     this.flows.hooks = this.concurrency; // [concurrency] told of every flow's begin and end
@@ -414,7 +427,7 @@ export class TraceModel {
           const bytes = v[i]!;
           rec.memBytes = bytes;
           if (rec.memPeak === undefined || bytes > rec.memPeak) rec.memPeak = bytes;
-          this.growth.taskMemory(rec, ti, bytes); // [growth]
+          if (this.analysis) this.growth.taskMemory(rec, ti, bytes); // [growth]
           if (obs?.memory) obs.memory(rec, ti, bytes);
           break;
         }
@@ -571,6 +584,7 @@ export class TraceModel {
       rec.busyNs = rec.scheduledNs = rec.idleNs = 0;
       rec.polls = rec.wakes = rec.selfWakes = 0;
       rec.wakesByTask = rec.wakesByIrq = rec.wakesExt = 0;
+      if (!this.analysis) continue;
       rec.pollTime = new Histogram();
       rec.wakeDelay = new Histogram();
       rec.maxPollNs = 0;
@@ -587,8 +601,10 @@ export class TraceModel {
     this.groups.clear();
     this.passedOverBy.clear();
     this.flows.resetFinished();
-    this.concurrency.resetWindow(this.liveTasks(), t0); // [concurrency]
-    this.growth.resetWindow(t0); // [growth]
+    if (this.analysis) {
+      this.concurrency.resetWindow(this.liveTasks(), t0); // [concurrency]
+      this.growth.resetWindow(t0); // [growth]
+    }
     this.longPolls.clear();
     this.lpDistinct.clear();
     this.lateTimers.clear();
@@ -635,7 +651,7 @@ export class TraceModel {
     rec.name = this.ctx?.name(name) ?? (name === 0 ? `task ${id}` : `name#${name}`);
     rec.nameKey = this.nameKey(rec.name);
     this.enqueue(rec, t);
-    if (flow !== 0) {
+    if (flow !== 0 && this.analysis) {
       const f = this.flows.get(rec.session, flow);
       if (f) this.flows.join(f, rec);
       this.concurrency.flowChanged(rec, f, t); // [concurrency] serves its parent's flow
@@ -688,7 +704,7 @@ export class TraceModel {
   private create(id: number, t: number): TaskRecord {
     const n = (this.incarnations.get(id) ?? 0) + 1;
     this.incarnations.set(id, n);
-    const rec = newTask(this.session!.index, this.taskCount++, id, t, n);
+    const rec = (this.analysis ? newTask : newLightTask)(this.session!.index, this.taskCount++, id, t, n);
     this.setLive(id, rec);
     return rec;
   }
@@ -703,9 +719,11 @@ export class TraceModel {
     if (rec.endedAt === undefined) rec.endedAt = t;
     if (this.live(rec.id) === rec) this.setLive(rec.id, undefined);
     this.observer?.taskEnd?.(rec, end, t);
-    this.concurrency.taskClosed(rec, t); // [concurrency]
-    this.growth.taskClosed(rec); // [growth]
-    this.groups.add(rec, end, t);
+    if (this.analysis) {
+      this.concurrency.taskClosed(rec, t); // [concurrency]
+      this.growth.taskClosed(rec); // [growth]
+      this.groups.add(rec, end, t);
+    }
     const k = this.endedNext;
     const evicted = this.endedRing[k];
     if (evicted && this.endedById.get(evicted.id) === evicted) this.endedById.delete(evicted.id);
@@ -719,8 +737,9 @@ export class TraceModel {
   private enqueue(rec: TaskRecord, t: number): void {
     if (rec.queued) return;
     rec.readySince = t;
-    rec.passedOverNs = 0;
     rec.queued = true;
+    if (!this.analysis) return; // the queue's order is for starvation only
+    rec.passedOverNs = 0;
     rec.rqPrev = this.rqTail;
     rec.rqNext = null;
     if (this.rqTail) this.rqTail.rqNext = rec;
@@ -730,12 +749,13 @@ export class TraceModel {
 
   private dequeue(rec: TaskRecord): void {
     if (!rec.queued) return;
+    rec.queued = false;
+    if (!this.analysis) return;
     if (rec.rqPrev) rec.rqPrev.rqNext = rec.rqNext;
     else this.rqHead = rec.rqNext;
     if (rec.rqNext) rec.rqNext.rqPrev = rec.rqPrev;
     else this.rqTail = rec.rqPrev;
     rec.rqPrev = rec.rqNext = null;
-    rec.queued = false;
   }
 
   private passOver(victim: TaskRecord, by: string, ns: number): void {
@@ -751,6 +771,25 @@ export class TraceModel {
   private pollBegin(rec: TaskRecord, t: number): void {
     if (this.running) this.cutPoll(t); // the previous poll's end is not in the trace
     const ready = rec.readySince;
+    const parkedAt = rec.parkedAt;
+    if (this.analysis) this.resumeAnalysis(rec, ready, parkedAt, t);
+    else this.dequeue(rec);
+    rec.firedDeadline = Number.NaN;
+    this.observer?.resumed?.(rec, parkedAt, ready, t);
+    rec.readySince = Number.NaN;
+    rec.parkedAt = Number.NaN;
+    rec.orphanSince = Number.NaN;
+    this.resumeSite = rec.awaitSite !== 0 ? rec.awaitSite : rec.lastSite;
+    onPollBegin(rec, t);
+    this.running = rec;
+    this.pollStart = t;
+    this.pollIsrStart = this.isrTotal(t);
+    this.selfWokeInPoll = false;
+    this.observer?.pollBegin?.(rec, t);
+  }
+
+  /** The analysis of a poll that begins: the wait it ends, who delayed it, who it passes over. */
+  private resumeAnalysis(rec: TaskRecord, ready: number, parkedAt: number, t: number): void {
     if (ready === ready) {
       // NaN-safe: ready is a number (runnable since then)
       const d = t - ready;
@@ -764,7 +803,6 @@ export class TraceModel {
       const fired = rec.firedDeadline;
       if (fired === fired) this.timerResumed(rec, fired, t);
     }
-    rec.firedDeadline = Number.NaN;
     if (rec.firstPollAt === undefined && rec.spawnedAt !== undefined) rec.firstPollDelayNs = t - rec.spawnedAt;
     // Tasks queued before this one are passed over by its poll.
     this.clearAhead();
@@ -775,20 +813,8 @@ export class TraceModel {
       this.aheadCount = n;
       this.dequeue(rec);
     }
-    const parkedAt = rec.parkedAt;
     if (parkedAt === parkedAt) this.endWait(rec, t - parkedAt, parkedAt);
     this.concurrency.pollBegun(rec, t); // [concurrency]
-    this.observer?.resumed?.(rec, parkedAt, ready, t);
-    rec.readySince = Number.NaN;
-    rec.parkedAt = Number.NaN;
-    rec.orphanSince = Number.NaN;
-    this.resumeSite = rec.awaitSite !== 0 ? rec.awaitSite : rec.lastSite;
-    onPollBegin(rec, t);
-    this.running = rec;
-    this.pollStart = t;
-    this.pollIsrStart = this.isrTotal(t);
-    this.selfWokeInPoll = false;
-    this.observer?.pollBegin?.(rec, t);
   }
 
   /** Empties `ahead` (slots cleared, not the array's length: setting that is a runtime call,
@@ -835,7 +861,7 @@ export class TraceModel {
     rec.lastSite = rec.awaitSite;
     rec.lastResource = rec.awaitResource;
     rec.wakersReliable = false; // what the lost part of the poll did to its wakers is unknown
-    this.concurrency.parked(rec, t); // [concurrency]
+    if (this.analysis) this.concurrency.parked(rec, t); // [concurrency]
   }
 
   private pollEnd(rec: TaskRecord, ready: boolean, t: number): void {
@@ -846,25 +872,9 @@ export class TraceModel {
       const d = gross - (this.isrTotal(t) - this.pollIsrStart);
       this.executor.busyNs += d;
       this.executor.polls++;
-      rec.pollTime.add(d);
-      if (d > rec.maxPollNs) {
-        rec.maxPollNs = d;
-        rec.maxPollAt = this.pollStart;
-        rec.maxPollSite = this.resumeSite;
-      }
-      const long = d >= this.thresholds.longPollNs;
-      if (long) this.longPoll(rec, this.pollStart, t, d);
-      else {
-        // Those it passed over (queued before it): charged to it, unless it was a long poll,
-        // which the long-poll lint reports on its own.
-        for (let j = 0; j < this.aheadCount; j++) {
-          const q = this.ahead[j]!;
-          if (q.queued && q.readySince <= this.pollStart) this.passOver(q, rec.name, d);
-        }
-      }
-      this.recentPoll(rec, this.pollStart, t);
+      if (this.analysis) this.pollAnalysis(rec, t, d);
       this.observer?.poll?.(rec, this.pollStart, t, result);
-      this.concurrency.pollEnded(rec, t, d); // [concurrency] the flow's CPU, split where the poll switched flows
+      if (this.analysis) this.concurrency.pollEnded(rec, t, d); // [concurrency] the flow's CPU, split where the poll switched flows
       this.running = undefined;
     } else {
       this.stats.pollEndsWithoutBegin++;
@@ -875,10 +885,12 @@ export class TraceModel {
     rec.lastSite = rec.awaitSite;
     rec.lastResource = rec.awaitResource;
     rec.parkedAt = t;
-    rec.waitFlow = rec.flow;
-    rec.wokenWithinFlow = false;
-    rec.wokenByIndex = -1;
-    this.concurrency.parked(rec, t); // [concurrency]
+    if (this.analysis) {
+      rec.waitFlow = rec.flow;
+      rec.wokenWithinFlow = false;
+      rec.wokenByIndex = -1;
+      this.concurrency.parked(rec, t); // [concurrency]
+    }
     if (this.selfWokeInPoll) rec.selfWakeSite = rec.awaitSite;
     if (rec.state === "scheduled") {
       this.enqueue(rec, t); // woken during its own poll: runnable from now
@@ -887,6 +899,28 @@ export class TraceModel {
       rec.orphanReason = "no-waker-stored";
       rec.orphanedBy = -1;
     }
+  }
+
+  /** The analysis of a poll that ended after `d` ns of its own: its time, long polls, those it
+   *  passed over, the ring of recent polls. */
+  private pollAnalysis(rec: TaskRecord, t: number, d: number): void {
+    rec.pollTime.add(d);
+    if (d > rec.maxPollNs) {
+      rec.maxPollNs = d;
+      rec.maxPollAt = this.pollStart;
+      rec.maxPollSite = this.resumeSite;
+    }
+    const long = d >= this.thresholds.longPollNs;
+    if (long) this.longPoll(rec, this.pollStart, t, d);
+    else {
+      // Those it passed over (queued before it): charged to it, unless it was a long poll,
+      // which the long-poll lint reports on its own.
+      for (let j = 0; j < this.aheadCount; j++) {
+        const q = this.ahead[j]!;
+        if (q.queued && q.readySince <= this.pollStart) this.passOver(q, rec.name, d);
+      }
+    }
+    this.recentPoll(rec, this.pollStart, t);
   }
 
   private wake(target: number, by: number, kind: WakeKind, irq: number, t: number): void {
@@ -902,7 +936,7 @@ export class TraceModel {
     rec.lastWakeBy = by;
     if (rec.state === "parked") {
       rec.orphanSince = Number.NaN;
-      if (kind === "task" && rec.waitFlow !== 0) {
+      if (this.analysis && kind === "task" && rec.waitFlow !== 0) {
         const waker = this.live(by) ?? this.endedById.get(by);
         rec.wokenWithinFlow = waker !== undefined && waker.flow === rec.waitFlow;
         rec.wokenByIndex = rec.wokenWithinFlow ? waker!.index : -1;
@@ -924,13 +958,13 @@ export class TraceModel {
       rec.orphanSince = t;
       rec.orphanReason = "waker-dropped";
       rec.orphanedBy = this.running ? this.running.index : -1;
-      rec.orphanedByRef = this.running ? taskRef(this.running) : undefined;
+      if (this.analysis) rec.orphanedByRef = this.running ? taskRef(this.running) : undefined;
     }
   }
 
   private end(rec: TaskRecord, cancelled: boolean, t: number): void {
     const orphan = rec.orphanSince;
-    if (cancelled && orphan === orphan && isLive(rec) && t - orphan >= this.thresholds.stuckNs) {
+    if (this.analysis && cancelled && orphan === orphan && isLive(rec) && t - orphan >= this.thresholds.stuckNs) {
       const episode: LostWakeEpisode = {
         task: taskRef(rec), since: orphan, until: t, site: rec.lastSite, resource: rec.lastResource,
         reason: rec.orphanReason, droppedBy: rec.orphanedByRef, polls: rec.polls, lastWakeAt: rec.lastWakeAt,
@@ -943,7 +977,7 @@ export class TraceModel {
     if (isLive(rec)) {
       rec.orphanSince = Number.NaN;
       rec.readySince = Number.NaN;
-      rec.blockedRes = 0;
+      if (this.analysis) rec.blockedRes = 0;
     }
     onEnd(rec, cancelled, t);
     this.close(rec, rec.state === "cancelled" ? "cancelled" : "done", t);
@@ -1126,8 +1160,9 @@ export class TraceModel {
     const rec = taskId === 0 ? undefined : this.taskAt(taskId, t);
     r.ops++;
     setLevel(r, level, t);
-    if (r.kind === "channel") this.growth.channelLevel(r, t, level); // [growth]
+    if (this.analysis && r.kind === "channel") this.growth.channelLevel(r, t, level); // [growth]
     this.observer?.resourceOp?.(this.session!.index, rec, t, r, op, outcome, level);
+    if (!this.analysis) return; // users, blocked operations and holders are for the lints
     if (rec) {
       if (op === RESOURCE_OP.send) addUser(r.senders, rec);
       else if (op === RESOURCE_OP.recv || op === RESOURCE_OP.acquire) addUser(r.receivers, rec);
@@ -1155,10 +1190,10 @@ export class TraceModel {
   private flowBegin(taskId: number, flow: number, nameId: number, t: number): void {
     const rec = taskId === 0 ? undefined : this.taskAt(taskId, t);
     const name = this.ctx?.name(nameId) ?? (nameId === 0 ? "flow" : `name#${nameId}`);
-    const f = this.flows.begin(this.session!.index, flow, nameId, name, rec, t);
+    const f = this.analysis ? this.flows.begin(this.session!.index, flow, nameId, name, rec, t) : undefined;
     if (rec) {
       rec.flow = flow;
-      this.concurrency.flowChanged(rec, f, t); // [concurrency]
+      if (f) this.concurrency.flowChanged(rec, f, t); // [concurrency]
     }
     this.observer?.flowBegin?.(this.session!.index, rec, flow, name, t);
   }
@@ -1168,9 +1203,9 @@ export class TraceModel {
     // The core clears the current task's flow only if it is the one ending.
     if (rec && rec.flow === flow) {
       rec.flow = 0;
-      this.concurrency.flowChanged(rec, undefined, t); // [concurrency] its CPU up to here is the flow's
+      if (this.analysis) this.concurrency.flowChanged(rec, undefined, t); // [concurrency] its CPU up to here is the flow's
     }
-    const f = this.flows.get(this.session!.index, flow);
+    const f = this.analysis ? this.flows.get(this.session!.index, flow) : undefined;
     if (f) this.flows.end(f, t, false, rec);
     this.observer?.flowEnd?.(this.session!.index, rec, flow, t);
   }
@@ -1178,9 +1213,11 @@ export class TraceModel {
   private flowEnter(rec: TaskRecord, flow: number, t: number): void {
     const previous = rec.flow;
     rec.flow = flow;
-    const f = flow === 0 ? undefined : this.flows.get(rec.session, flow);
-    if (f) this.flows.join(f, rec);
-    this.concurrency.flowChanged(rec, f, t); // [concurrency]
+    if (this.analysis) {
+      const f = flow === 0 ? undefined : this.flows.get(rec.session, flow);
+      if (f) this.flows.join(f, rec);
+      this.concurrency.flowChanged(rec, f, t); // [concurrency]
+    }
     if (previous !== flow) this.observer?.flowEnter?.(rec, previous, t);
   }
 }

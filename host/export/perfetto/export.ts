@@ -2,11 +2,11 @@
 // as it is known. Memory holds the live tasks, their lanes and one decoded batch.
 //
 // Native protobuf (TrackEvent, the default) or the legacy Chrome trace-event JSON. The protobuf
-// export writes its lints last (Perfetto sorts by time on load), so it can find them in its own
-// pass over the file (`findLints`: the model the timeline runs is the insight engine's, so a
-// second pass, in a worker beside it, would do the same work again and hold a second heap), or
-// take them as a promise. The JSON export places lints in time order as it goes, so it needs
-// them first.
+// export writes its lints last (Perfetto sorts by time on load), so it takes them as a promise
+// (trace-export finds them in a worker thread meanwhile, host/export/lint-worker.ts), or finds
+// them in its own pass over the file (`findLints`: the timeline's model then runs the full
+// analysis instead of the light mode). The JSON export places lints in time order as it goes, so
+// it needs them first.
 
 import { basename } from "node:path";
 import type { Lint } from "../../model/lint.js";
@@ -70,7 +70,7 @@ export async function exportPerfetto(tracePath: string, options: PerfettoExportO
     if (format === "protobuf") {
       const packets = new PacketWriter(output);
       const mapper = new PerfettoTrackMapper(packets);
-      const timeline = new Timeline(mapper);
+      const timeline = new Timeline(mapper, { findLints: options.findLints === true });
       for (const { session, batch } of trace.batches()) {
         timeline.consume(batch, session);
         progress(packets.packets);
