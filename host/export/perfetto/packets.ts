@@ -56,6 +56,7 @@ const ANNOTATION_TAG = 0x22; // TrackEvent.debug_annotations (4), bytes
 const ANNOTATION_NAME_TAG = 0x08; // DebugAnnotation.name_iid (1), varint
 const INT_VALUE_TAG = 0x20; // DebugAnnotation.int_value (4), varint
 const FLOW_TAG = [0xf9, 0x02] as const; // TrackEvent.flow_ids (47), fixed64
+const COUNTER_VALUE_TAG = [0xf0, 0x01] as const; // TrackEvent.counter_value (30), varint
 const TERMINATING_FLOW_TAG = [0x81, 0x03] as const; // TrackEvent.terminating_flow_ids (48), fixed64
 
 let fixedSlots = 0;
@@ -400,7 +401,12 @@ export class PacketWriter {
   }
 
   counterValue(value: number): void {
-    if (Number.isSafeInteger(value)) {
+    if ((value >>> 0) === value) {
+      this.w.ensure(12);
+      this.w.buf[this.w.pos++] = COUNTER_VALUE_TAG[0];
+      this.w.buf[this.w.pos++] = COUNTER_VALUE_TAG[1];
+      this.w.pos = putUint(this.w.buf, this.w.pos, value);
+    } else if (Number.isSafeInteger(value)) {
       this.w.tag(30, WIRE.varint);
       this.w.varint(value);
     } else {

@@ -102,6 +102,8 @@ interface SessionTracks {
   /** By resource id (ids are reused: the kind and name say whether it is the same one). */
   resources: Map<number, ResourceTrack>;
   memoryTotal: number;
+  /** The counter track of all tasks' memory, once made. */
+  memoryAll: number | undefined;
 }
 
 export interface PerfettoStats {
@@ -180,7 +182,7 @@ export class PerfettoTrackMapper implements TimelineSink<PerfettoTask> {
       s, seq, process, executor, irq: undefined, irqStack: [], idle: false,
       requestGroup: undefined, requestLanes: new Map(), requests: new IdTable(),
       lanes: new IdTable(), lanesHeld: 0, idleFirst: undefined, idleLast: undefined, idleCount: 0,
-      counters: new Map(), irqNames: new Map(), resources: new Map(), memoryTotal: 0,
+      counters: new Map(), irqNames: new Map(), resources: new Map(), memoryTotal: 0, memoryAll: undefined,
     });
   }
 
@@ -548,7 +550,8 @@ export class PerfettoTrackMapper implements TimelineSink<PerfettoTask> {
     const lane = task.x.lane;
     lane.memory ??= this.counterTrack(tr, clip(`memory: ${lane.name}`), "bytes");
     this.counterEvent(tr, lane.memory, t, bytes);
-    this.counterEvent(tr, this.counterTrack(tr, "memory: all tasks", "bytes"), t, tr.memoryTotal);
+    tr.memoryAll ??= this.counterTrack(tr, "memory: all tasks", "bytes");
+    this.counterEvent(tr, tr.memoryAll, t, tr.memoryTotal);
   }
 }
 
