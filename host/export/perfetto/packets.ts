@@ -243,15 +243,41 @@ export class PacketWriter {
     const w = this.w;
     if (w.pos >= FLUSH_BYTES) this.flush();
     this.seq = s;
-    w.ensure(EVENT_ROOM);
+    if (w.pos + EVENT_ROOM > w.buf.length) w.ensure(EVENT_ROOM);
+    // Written without calls (this runs for every packet): the sequence id, type and track are
+    // almost always one or two bytes, the time five to seven.
     const b = w.buf;
     let p = w.pos;
     b[p++] = PACKET_TAG;
     this.packetAt = p++;
     b[p++] = SEQUENCE_TAG;
-    p = putUint(b, p, s.id);
+    const id = s.id;
+    if (id < 0x80) b[p++] = id;
+    else p = putUint(b, p, id);
     b[p++] = TIMESTAMP_TAG;
-    p = putUint(b, p, ts > 0 ? Math.round(ts) : 0);
+    // The time is past 2^31 after a few seconds: handed on to a function, the double would be
+    // boxed (a heap number per event). Its low 28 bits are written here as 32-bit integers.
+    const v = ts > 0 ? Math.round(ts) : 0;
+    if (v < TWO_28) {
+      let x = v | 0;
+      while (x > 0x7f) {
+        b[p++] = (x & 0x7f) | 0x80;
+        x >>>= 7;
+      }
+      b[p++] = x;
+    } else if (v < TWO_53) {
+      let x = Math.floor(v / TWO_28);
+      const lo = (v - x * TWO_28) | 0;
+      b[p++] = (lo & 0x7f) | 0x80;
+      b[p++] = ((lo >>> 7) & 0x7f) | 0x80;
+      b[p++] = ((lo >>> 14) & 0x7f) | 0x80;
+      b[p++] = ((lo >>> 21) & 0x7f) | 0x80;
+      while (x > 0x7f) {
+        b[p++] = (x & 0x7f) | 0x80;
+        x >>>= 7;
+      }
+      b[p++] = x;
+    } else p = putUint(b, p, v);
     b[p++] = FLAGS_TAG;
     b[p++] = SEQ_NEEDS_INCREMENTAL_STATE;
     b[p++] = TRACK_EVENT_TAG;
@@ -259,7 +285,12 @@ export class PacketWriter {
     b[p++] = TYPE_TAG;
     b[p++] = type;
     b[p++] = TRACK_TAG;
-    w.pos = putUint(b, p, track);
+    if (track < 0x80) b[p++] = track;
+    else if (track < 0x4000) {
+      b[p++] = (track & 0x7f) | 0x80;
+      b[p++] = track >>> 7;
+    } else p = putUint(b, p, track);
+    w.pos = p;
   }
 
   /** The iid of an event name in the open event's sequence (to keep with what it names: a
@@ -552,8 +583,7 @@ function putUint(b: Uint8Array, p: number, v: number): number {
     return p;
   }
   if (v < TWO_53) {
-    // The low 28 bits as four bytes, then the rest (below 2^25) as 32-bit integer steps: one
-    // division, and no double handed on (it would be boxed).
+    // The low 28 bits as four bytes, then the rest (below 2^25) as 32-bit integer steps.
     const hi = Math.floor(v / TWO_28);
     const lo = v - hi * TWO_28;
     b[p++] = (lo & 0x7f) | 0x80;
