@@ -548,7 +548,7 @@ export class PerfettoTrackMapper implements TimelineSink<PerfettoTask> {
     tr.memoryTotal += bytes - (task.x.memory ?? 0);
     task.x.memory = bytes;
     const lane = task.x.lane;
-    lane.memory ??= this.counterTrack(tr, clip(`memory: ${lane.name}`), "bytes");
+    lane.memory ??= this.counterTrack(tr, memoryTrackName(lane), "bytes");
     this.counterEvent(tr, lane.memory, t, bytes);
     tr.memoryAll ??= this.counterTrack(tr, "memory: all tasks", "bytes");
     this.counterEvent(tr, tr.memoryAll, t, tr.memoryTotal);
@@ -571,8 +571,15 @@ function unlinkIdle(tr: SessionTracks, lane: Lane): void {
   tr.idleCount--;
 }
 
-/** Drops an idle lane from its id's chain. */
+/** A lane's memory counter track's name. */
+function memoryTrackName(lane: Lane): string {
+  return clip(`memory: ${lane.name}`);
+}
+
+/** Drops an idle lane from its id's chain, and its memory counter's name (a lane made again
+ *  for the same task gets a new counter track, as it gets a new track). */
 function forgetLane(tr: SessionTracks, lane: Lane): void {
+  if (lane.memory !== undefined && tr.counters.get(memoryTrackName(lane)) === lane.memory) tr.counters.delete(memoryTrackName(lane));
   const first = tr.lanes.get(lane.id)!;
   if (first === lane) {
     if (lane.sameId) tr.lanes.set(lane.id, lane.sameId);
