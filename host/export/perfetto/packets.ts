@@ -55,6 +55,7 @@ const CATEGORY_TAG = 0x18; // TrackEvent.category_iids (3), varint
 const ANNOTATION_TAG = 0x22; // TrackEvent.debug_annotations (4), bytes
 const ANNOTATION_NAME_TAG = 0x08; // DebugAnnotation.name_iid (1), varint
 const INT_VALUE_TAG = 0x20; // DebugAnnotation.int_value (4), varint
+const STRING_VALUE_IID_TAG = 0x0188; // DebugAnnotation.string_value_iid (17), varint: 0x88 0x01
 const FLOW_TAG = [0xf9, 0x02] as const; // TrackEvent.flow_ids (47), fixed64
 const COUNTER_VALUE_TAG = [0xf0, 0x01] as const; // TrackEvent.counter_value (30), varint
 const TERMINATING_FLOW_TAG = [0x81, 0x03] as const; // TrackEvent.terminating_flow_ids (48), fixed64
@@ -322,20 +323,7 @@ export class PacketWriter {
 
   argInt(key: Interned, value: number): void {
     if ((value >>> 0) !== value) return this.argNumber(key, value);
-    // An unsigned 32-bit value: the annotation's length is known (at most 12 bytes).
-    const k = this.seq!.argNames.of(key);
-    const w = this.w;
-    w.ensure(24);
-    const b = w.buf;
-    let p = w.pos;
-    b[p++] = ANNOTATION_TAG;
-    const at = p++;
-    b[p++] = ANNOTATION_NAME_TAG;
-    p = putUint(b, p, k);
-    b[p++] = INT_VALUE_TAG;
-    p = putUint(b, p, value);
-    b[at] = p - at - 1;
-    w.pos = p;
+    this.varintArg(this.seq!.argNames.of(key), INT_VALUE_TAG, value);
   }
 
   argDouble(key: Interned, value: number): void {
@@ -519,17 +507,23 @@ export class PacketWriter {
 
   /** An annotation with an interned string value: key and value iids. */
   private internedArg(k: number, v: number): void {
+    this.varintArg(k, STRING_VALUE_IID_TAG, v);
+  }
+
+  /** An annotation named by iid `k` holding one varint field (`tag`: one or two bytes, the
+   *  second shifted up by 8) of an unsigned 32-bit `value`: its length is known (at most 13). */
+  private varintArg(k: number, tag: number, value: number): void {
     const w = this.w;
-    w.ensure(16);
+    w.ensure(24);
     const b = w.buf;
     let p = w.pos;
     b[p++] = ANNOTATION_TAG;
     const at = p++;
     b[p++] = ANNOTATION_NAME_TAG;
     p = putUint(b, p, k);
-    b[p++] = 0x88; // string_value_iid (17), varint: a two-byte tag
-    b[p++] = 0x01;
-    p = putUint(b, p, v);
+    b[p++] = tag & 0xff;
+    if (tag > 0xff) b[p++] = tag >>> 8;
+    p = putUint(b, p, value);
     b[at] = p - at - 1;
     w.pos = p;
   }
