@@ -215,6 +215,29 @@ describe("Perfetto protobuf mapping details (synthetic traces)", () => {
     expect(p.slices.filter((s) => s.category === "task" && s.args["task_id"] === 1000)).toHaveLength(2);
   });
 
+  it("forgets a forgotten lane's memory counter too: memory follows the live tasks", async () => {
+    // 1,100 tasks with ids never reused, each reporting its memory, then the first id again.
+    const events = [];
+    const task = (id: number, t: number) => [
+      ev(EVENT.SPAWN, t, { task: id, parent: 0, name: 1, flow: 0 }), ev(EVENT.POLL_BEGIN, t + 1, { task: id }),
+      ev(EVENT.MEM, t + 2, { task: id, bytes: 64 }), ev(EVENT.POLL_READY, t + 3), ev(EVENT.TASK_DONE, t + 4, { task: id }),
+    ];
+    for (let i = 0; i < 1100; i++) events.push(...task(1000 + i, 100 + 10 * i));
+    events.push(...task(1000, 20_000), ...task(2099, 20_100));
+    const path = writeSyntheticTrace(join(dir, "mem-ids.trace.cbor"), [{ names: NAMES, events }]);
+    const { p } = await exported(path, "mem-ids.pftrace");
+    const named = (name: string) => [...p.tracks.values()].filter((t) => t.name === name);
+    // Task 1000's lane was forgotten: a new lane and a new memory counter, each of the old name.
+    expect(named("sensor (task 1000)")).toHaveLength(2);
+    expect(named("memory: sensor (task 1000)")).toHaveLength(2);
+    // Task 2099's lane was still held: the same lane and counter.
+    expect(named("sensor (task 2099)")).toHaveLength(1);
+    expect(named("memory: sensor (task 2099)")).toHaveLength(1);
+    const counts = p.counters.filter((c) => p.tracks.get(c.track)!.name === "memory: sensor (task 1000)").map((c) => [c.track, c.value]);
+    const [a, b] = named("memory: sensor (task 1000)").map((t) => t.uuid);
+    expect(counts).toEqual([[a, 64], [a, 0], [b, 64], [b, 0]]);
+  });
+
   it("keeps two sessions as two sequences and processes, each on its own clock", async () => {
     const events = [ev(EVENT.SPAWN, 10, { task: 1, parent: 0, name: 1, flow: 0 }), ev(EVENT.POLL_BEGIN, 20, { task: 1 }), ev(EVENT.POLL_READY, 30), ev(EVENT.TASK_DONE, 31, { task: 1 })];
     const path = writeSyntheticTrace(join(dir, "two.trace.cbor"), [

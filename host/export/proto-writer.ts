@@ -144,6 +144,22 @@ export class ProtoWriter {
   /** A length-delimited UTF-8 string. */
   string(value: string): void {
     const n = value.length;
+    if (n < 0x80) {
+      // Most strings are short ASCII: one pass copies them after a one-byte length, and a
+      // non-ASCII character sends them the long way (nothing is kept until the end).
+      this.ensure(n + 1);
+      const b = this.buf;
+      const at = this.pos;
+      let p = at + 1;
+      for (let i = 0; i < n; i++) {
+        const c = value.charCodeAt(i);
+        if (c > 0x7f) return this.bytesField(encoder.encode(value));
+        b[p++] = c;
+      }
+      b[at] = n;
+      this.pos = p;
+      return;
+    }
     let ascii = true;
     for (let i = 0; i < n; i++) {
       if (value.charCodeAt(i) > 0x7f) {

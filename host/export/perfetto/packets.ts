@@ -36,12 +36,62 @@ const CHILD_ORDERING_CHRONOLOGICAL = 2;
 const COUNTER_UNIT = { count: 2, bytes: 3 } as const;
 
 const FLUSH_BYTES = 1 << 20;
+/** Room made at a track event's start: its header and a few small fields. */
+const EVENT_ROOM = 64;
+const TWO_28 = 0x1000_0000;
+const TWO_32 = 0x1_0000_0000;
+const TWO_53 = 2 ** 53;
+
+// Tags written as bytes (field * 8 + wire type).
+const PACKET_TAG = 0x0a; // Trace.packet, bytes
+const SEQUENCE_TAG = 0x50; // trusted_packet_sequence_id (10), varint
+const TIMESTAMP_TAG = 0x40; // timestamp (8), varint
+const FLAGS_TAG = 0x68; // sequence_flags (13), varint
+const TRACK_EVENT_TAG = 0x5a; // track_event (11), bytes
+const TYPE_TAG = 0x48; // TrackEvent.type (9), varint
+const TRACK_TAG = 0x58; // TrackEvent.track_uuid (11), varint
+const NAME_IID_TAG = 0x50; // TrackEvent.name_iid (10), varint
+const CATEGORY_TAG = 0x18; // TrackEvent.category_iids (3), varint
+const ANNOTATION_TAG = 0x22; // TrackEvent.debug_annotations (4), bytes
+const ANNOTATION_NAME_TAG = 0x08; // DebugAnnotation.name_iid (1), varint
+const INT_VALUE_TAG = 0x20; // DebugAnnotation.int_value (4), varint
+const STRING_VALUE_IID_TAG = 0x0188; // DebugAnnotation.string_value_iid (17), varint: 0x88 0x01
+const FLOW_TAG = [0xf9, 0x02] as const; // TrackEvent.flow_ids (47), fixed64
+const COUNTER_VALUE_TAG = [0xf0, 0x01] as const; // TrackEvent.counter_value (30), varint
+const TERMINATING_FLOW_TAG = [0x81, 0x03] as const; // TrackEvent.terminating_flow_ids (48), fixed64
+
+let fixedSlots = 0;
+
+/**
+ * A string written interned (an event name, category, argument key or value). A fixed one (made
+ * once, at module load) has a slot: its iid is found by the slot in each sequence's table, not
+ * by looking the text up for every event.
+ */
+export class Interned {
+  private constructor(
+    readonly text: string,
+    /** Its place in each table's slot array, or -1: looked up by text. */
+    readonly slot: number,
+  ) {}
+
+  /** A string that never changes (made once, not per event: each one takes a slot). */
+  static fixed(text: string): Interned {
+    return new Interned(text, fixedSlots++);
+  }
+
+  /** A string made at run time (a lint's evidence key). */
+  static of(text: string): Interned {
+    return new Interned(text, -1);
+  }
+}
 
 /** Interned strings of one sequence: iid by string, and the ones not yet written. */
 class InternTable {
   readonly ids = new Map<string, number>();
   /** New entries for the packet being written: iid, string. */
   readonly pending: (number | string)[] = [];
+  /** The iids of fixed strings, by slot (0: not interned yet). */
+  private readonly slots = new Int32Array(fixedSlots);
 
   iid(text: string): number {
     let iid = this.ids.get(text);
@@ -51,6 +101,14 @@ class InternTable {
       this.pending.push(iid, text);
     }
     return iid;
+  }
+
+  of(s: Interned): number {
+    const slot = s.slot;
+    if (slot < 0 || slot >= this.slots.length) return this.iid(s.text);
+    const iid = this.slots[slot]!;
+    if (iid !== 0) return iid;
+    return (this.slots[slot] = this.iid(s.text));
   }
 }
 
@@ -76,7 +134,8 @@ export interface TrackSpec {
 /**
  * Writes packets for one file. Track events are written field by field so nothing is allocated
  * per event: `event(...)`, then any of `name*`, `category`, `arg*`, `flow*`, `counterValue`,
- * then `done()`.
+ * then `done()`. Hot fields are written as bytes straight into the buffer (their tags are
+ * constants above), and their lengths are known before they are written.
  */
 export class PacketWriter {
   private readonly w = new ProtoWriter(FLUSH_BYTES + (FLUSH_BYTES >> 2));
@@ -176,39 +235,80 @@ export class PacketWriter {
     this.endPacket(p);
   }
 
-  /** Starts a track event at device time `ts` (ns) on `track`. */
+  /** Starts a track event at device time `ts` (ns) on `track`: the packet's header and the
+   *  event's type and track, as bytes. */
   event(sequence: number, ts: number, type: number, track: number): void {
     if (this.eventAt >= 0) throw new Error("a track event inside a track event");
+    let s = this.seq;
+    if (s === undefined || s.id !== sequence) s = this.sequence(sequence);
     const w = this.w;
-    const s = this.sequence(sequence);
-    this.packetAt = this.packet(s);
-    w.tag(8, WIRE.varint);
-    // The timestamp's varint is written here: a double handed on to varint() would be boxed (a
-    // heap number per event, most of what the export allocated).
-    let v = ts > 0 ? Math.round(ts) : 0;
-    w.ensure(10);
+    if (w.pos >= FLUSH_BYTES) this.flush();
+    this.seq = s;
+    if (w.pos + EVENT_ROOM > w.buf.length) w.ensure(EVENT_ROOM);
+    // Written without calls (this runs for every packet): the sequence id, type and track are
+    // almost always one or two bytes, the time five to seven.
     const b = w.buf;
     let p = w.pos;
-    while (v >= 0x80) {
-      b[p++] = (v % 0x80) | 0x80;
-      v = Math.floor(v / 0x80);
-    }
-    b[p++] = v;
+    b[p++] = PACKET_TAG;
+    this.packetAt = p++;
+    b[p++] = SEQUENCE_TAG;
+    const id = s.id;
+    if (id < 0x80) b[p++] = id;
+    else p = putUint(b, p, id);
+    b[p++] = TIMESTAMP_TAG;
+    // The time is past 2^31 after a few seconds: handed on to a function, the double would be
+    // boxed (a heap number per event). Its low 28 bits are written here as 32-bit integers.
+    const v = ts > 0 ? Math.round(ts) : 0;
+    if (v < TWO_28) {
+      let x = v | 0;
+      while (x > 0x7f) {
+        b[p++] = (x & 0x7f) | 0x80;
+        x >>>= 7;
+      }
+      b[p++] = x;
+    } else if (v < TWO_53) {
+      let x = Math.floor(v / TWO_28);
+      const lo = (v - x * TWO_28) | 0;
+      b[p++] = (lo & 0x7f) | 0x80;
+      b[p++] = ((lo >>> 7) & 0x7f) | 0x80;
+      b[p++] = ((lo >>> 14) & 0x7f) | 0x80;
+      b[p++] = ((lo >>> 21) & 0x7f) | 0x80;
+      while (x > 0x7f) {
+        b[p++] = (x & 0x7f) | 0x80;
+        x >>>= 7;
+      }
+      b[p++] = x;
+    } else p = putUint(b, p, v);
+    b[p++] = FLAGS_TAG;
+    b[p++] = SEQ_NEEDS_INCREMENTAL_STATE;
+    b[p++] = TRACK_EVENT_TAG;
+    this.eventAt = p++;
+    b[p++] = TYPE_TAG;
+    b[p++] = type;
+    b[p++] = TRACK_TAG;
+    if (track < 0x80) b[p++] = track;
+    else if (track < 0x4000) {
+      b[p++] = (track & 0x7f) | 0x80;
+      b[p++] = track >>> 7;
+    } else p = putUint(b, p, track);
     w.pos = p;
-    w.tag(13, WIRE.varint);
-    w.varint(SEQ_NEEDS_INCREMENTAL_STATE);
-    w.tag(11, WIRE.bytes);
-    this.eventAt = w.begin();
-    w.tag(9, WIRE.varint);
-    w.varint(type);
-    w.tag(11, WIRE.varint);
-    w.varint(track);
+  }
+
+  /** The iid of an event name in the open event's sequence (to keep with what it names: a
+   *  lane's name is interned once, not looked up for every event on it). */
+  internName(name: string): number {
+    return this.seq!.names.iid(name);
+  }
+
+  /** A name interned before (`internName`). */
+  nameIid(iid: number): void {
+    this.smallField(NAME_IID_TAG, iid);
   }
 
   /** A name used again and again (interned). */
-  nameStatic(name: string): void {
-    this.w.tag(10, WIRE.varint);
-    this.w.varint(this.seq!.names.iid(name));
+  nameStatic(name: Interned | string): void {
+    const names = this.seq!.names;
+    this.smallField(NAME_IID_TAG, typeof name === "string" ? names.iid(name) : names.of(name));
   }
 
   /** A name of its own (a log line's text, a lint's title). */
@@ -217,34 +317,30 @@ export class PacketWriter {
     this.w.string(name);
   }
 
-  category(name: string): void {
-    this.w.tag(3, WIRE.varint);
-    this.w.varint(this.seq!.categories.iid(name));
+  category(name: Interned): void {
+    this.smallField(CATEGORY_TAG, this.seq!.categories.of(name));
   }
 
-  argInt(key: string, value: number): void {
-    if (!Number.isSafeInteger(value)) return this.argDouble(key, value);
-    const a = this.arg(key);
-    this.w.tag(4, WIRE.varint);
-    this.w.varint(value);
-    this.w.end(a);
+  argInt(key: Interned, value: number): void {
+    if ((value >>> 0) !== value) return this.argNumber(key, value);
+    this.varintArg(this.seq!.argNames.of(key), INT_VALUE_TAG, value);
   }
 
-  argDouble(key: string, value: number): void {
+  argDouble(key: Interned, value: number): void {
     const a = this.arg(key);
     this.w.tag(5, WIRE.fixed64);
     this.w.double(value);
     this.w.end(a);
   }
 
-  argBool(key: string, value: boolean): void {
+  argBool(key: Interned, value: boolean): void {
     const a = this.arg(key);
     this.w.tag(2, WIRE.varint);
     this.w.varint(value ? 1 : 0);
     this.w.end(a);
   }
 
-  argString(key: string, value: string): void {
+  argString(key: Interned, value: string): void {
     const a = this.arg(key);
     this.w.tag(6, WIRE.bytes);
     this.w.string(value);
@@ -252,7 +348,7 @@ export class PacketWriter {
   }
 
   /** A string argument `name (task id)`, written without making the string. */
-  argTaskLabel(key: string, name: string, id: number): void {
+  argTaskLabel(key: Interned, name: string, id: number): void {
     const a = this.arg(key);
     const w = this.w;
     w.tag(6, WIRE.bytes);
@@ -266,15 +362,24 @@ export class PacketWriter {
   }
 
   /** A string argument whose value comes again and again (interned). */
-  argStringStatic(key: string, value: string): void {
-    const a = this.arg(key);
-    this.w.tag(17, WIRE.varint);
-    this.w.varint(this.seq!.argValues.iid(value));
-    this.w.end(a);
+  argStringStatic(key: Interned, value: Interned | string): void {
+    const k = this.seq!.argNames.of(key);
+    const values = this.seq!.argValues;
+    this.internedArg(k, typeof value === "string" ? values.iid(value) : values.of(value));
+  }
+
+  /** The iid of an argument value in the open event's sequence (to keep with what it names). */
+  internArgValue(value: string): number {
+    return this.seq!.argValues.iid(value);
+  }
+
+  /** A string argument interned before (`internArgValue`). */
+  argStringIid(key: Interned, iid: number): void {
+    this.internedArg(this.seq!.argNames.of(key), iid);
   }
 
   /** An argument holding a list; add its items with `item*`, then `endArray`. */
-  argArray(key: string): void {
+  argArray(key: Interned): void {
     this.arrayAt = this.arg(key);
   }
 
@@ -307,17 +412,20 @@ export class PacketWriter {
   }
 
   flow(id: number): void {
-    this.w.tag(47, WIRE.fixed64);
-    this.w.fixed64Number(id);
+    this.flowField(FLOW_TAG, id);
   }
 
   terminatingFlow(id: number): void {
-    this.w.tag(48, WIRE.fixed64);
-    this.w.fixed64Number(id);
+    this.flowField(TERMINATING_FLOW_TAG, id);
   }
 
   counterValue(value: number): void {
-    if (Number.isSafeInteger(value)) {
+    if ((value >>> 0) === value) {
+      this.w.ensure(12);
+      this.w.buf[this.w.pos++] = COUNTER_VALUE_TAG[0];
+      this.w.buf[this.w.pos++] = COUNTER_VALUE_TAG[1];
+      this.w.pos = putUint(this.w.buf, this.w.pos, value);
+    } else if (Number.isSafeInteger(value)) {
       this.w.tag(30, WIRE.varint);
       this.w.varint(value);
     } else {
@@ -378,13 +486,62 @@ export class PacketWriter {
     this.packets++;
   }
 
-  private arg(key: string): number {
+  /** Starts a debug annotation named `key`; returns what `end` takes. */
+  private arg(key: Interned): number {
     const w = this.w;
     w.tag(4, WIRE.bytes);
     const a = w.begin();
     w.tag(1, WIRE.varint);
-    w.varint(this.seq!.argNames.iid(key));
+    w.varint(this.seq!.argNames.of(key));
     return a;
+  }
+
+  /** A number that is not an unsigned 32-bit integer: int64 varint, or a double. */
+  private argNumber(key: Interned, value: number): void {
+    if (!Number.isSafeInteger(value)) return this.argDouble(key, value);
+    const a = this.arg(key);
+    this.w.tag(4, WIRE.varint);
+    this.w.varint(value);
+    this.w.end(a);
+  }
+
+  /** An annotation with an interned string value: key and value iids. */
+  private internedArg(k: number, v: number): void {
+    this.varintArg(k, STRING_VALUE_IID_TAG, v);
+  }
+
+  /** An annotation named by iid `k` holding one varint field (`tag`: one or two bytes, the
+   *  second shifted up by 8) of an unsigned 32-bit `value`: its length is known (at most 13). */
+  private varintArg(k: number, tag: number, value: number): void {
+    const w = this.w;
+    w.ensure(24);
+    const b = w.buf;
+    let p = w.pos;
+    b[p++] = ANNOTATION_TAG;
+    const at = p++;
+    b[p++] = ANNOTATION_NAME_TAG;
+    p = putUint(b, p, k);
+    b[p++] = tag & 0xff;
+    if (tag > 0xff) b[p++] = tag >>> 8;
+    p = putUint(b, p, value);
+    b[at] = p - at - 1;
+    w.pos = p;
+  }
+
+  /** A varint field with a one-byte tag. */
+  private smallField(tag: number, value: number): void {
+    const w = this.w;
+    w.ensure(11);
+    w.buf[w.pos++] = tag;
+    w.pos = putUint(w.buf, w.pos, value);
+  }
+
+  private flowField(tag: readonly [number, number], id: number): void {
+    const w = this.w;
+    w.ensure(10);
+    w.buf[w.pos++] = tag[0];
+    w.buf[w.pos++] = tag[1];
+    w.fixed64Number(id);
   }
 
   private interned(field: number, table: InternTable): void {
@@ -401,4 +558,45 @@ export class PacketWriter {
     }
     p.length = 0;
   }
+}
+
+/** Writes `v` (a whole number >= 0; fractions are cut as varint() would after rounding) as a
+ *  varint at `p`; returns the position after it. The caller made room for ten bytes. */
+function putUint(b: Uint8Array, p: number, v: number): number {
+  if (v < 0x80) {
+    b[p] = v;
+    return p + 1;
+  }
+  if (v < TWO_32) {
+    let x = v >>> 0;
+    while (x > 0x7f) {
+      b[p++] = (x & 0x7f) | 0x80;
+      x >>>= 7;
+    }
+    b[p++] = x;
+    return p;
+  }
+  if (v < TWO_53) {
+    // The low 28 bits as four bytes, then the rest (below 2^25) as 32-bit integer steps.
+    const hi = Math.floor(v / TWO_28);
+    const lo = v - hi * TWO_28;
+    b[p++] = (lo & 0x7f) | 0x80;
+    b[p++] = ((lo >>> 7) & 0x7f) | 0x80;
+    b[p++] = ((lo >>> 14) & 0x7f) | 0x80;
+    b[p++] = ((lo >>> 21) & 0x7f) | 0x80;
+    let x = hi;
+    while (x > 0x7f) {
+      b[p++] = (x & 0x7f) | 0x80;
+      x >>>= 7;
+    }
+    b[p++] = x;
+    return p;
+  }
+  // Past 2^53 (a time no device reaches): seven bits at a time, as doubles.
+  while (v >= 0x80) {
+    b[p++] = (v % 0x80) | 0x80;
+    v = Math.floor(v / 0x80);
+  }
+  b[p++] = v;
+  return p;
 }

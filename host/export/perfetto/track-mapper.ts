@@ -19,11 +19,12 @@ import {
   type TimelineSink,
   type Wake,
 } from "../timeline.js";
-import { TYPE, type PacketWriter } from "./packets.js";
+import { Interned, TYPE, type PacketWriter } from "./packets.js";
 import { IdTable } from "../../model/id-table.js";
 
 export interface PerfettoTask {
   lane: Lane;
+  tracks: SessionTracks;
   /** Wake flows waiting for this task's next poll (or its end). */
   arrows: number[];
   memory: number | undefined;
@@ -35,6 +36,8 @@ interface Lane {
   taskName: string;
   uuid: number;
   name: string;
+  /** The iid of the task's name (its slices' name) in the session's sequence, once written. */
+  nameIid: number;
   memory: number | undefined;
   /** Incarnations on it now (0: idle). */
   live: number;
@@ -49,12 +52,16 @@ interface Request {
   flow: number;
   name: string;
   lane: RequestLane;
+  /** The iid of `serves <name>` (a flow-enter instant's name), once written. */
+  servesIid: number;
 }
 
 /** A lane for requests of one name: several when requests of that name overlap. */
 interface RequestLane {
   uuid: number;
   busy: boolean;
+  /** The iid of the request's name (the lane's, clipped), once written. */
+  nameIid: number;
 }
 
 interface ResourceTrack {
@@ -62,6 +69,8 @@ interface ResourceTrack {
   name: string;
   /** `kind name` */
   label: string;
+  /** The iid of the label as an argument value, once written. */
+  labelIid: number;
   /** Channel fill or mutex holders. */
   counter: number | undefined;
 }
@@ -88,9 +97,13 @@ interface SessionTracks {
   idleLast: Lane | undefined;
   idleCount: number;
   counters: Map<string, number>;
+  /** Interrupt slices' names (`irq N`) by number: their iids. */
+  irqNames: Map<number, number>;
   /** By resource id (ids are reused: the kind and name say whether it is the same one). */
   resources: Map<number, ResourceTrack>;
   memoryTotal: number;
+  /** The counter track of all tasks' memory, once made. */
+  memoryAll: number | undefined;
 }
 
 export interface PerfettoStats {
@@ -103,12 +116,56 @@ export interface PerfettoStats {
   lanesHeld: number;
 }
 
+// The strings every event kind writes: interned once per sequence, found by slot.
+const K = {
+  task: Interned.fixed("task"),
+  poll: Interned.fixed("poll"),
+  wake: Interned.fixed("wake"),
+  request: Interned.fixed("request"),
+  flow: Interned.fixed("flow"),
+  log: Interned.fixed("log"),
+  mark: Interned.fixed("mark"),
+  idle: Interned.fixed("idle"),
+  isr: Interned.fixed("isr"),
+  lint: Interned.fixed("lint"),
+  taskId: Interned.fixed("task_id"),
+  incarnation: Interned.fixed("incarnation"),
+  spawnRecorded: Interned.fixed("spawn_recorded"),
+  parent: Interned.fixed("parent"),
+  result: Interned.fixed("result"),
+  awaitSite: Interned.fixed("await_site"),
+  awaitResource: Interned.fixed("await_resource"),
+  state: Interned.fixed("state"),
+  flowId: Interned.fixed("flow_id"),
+  beganIn: Interned.fixed("began_in"),
+  level: Interned.fixed("level"),
+  format: Interned.fixed("format"),
+  args: Interned.fixed("args"),
+  irq: Interned.fixed("irq"),
+  kind: Interned.fixed("kind"),
+  severity: Interned.fixed("severity"),
+  hint: Interned.fixed("hint"),
+  tasks: Interned.fixed("tasks"),
+  atNs: Interned.fixed("at_ns"),
+  untilNs: Interned.fixed("until_ns"),
+  site: Interned.fixed("site"),
+  resource: Interned.fixed("resource"),
+} as const;
+
+/** Poll results and task ends, as interned argument values. */
+const RESULTS = { ready: Interned.fixed("ready"), pending: Interned.fixed("pending"), cut: Interned.fixed("cut") } as const;
+const ENDS = { done: Interned.fixed("done"), cancelled: Interned.fixed("cancelled"), alive: Interned.fixed("alive"), lost: Interned.fixed("lost") } as const;
+
 /** Idle task lanes remembered per session. */
 export const MAX_IDLE_LANES = 1024;
+
+const SERVES_NONE = Interned.fixed("serves no request");
 
 export class PerfettoTrackMapper implements TimelineSink<PerfettoTask> {
   readonly stats: PerfettoStats = { droppedArrows: 0, arrows: 0, lints: 0, lanes: 0, lanesHeld: 0 };
   private readonly sessions = new Map<number, SessionTracks>();
+  /** The session looked up last (events of one session come in runs). */
+  private last: SessionTracks | undefined;
   private nextUuid = 1;
   private nextFlow = 1;
 
@@ -125,7 +182,7 @@ export class PerfettoTrackMapper implements TimelineSink<PerfettoTask> {
       s, seq, process, executor, irq: undefined, irqStack: [], idle: false,
       requestGroup: undefined, requestLanes: new Map(), requests: new IdTable(),
       lanes: new IdTable(), lanesHeld: 0, idleFirst: undefined, idleLast: undefined, idleCount: 0,
-      counters: new Map(), resources: new Map(), memoryTotal: 0,
+      counters: new Map(), irqNames: new Map(), resources: new Map(), memoryTotal: 0, memoryAll: undefined,
     });
   }
 
@@ -134,41 +191,45 @@ export class PerfettoTrackMapper implements TimelineSink<PerfettoTask> {
     const lane = this.lane(tr, task);
     const o = this.out;
     o.event(tr.seq, task.startT, TYPE.sliceBegin, lane.uuid);
-    o.nameStatic(clip(task.name));
-    o.category("task");
-    o.argInt("task_id", task.id);
-    o.argInt("incarnation", task.incarnation);
-    o.argBool("spawn_recorded", task.spawned);
-    if (task.parentId !== 0) o.argTaskLabel("parent", parent?.name ?? task.parentName ?? "task", task.parentId);
-    if (task.spawnFlow !== 0) o.argString("flow", tr.requests.get(task.spawnFlow)?.name ?? `flow ${task.spawnFlow}`);
+    if (lane.nameIid === 0) lane.nameIid = o.internName(clip(task.name));
+    o.nameIid(lane.nameIid);
+    o.category(K.task);
+    o.argInt(K.taskId, task.id);
+    o.argInt(K.incarnation, task.incarnation);
+    o.argBool(K.spawnRecorded, task.spawned);
+    if (task.parentId !== 0) o.argTaskLabel(K.parent, parent?.name ?? task.parentName ?? "task", task.parentId);
+    if (task.spawnFlow !== 0) o.argString(K.flow, tr.requests.get(task.spawnFlow)?.name ?? `flow ${task.spawnFlow}`);
     o.done();
-    return { lane, arrows: [], memory: undefined };
+    return { lane, tracks: tr, arrows: [], memory: undefined };
   }
 
   pollBegin(task: TaskState<PerfettoTask>, t: number): void {
-    const tr = this.tracks(task.session);
+    const x = task.x;
     const o = this.out;
-    o.event(tr.seq, t, TYPE.sliceBegin, task.x.lane.uuid);
-    o.nameStatic("poll");
-    o.category("poll");
-    o.argInt("poll", task.polls);
+    o.event(x.tracks.seq, t, TYPE.sliceBegin, x.lane.uuid);
+    o.nameStatic(K.poll);
+    o.category(K.poll);
+    o.argInt(K.poll, task.polls);
     this.landArrows(task);
     o.done();
   }
 
   pollEnd(task: TaskState<PerfettoTask>, t: number, result: PollResult): void {
-    const tr = this.tracks(task.session);
+    const tr = task.x.tracks;
     const resource = task.awaitResource && this.resourceOf(tr, task.awaitResource);
     const o = this.out;
     o.event(tr.seq, t, TYPE.sliceEnd, task.x.lane.uuid);
-    o.argStringStatic("result", result);
-    if (task.awaitSite) o.argStringStatic("await_site", task.awaitSite);
-    if (resource) o.argStringStatic("await_resource", resource.label);
+    o.argStringStatic(K.result, RESULTS[result] ?? result);
+    if (task.awaitSite) o.argStringStatic(K.awaitSite, task.awaitSite);
+    if (resource) {
+      if (resource.labelIid === 0) resource.labelIid = o.internArgValue(resource.label);
+      o.argStringIid(K.awaitResource, resource.labelIid);
+    }
     o.done();
   }
 
   wake(w: Wake<PerfettoTask>): void {
-    const tr = this.tracks(w.target.session);
+    const tr = w.target.x.tracks;
     let from: number | undefined;
     if (w.kind === "task" && w.by && w.by !== w.target) from = w.by.x.lane.uuid;
     else if (w.kind === "irq" && tr.irq !== undefined && tr.irqStack.includes(w.irq)) from = tr.irq;
@@ -180,8 +241,8 @@ export class PerfettoTrackMapper implements TimelineSink<PerfettoTask> {
     const id = this.nextFlow++;
     const o = this.out;
     o.event(tr.seq, w.t, TYPE.instant, from);
-    o.nameStatic("wake");
-    o.category("wake");
+    o.nameStatic(K.wake);
+    o.category(K.wake);
     o.flow(id);
     o.done();
     w.target.x.arrows.push(id);
@@ -189,11 +250,11 @@ export class PerfettoTrackMapper implements TimelineSink<PerfettoTask> {
   }
 
   taskEnd(task: TaskState<PerfettoTask>): void {
-    const tr = this.tracks(task.session);
+    const tr = task.x.tracks;
     if (task.x.memory !== undefined) this.setMemory(tr, task, task.lastT, 0);
     const o = this.out;
     o.event(tr.seq, task.lastT, TYPE.sliceEnd, task.x.lane.uuid);
-    o.argStringStatic("state", task.end ?? "done");
+    o.argStringStatic(K.state, ENDS[task.end ?? "done"] ?? task.end!);
     this.landArrows(task);
     o.done();
     this.retire(tr, task.x.lane);
@@ -202,15 +263,17 @@ export class PerfettoTrackMapper implements TimelineSink<PerfettoTask> {
   flowBegin(s: TimelineSession, task: TaskState<PerfettoTask> | undefined, flow: number, name: string, t: number): void {
     const tr = this.tracks(s);
     if (tr.requests.has(flow)) this.flowEnd(s, undefined, flow, t);
-    const request: Request = { flow, name: name || `flow ${flow}`, lane: this.requestLane(tr, name || `flow ${flow}`) };
-    request.lane.busy = true;
+    const request: Request = { flow, name: name || `flow ${flow}`, lane: this.requestLane(tr, name || `flow ${flow}`), servesIid: 0 };
+    const lane = request.lane;
+    lane.busy = true;
     tr.requests.set(flow, request);
     const o = this.out;
-    o.event(tr.seq, t, TYPE.sliceBegin, request.lane.uuid);
-    o.nameStatic(clip(request.name));
-    o.category("request");
-    o.argInt("flow_id", flow);
-    if (task) o.argTaskLabel("began_in", task.name, task.id);
+    o.event(tr.seq, t, TYPE.sliceBegin, lane.uuid);
+    if (lane.nameIid === 0) lane.nameIid = o.internName(clip(request.name));
+    o.nameIid(lane.nameIid);
+    o.category(K.request);
+    o.argInt(K.flowId, flow);
+    if (task) o.argTaskLabel(K.beganIn, task.name, task.id);
     o.done();
   }
 
@@ -225,13 +288,16 @@ export class PerfettoTrackMapper implements TimelineSink<PerfettoTask> {
   }
 
   flowEnter(task: TaskState<PerfettoTask>, _previous: number, t: number): void {
-    const tr = this.tracks(task.session);
-    const name = task.flow === 0 ? "serves no request" : `serves ${tr.requests.get(task.flow)?.name ?? `flow ${task.flow}`}`;
+    const tr = task.x.tracks;
     const o = this.out;
     o.event(tr.seq, t, TYPE.instant, task.x.lane.uuid);
-    o.nameStatic(clip(name));
-    o.category("flow");
-    o.argInt("flow_id", task.flow);
+    const request = task.flow === 0 ? undefined : tr.requests.get(task.flow);
+    if (request) {
+      if (request.servesIid === 0) request.servesIid = o.internName(clip(`serves ${request.name}`));
+      o.nameIid(request.servesIid);
+    } else o.nameStatic(task.flow === 0 ? SERVES_NONE : clip(`serves flow ${task.flow}`));
+    o.category(K.flow);
+    o.argInt(K.flowId, task.flow);
     o.done();
   }
 
@@ -240,11 +306,11 @@ export class PerfettoTrackMapper implements TimelineSink<PerfettoTask> {
     const o = this.out;
     o.event(tr.seq, t, TYPE.instant, task?.x.lane.uuid ?? tr.executor);
     o.name(clip(text));
-    o.category("log");
-    o.argString("level", logLevelName(level));
-    o.argString("format", format);
+    o.category(K.log);
+    o.argString(K.level, logLevelName(level));
+    o.argString(K.format, format);
     if (args.length > 0) {
-      o.argArray("args");
+      o.argArray(K.args);
       for (const a of args) o.itemInt(a);
       o.endArray();
     }
@@ -255,7 +321,7 @@ export class PerfettoTrackMapper implements TimelineSink<PerfettoTask> {
     const tr = this.tracks(s);
     this.out.event(tr.seq, t, TYPE.instant, task?.x.lane.uuid ?? tr.executor);
     this.out.nameStatic(clip(name));
-    this.out.category("mark");
+    this.out.category(K.mark);
     this.out.done();
   }
 
@@ -284,8 +350,8 @@ export class PerfettoTrackMapper implements TimelineSink<PerfettoTask> {
     tr.idle = begin;
     this.out.event(tr.seq, t, begin ? TYPE.sliceBegin : TYPE.sliceEnd, tr.executor);
     if (begin) {
-      this.out.nameStatic("idle");
-      this.out.category("idle");
+      this.out.nameStatic(K.idle);
+      this.out.category(K.idle);
     }
     this.out.done();
   }
@@ -295,10 +361,13 @@ export class PerfettoTrackMapper implements TimelineSink<PerfettoTask> {
     const track = this.irqTrack(tr);
     if (enter) {
       tr.irqStack.push(irq);
-      this.out.event(tr.seq, t, TYPE.sliceBegin, track);
-      this.out.nameStatic(`irq ${irq}`);
-      this.out.category("isr");
-      this.out.argInt("irq", irq);
+      const o = this.out;
+      o.event(tr.seq, t, TYPE.sliceBegin, track);
+      let name = tr.irqNames.get(irq);
+      if (name === undefined) tr.irqNames.set(irq, (name = o.internName(`irq ${irq}`)));
+      o.nameIid(name);
+      o.category(K.isr);
+      o.argInt(K.irq, irq);
       this.out.done();
       return;
     }
@@ -336,22 +405,23 @@ export class PerfettoTrackMapper implements TimelineSink<PerfettoTask> {
       const o = this.out;
       o.event(tr.seq, Math.min(Math.max(lint.atNs, s.firstT), s.lastT), TYPE.instant, lane?.uuid ?? tr.executor);
       o.name(clip(lint.title));
-      o.category("lint");
-      o.argString("kind", lint.kind);
-      o.argString("severity", lint.severity);
-      o.argString("hint", lint.hint);
+      o.category(K.lint);
+      o.argString(K.kind, lint.kind);
+      o.argString(K.severity, lint.severity);
+      o.argString(K.hint, lint.hint);
       if (lint.tasks.length > 0) {
-        o.argArray("tasks");
+        o.argArray(K.tasks);
         for (const x of lint.tasks) o.itemString(`${x.name} (task ${x.id})`);
         o.endArray();
       }
-      o.argInt("at_ns", lint.atNs);
-      if (lint.untilNs !== undefined) o.argInt("until_ns", lint.untilNs);
-      if (lint.site !== undefined) o.argString("site", lint.site);
-      if (lint.resource !== undefined) o.argString("resource", lint.resource);
+      o.argInt(K.atNs, lint.atNs);
+      if (lint.untilNs !== undefined) o.argInt(K.untilNs, lint.untilNs);
+      if (lint.site !== undefined) o.argString(K.site, lint.site);
+      if (lint.resource !== undefined) o.argString(K.resource, lint.resource);
       for (const [k, v] of Object.entries(lint.evidence)) {
-        if (typeof v === "number") o.argInt(`evidence.${k}`, v);
-        else o.argString(`evidence.${k}`, v);
+        const key = Interned.of(`evidence.${k}`);
+        if (typeof v === "number") o.argInt(key, v);
+        else o.argString(key, v);
       }
       o.done();
       this.stats.lints++;
@@ -366,7 +436,9 @@ export class PerfettoTrackMapper implements TimelineSink<PerfettoTask> {
   // ---- helpers -----------------------------------------------------------------------------
 
   private tracks(s: TimelineSession): SessionTracks {
-    return this.sessions.get(s.index)!;
+    const last = this.last;
+    if (last !== undefined && last.s === s) return last;
+    return (this.last = this.sessions.get(s.index)!);
   }
 
   private uuid(): number {
@@ -377,7 +449,7 @@ export class PerfettoTrackMapper implements TimelineSink<PerfettoTask> {
     let lane = laneOf(tr, task.id, task.name);
     if (!lane) {
       lane = {
-        id: task.id, taskName: task.name, uuid: this.uuid(), name: clip(`${task.name} (task ${task.id})`), memory: undefined, live: 0,
+        id: task.id, taskName: task.name, uuid: this.uuid(), name: clip(`${task.name} (task ${task.id})`), nameIid: 0, memory: undefined, live: 0,
         sameId: tr.lanes.get(task.id), prevIdle: undefined, nextIdle: undefined,
       };
       tr.lanes.set(task.id, lane);
@@ -422,7 +494,7 @@ export class PerfettoTrackMapper implements TimelineSink<PerfettoTask> {
       }
     }
     if (!lane) {
-      lane = { uuid: this.uuid(), busy: false };
+      lane = { uuid: this.uuid(), busy: false, nameIid: 0 };
       lanes.push(lane);
       // Lanes of one name share it: Perfetto shows them as one track, as deep as they overlap.
       this.out.track(tr.seq, { uuid: lane.uuid, parent: tr.requestGroup, name: clip(name) });
@@ -436,7 +508,7 @@ export class PerfettoTrackMapper implements TimelineSink<PerfettoTask> {
     if (!r || r.kind !== res.kind || r.name !== res.name) {
       const what = res.kind === "channel" ? "fill" : res.kind === "mutex" ? "holders" : undefined;
       const label = `${res.kind} ${res.name}`;
-      r = { kind: res.kind, name: res.name, label, counter: what === undefined ? undefined : this.counterTrack(tr, clip(`${label} (${what})`), "count") };
+      r = { kind: res.kind, name: res.name, label, labelIid: 0, counter: what === undefined ? undefined : this.counterTrack(tr, clip(`${label} (${what})`), "count") };
       tr.resources.set(res.id, r);
     }
     return r;
@@ -476,9 +548,10 @@ export class PerfettoTrackMapper implements TimelineSink<PerfettoTask> {
     tr.memoryTotal += bytes - (task.x.memory ?? 0);
     task.x.memory = bytes;
     const lane = task.x.lane;
-    lane.memory ??= this.counterTrack(tr, clip(`memory: ${lane.name}`), "bytes");
+    lane.memory ??= this.counterTrack(tr, memoryTrackName(lane), "bytes");
     this.counterEvent(tr, lane.memory, t, bytes);
-    this.counterEvent(tr, this.counterTrack(tr, "memory: all tasks", "bytes"), t, tr.memoryTotal);
+    tr.memoryAll ??= this.counterTrack(tr, "memory: all tasks", "bytes");
+    this.counterEvent(tr, tr.memoryAll, t, tr.memoryTotal);
   }
 }
 
@@ -498,8 +571,15 @@ function unlinkIdle(tr: SessionTracks, lane: Lane): void {
   tr.idleCount--;
 }
 
-/** Drops an idle lane from its id's chain. */
+/** A lane's memory counter track's name. */
+function memoryTrackName(lane: Lane): string {
+  return clip(`memory: ${lane.name}`);
+}
+
+/** Drops an idle lane from its id's chain, and its memory counter's name (a lane made again
+ *  for the same task gets a new counter track, as it gets a new track). */
 function forgetLane(tr: SessionTracks, lane: Lane): void {
+  if (lane.memory !== undefined && tr.counters.get(memoryTrackName(lane)) === lane.memory) tr.counters.delete(memoryTrackName(lane));
   const first = tr.lanes.get(lane.id)!;
   if (first === lane) {
     if (lane.sameId) tr.lanes.set(lane.id, lane.sameId);
