@@ -271,8 +271,7 @@ export class OutputFile {
 
   private writeAll(bytes: Uint8Array): void {
     try {
-      if (this.positioned) writeAt(this.fd, bytes, this.written);
-      else writeFully(this.fd, bytes);
+      writeFully(this.fd, bytes, this.positioned ? this.written : undefined);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === "EPIPE") throw e; // the reader left: the caller ends quietly
       throw new OutputError(`cannot write ${this.path}: ${ioErrorText(e)}`);
@@ -306,12 +305,6 @@ export class OutputFile {
   }
 }
 
-/** Writes all of `data` to a regular file at `position`. */
-function writeAt(fd: number, data: Uint8Array, position: number): void {
-  let at = 0;
-  while (at < data.length) at += writeSync(fd, data, at, data.length - at, position + at);
-}
-
 /** Writes `data` to an output in one go (an HTML report), with the same checks and rename. */
 export function writeOutputFile(path: string, data: string | Uint8Array, options: { inputs?: readonly string[] } = {}): number {
   const out = new OutputFile(path, options);
@@ -328,17 +321,18 @@ export function writeOutputFile(path: string, data: string | Uint8Array, options
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
 
 /**
- * Writes all of `data` to `fd`, synchronously. Standard output may be a non-blocking pipe (Node
+ * Writes all of `data` to `fd`, synchronously; at `position` if given (a regular file written
+ * behind as well as here, where the next write goes is explicit). Standard output may be a non-blocking pipe (Node
  * makes it one): EAGAIN means the reader is behind, so wait a little and go on. EPIPE (the
  * reader went away) is thrown as it is, for the caller to end quietly.
  */
-export function writeFully(fd: number, data: Uint8Array | string): void {
+export function writeFully(fd: number, data: Uint8Array | string, position?: number): void {
   const bytes = typeof data === "string" ? Buffer.from(data, "utf8") : data;
   let at = 0;
   let waitMs = 1;
   while (at < bytes.length) {
     try {
-      at += writeSync(fd, bytes, at, bytes.length - at);
+      at += writeSync(fd, bytes, at, bytes.length - at, position === undefined ? null : position + at);
       waitMs = 1;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== "EAGAIN") throw e;
