@@ -18,6 +18,7 @@ import { analysisFigures, benchAnalysis } from "./analysis.js";
 import { benchExport, exportFigures } from "./export.js";
 import { benchCommands, commandFigures } from "./commands.js";
 import { benchLink } from "./link.js";
+import { socatAvailable } from "../test/support/pty.js";
 import { benchMcu } from "./mcu.js";
 import { benchLiveExport, liveExportFigures } from "./live-export.js";
 import { figure, formatTarget, formatValue, type Figure } from "./figure.js";
@@ -117,7 +118,12 @@ async function decodeFigures(): Promise<Figure[]> {
   ];
 }
 
-async function linkFigures(): Promise<Figure[]> {
+async function linkFigures(log: (s: string) => void): Promise<Figure[]> {
+  // Like the mcu section, a missing tool skips the section in one line instead of ending the run.
+  if (!socatAvailable()) {
+    log("link: skipped, socat not found (apt-get install --no-install-recommends socat)");
+    return [];
+  }
   const link = await benchLink();
   return [
     figure({

@@ -132,7 +132,7 @@ describe("Perfetto protobuf export of the demo firmware's trace", () => {
     const worker = lintsInWorker(file);
     const again = await exported(file, "again.pftrace", worker.lints);
     expect(Buffer.compare(again.bytes, bytes)).toBe(0);
-    // trace-export's way: the lints of the export's own model (no second pass over the file).
+    // exportPerfetto's own-pass mode: the lints of the export's own model (no second pass over the file).
     const out = join(dir, "own-pass.pftrace");
     const own = await exportPerfetto(file, { out, findLints: true });
     expect(own.perfetto.lints).toBe(lints.length);
