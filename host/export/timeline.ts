@@ -10,7 +10,7 @@
 
 import type { EventBatch } from "../format/batch.js";
 import type { NameTable } from "../format/names.js";
-import { RESOURCE_OPS, RESOURCE_OUTCOMES, codeName } from "../format/spec.js";
+import { LOG_ARG, RESOURCE_OPS, RESOURCE_OUTCOMES } from "../format/spec.js";
 import { Analyzer } from "../model/analyze.js";
 import { IdTable } from "../model/id-table.js";
 import type { Lint } from "../model/lint.js";
@@ -162,6 +162,16 @@ export interface TimelineOptions extends Omit<ModelOptions, "observer" | "observ
 
 const LEVEL_NAMES = ["trace", "debug", "info", "warn", "error"];
 
+/** Resource operations' and outcomes' names by code (an index per operation, not a search). */
+const OP_NAMES = namesByCode(RESOURCE_OPS);
+const OUTCOME_NAMES = namesByCode(RESOURCE_OUTCOMES);
+
+function namesByCode(table: readonly { code: number; name: string }[]): (string | undefined)[] {
+  const names: (string | undefined)[] = [];
+  for (const row of table) names[row.code] ??= row.name; // the first row of a code, as codeName finds it
+  return names;
+}
+
 /** Name of a LOG level (5..7 are left to the application). */
 export function logLevelName(level: number): string {
   return LEVEL_NAMES[level] ?? `level ${level}`;
@@ -181,6 +191,10 @@ export class Timeline<X> {
   private readonly states = new IdTable<TaskState<X>>();
   private current: SessionState<X> | undefined;
   private finished = false;
+  /** The model tells the observer of every event (SinkObserver.advance): the sink has work due
+   *  by time, or a window stops the model inside a batch. Otherwise a session's lastT is found
+   *  per batch, and the model makes no call per event for it. */
+  private readonly perEvent: boolean;
 
   /** `findLints`: finish() will be asked for this pass's lints, so the model runs the full
    *  analysis; without it the model runs light (ModelOptions.analysis: the sink sees the same). */
@@ -189,7 +203,8 @@ export class Timeline<X> {
     options: TimelineOptions = {},
   ) {
     const { findLints, ...model } = options;
-    this.analyzer = new Analyzer({ analysis: findLints === true, ...model, observer: new SinkObserver<X>(this) });
+    this.perEvent = typeof sink.advance === "function" || model.window !== undefined;
+    this.analyzer = new Analyzer({ analysis: findLints === true, ...model, observer: new SinkObserver<X>(this, this.perEvent) });
     this.model = this.analyzer.model;
   }
 
@@ -207,6 +222,7 @@ export class Timeline<X> {
     const s = this.current.s;
     s.rows += batch.length;
     this.analyzer.consume(batch, session);
+    if (!this.perEvent) s.lastT = latestEvent(batch, s.lastT);
     if (batch.t[batch.length - 1]! > s.lastT) s.lastT = batch.t[batch.length - 1]!;
   }
 
@@ -247,7 +263,10 @@ export class Timeline<X> {
   }
 
   /** @internal */ sessionFor(index: number): SessionState<X> {
-    return this.sessions.get(index) ?? this.current!;
+    // Events of one session come in runs: the one of the last batch, without a lookup.
+    const current = this.current;
+    if (current !== undefined && current.s.index === index) return current;
+    return this.sessions.get(index) ?? current!;
   }
 
   /** @internal */ state(task: TaskRecord | undefined): TaskState<X> | undefined {
@@ -339,6 +358,16 @@ export class Timeline<X> {
   }
 }
 
+/** The latest time of the batch's events the model handles (all but LOG_ARG rows, when no
+ *  window cuts the batch short), or `since` if later: what SinkObserver.advance makes lastT. */
+function latestEvent(batch: EventBatch, since: number): number {
+  const { kind, t } = batch;
+  const n = batch.length;
+  let latest = since;
+  for (let i = 0; i < n; i++) if (t[i]! > latest && kind[i] !== LOG_ARG) latest = t[i]!;
+  return latest;
+}
+
 /** The model's observations, in the sink's terms. */
 class SinkObserver<X> implements ModelObserver {
   /** The session of the last advance (called for every event: no lookup while it stays). */
@@ -348,8 +377,15 @@ class SinkObserver<X> implements ModelObserver {
   /** The one Wake handed to the sink, filled again for every wake (no object per wake). */
   private readonly wakeArg: Wake<X> = { t: 0, kind: "task", target: undefined as never, by: undefined, byId: 0, irq: 0 };
 
-  constructor(private readonly tl: Timeline<X>) {
+  /** Called by the model before every event: only when the timeline needs it (Timeline.perEvent). */
+  readonly advance: ((session: number, t: number) => void) | undefined;
+
+  constructor(
+    private readonly tl: Timeline<X>,
+    perEvent: boolean,
+  ) {
     this.sinkAdvances = typeof tl.sinkOf().advance === "function";
+    this.advance = perEvent ? this.advanceTo : undefined;
   }
 
   private get sink(): TimelineSink<X> {
@@ -360,7 +396,7 @@ class SinkObserver<X> implements ModelObserver {
     return this.tl.sessionFor(index).s;
   }
 
-  advance(session: number, t: number): void {
+  private advanceTo(session: number, t: number): void {
     let s = this.advanced;
     if (s === undefined || s.index !== session) {
       s = this.session(session);
@@ -471,7 +507,7 @@ class SinkObserver<X> implements ModelObserver {
   resourceOp(session: number, task: TaskRecord | undefined, t: number, r: ResourceRecord, op: number, outcome: number, level: number): void {
     this.sink.resourceOp(
       this.session(session), this.tl.state(task), t, this.resources.of(r),
-      codeName(RESOURCE_OPS, op) ?? `op ${op}`, codeName(RESOURCE_OUTCOMES, outcome) ?? `outcome ${outcome}`, level,
+      OP_NAMES[op] ?? `op ${op}`, OUTCOME_NAMES[outcome] ?? `outcome ${outcome}`, level,
     );
   }
 

@@ -540,6 +540,7 @@ export class PerfettoTrackMapper implements TimelineSink<PerfettoTask> {
 
   private landArrows(task: TaskState<PerfettoTask>): void {
     const arrows = task.x.arrows;
+    if (arrows.length === 0) return; // (setting an array's length is a runtime call, even to 0)
     for (let i = 0; i < arrows.length; i++) this.out.terminatingFlow(arrows[i]!);
     arrows.length = 0;
   }
