@@ -10,9 +10,9 @@
 
 import type { EventBatch } from "../format/batch.js";
 import type { NameTable } from "../format/names.js";
-import { LOG_ARG, RESOURCE_OPS, RESOURCE_OUTCOMES } from "../format/spec.js";
+import { RESOURCE_OPS, RESOURCE_OUTCOMES } from "../format/spec.js";
 import { Analyzer } from "../model/analyze.js";
-import { IdTable } from "../model/id-table.js";
+import { IdTable, SmallIdMap } from "../model/id-table.js";
 import type { Lint } from "../model/lint.js";
 import type { TraceModel, ModelOptions } from "../model/trace-model.js";
 import type { ModelObserver, ObservedSession, PollResult, WakeKind } from "../model/observer.js";
@@ -185,15 +185,15 @@ export class Timeline<X> {
    *  trace-report's, found from this one pass (finish) instead of a second pass over the file. */
   private readonly analyzer: Analyzer;
   private readonly sessions = new Map<number, SessionState<X>>();
-  /** Live tasks by task index. Not a Map: one set and one delete per task make a Map rehash
+  /** Live tasks (LiveStates). Not a Map: one set and one delete per task make a Map rehash
    *  again and again, and an outgrown table promoted to the old generation keeps every later one
    *  and the records they hold alive through young collections (host/model/id-table.ts). */
-  private readonly states = new IdTable<TaskState<X>>();
+  private readonly states = new LiveStates<TaskState<X>>();
   private current: SessionState<X> | undefined;
   private finished = false;
-  /** The model tells the observer of every event (SinkObserver.advance): the sink has work due
-   *  by time, or a window stops the model inside a batch. Otherwise a session's lastT is found
-   *  per batch, and the model makes no call per event for it. */
+  /** The model tells the observer of every event (SinkObserver.advance) only when the sink has
+   *  work due by time; otherwise a session's lastT is the model's latestT after each batch (the
+   *  same events: none past the window, no LOG_ARG row). */
   private readonly perEvent: boolean;
 
   /** `findLints`: finish() will be asked for this pass's lints, so the model runs the full
@@ -203,7 +203,7 @@ export class Timeline<X> {
     options: TimelineOptions = {},
   ) {
     const { findLints, ...model } = options;
-    this.perEvent = typeof sink.advance === "function" || model.window !== undefined;
+    this.perEvent = typeof sink.advance === "function";
     this.analyzer = new Analyzer({ analysis: findLints === true, ...model, observer: new SinkObserver<X>(this, this.perEvent) });
     this.model = this.analyzer.model;
   }
@@ -222,7 +222,7 @@ export class Timeline<X> {
     const s = this.current.s;
     s.rows += batch.length;
     this.analyzer.consume(batch, session);
-    if (!this.perEvent) s.lastT = latestEvent(batch, s.lastT);
+    if (!this.perEvent && this.model.latestT > s.lastT) s.lastT = this.model.latestT;
     if (batch.t[batch.length - 1]! > s.lastT) s.lastT = batch.t[batch.length - 1]!;
   }
 
@@ -270,7 +270,7 @@ export class Timeline<X> {
   }
 
   /** @internal */ state(task: TaskRecord | undefined): TaskState<X> | undefined {
-    return task ? this.states.get(task.index) : undefined;
+    return task ? this.states.get(task) : undefined;
   }
 
   /** @internal */ start(task: TaskRecord, parent: TaskRecord | undefined, t: number): void {
@@ -287,7 +287,7 @@ export class Timeline<X> {
       awaitSite: undefined, awaitResource: undefined, lastWake: undefined, maxMemory: undefined,
       stats: task, x: undefined as X,
     };
-    this.states.set(task.index, rec);
+    this.states.set(task, rec);
     this.stats.tasks++;
     rec.x = this.sink.taskStart(rec, parentState);
   }
@@ -297,9 +297,8 @@ export class Timeline<X> {
   }
 
   /** @internal */ ended(task: TaskRecord, how: ModelTaskEnd, t: number): void {
-    const rec = this.states.get(task.index);
+    const rec = this.states.delete(task);
     if (!rec) return;
-    this.states.delete(task.index);
     rec.endT = t;
     if (t > rec.lastT) rec.lastT = t; // not Math.max: a new number stored is a new heap number
     if (how === "done" || how === "cancelled") {
@@ -323,7 +322,7 @@ export class Timeline<X> {
 
   /** @internal */ endingState(task: TaskRecord | undefined): TaskState<X> | undefined {
     if (!task) return undefined;
-    return this.states.get(task.index) ?? this.sessionFor(task.session).endingByIndex.get(task.index);
+    return this.states.get(task) ?? this.sessionFor(task.session).endingByIndex.get(task.index);
   }
 
   private sessionState(session: TraceSession, firstT: number | undefined): SessionState<X> {
@@ -356,16 +355,6 @@ export class Timeline<X> {
     // The array keeps its room (emptied with length = 0, every end would allocate it again).
     st.endingCount = 0;
   }
-}
-
-/** The latest time of the batch's events the model handles (all but LOG_ARG rows, when no
- *  window cuts the batch short), or `since` if later: what SinkObserver.advance makes lastT. */
-function latestEvent(batch: EventBatch, since: number): number {
-  const { kind, t } = batch;
-  const n = batch.length;
-  let latest = since;
-  for (let i = 0; i < n; i++) if (t[i]! > latest && kind[i] !== LOG_ARG) latest = t[i]!;
-  return latest;
 }
 
 /** The model's observations, in the sink's terms. */
@@ -525,10 +514,74 @@ class SinkObserver<X> implements ModelObserver {
   }
 }
 
+/** Ids below this have a slot in LiveStates. */
+const DENSE_IDS = 1 << 16;
+
+/**
+ * The live tasks' states, found from the model's record (several times per event). The model
+ * holds one live task per id (an id spawned again ends the task that had it, a new session ends
+ * them all), so a state sits in its task id's slot: an array index and a check that the slot
+ * holds this record's state, not a hash. A state whose slot is taken, or whose id is large, is
+ * kept by task index in an IdTable (not a Map: see `states` above).
+ */
+class LiveStates<S extends { readonly stats: TaskRecord }> {
+  private readonly byId: (S | undefined)[] = [];
+  private readonly others = new IdTable<S>();
+  private count = 0;
+
+  get size(): number {
+    return this.count;
+  }
+
+  get(task: TaskRecord): S | undefined {
+    const id = task.id;
+    if (id < DENSE_IDS) {
+      const state = this.byId[id];
+      if (state !== undefined && state.stats === task) return state;
+    }
+    return this.others.size === 0 ? undefined : this.others.get(task.index);
+  }
+
+  /** `state` is the (new) record `task`'s. */
+  set(task: TaskRecord, state: S): void {
+    this.count++;
+    const id = task.id;
+    if (id < DENSE_IDS) {
+      const byId = this.byId;
+      // Grown slot by slot: an array written far past its end turns into a slow dictionary.
+      while (byId.length <= id) byId.push(undefined);
+      if (byId[id] === undefined) {
+        byId[id] = state;
+        return;
+      }
+    }
+    this.others.set(task.index, state);
+  }
+
+  /** Forgets `task`'s state; returns it. */
+  delete(task: TaskRecord): S | undefined {
+    const id = task.id;
+    if (id < DENSE_IDS) {
+      const state = this.byId[id];
+      if (state !== undefined && state.stats === task) {
+        this.byId[id] = undefined;
+        this.count--;
+        return state;
+      }
+    }
+    const state = this.others.get(task.index);
+    if (state !== undefined) {
+      this.others.delete(task.index);
+      this.count--;
+    }
+    return state;
+  }
+}
+
 /** What the sinks see of resources, made once per resource (not per operation on it): by the
  *  model's record index, made again if the record changed (a create after its first use). */
 class ResourceInfos {
-  private readonly byIndex = new IdTable<ResourceInfo>();
+  private readonly byIndex = new SmallIdMap<ResourceInfo>();
 
   of(r: ResourceRecord): ResourceInfo {
     const known = this.byIndex.get(r.index);

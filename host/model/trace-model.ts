@@ -217,6 +217,9 @@ export class TraceModel {
   readonly thresholds: Thresholds;
   /** Incarnations seen so far (the next task's index). */
   taskCount = 0;
+  /** The latest time of the events handled in the current session (they may come out of order
+   *  across chunks; lastT is the last one's). -Infinity before any. */
+  latestT = Number.NEGATIVE_INFINITY;
 
   /** The full analysis (false: the light mode, see ModelOptions.analysis). */
   readonly analysis: boolean;
@@ -313,6 +316,7 @@ export class TraceModel {
     const advance = obs?.advance;
     const { kind, t, task, a, b, c, v } = batch;
     const n = batch.length;
+    let latest = this.latestT; // kept here, stored when the batch ends
     for (let i = 0; i < n; i++) {
       const ti = t[i]!;
       if (!this.windowOpen) {
@@ -321,12 +325,13 @@ export class TraceModel {
       if (span.windowEnd !== undefined && ti > span.windowEnd) {
         this.pastWindow = true;
         span.lastT = span.windowEnd;
-        return;
+        break;
       }
       const k = kind[i]!;
       if (k === LOG_ARG) continue; // read with their LOG
       if (span.events === 0) span.firstT = ti;
       span.lastT = ti;
+      if (ti > latest) latest = ti;
       span.events++;
       if (advance) advance.call(obs, span.index, ti);
       switch (k) {
@@ -466,6 +471,7 @@ export class TraceModel {
           break;
       }
     }
+    this.latestT = latest;
   }
 
   /** Closes open intervals at the end of the trace. */
@@ -526,6 +532,7 @@ export class TraceModel {
     if (this.untilNs !== undefined) span.windowEnd = t + this.untilNs;
     this.session = span;
     this.sessions.push(span);
+    this.latestT = Number.NEGATIVE_INFINITY;
     this.windowOpen = this.sinceNs === undefined || this.sinceNs <= 0;
     this.pastWindow = false;
     this.observer?.sessionStart?.(span);
