@@ -85,6 +85,12 @@ export class Interned {
   }
 }
 
+/** Strings interned by the packet being written, in all the tables of its sequence (0: the
+ *  packet ends with no interned data, without looking at each table). */
+interface Fresh {
+  strings: number;
+}
+
 /** Interned strings of one sequence: iid by string, and the ones not yet written. */
 class InternTable {
   readonly ids = new Map<string, number>();
@@ -93,12 +99,15 @@ class InternTable {
   /** The iids of fixed strings, by slot (0: not interned yet). */
   private readonly slots = new Int32Array(fixedSlots);
 
+  constructor(private readonly fresh: Fresh) {}
+
   iid(text: string): number {
     let iid = this.ids.get(text);
     if (iid === undefined) {
       iid = this.ids.size + 1;
       this.ids.set(text, iid);
       this.pending.push(iid, text);
+      this.fresh.strings++;
     }
     return iid;
   }
@@ -114,6 +123,7 @@ class InternTable {
 
 interface Sequence {
   id: number;
+  fresh: Fresh;
   names: InternTable;
   categories: InternTable;
   argNames: InternTable;
@@ -158,7 +168,10 @@ export class PacketWriter {
   /** Opens a sequence: clears its incremental state, makes the device clock its default, and
    *  ties that clock to Unix time (`deviceNs` on the device is `unixNs`). */
   startSequence(id: number, deviceNs: number, unixNs: bigint): void {
-    const s: Sequence = { id, names: new InternTable(), categories: new InternTable(), argNames: new InternTable(), argValues: new InternTable() };
+    const fresh: Fresh = { strings: 0 };
+    const s: Sequence = {
+      id, fresh, names: new InternTable(fresh), categories: new InternTable(fresh), argNames: new InternTable(fresh), argValues: new InternTable(fresh),
+    };
     this.sequences.set(id, s);
     const w = this.w;
     // The clock snapshot first, so every timestamp on the sequence can be converted.
@@ -421,10 +434,15 @@ export class PacketWriter {
 
   counterValue(value: number): void {
     if ((value >>> 0) === value) {
-      this.w.ensure(12);
-      this.w.buf[this.w.pos++] = COUNTER_VALUE_TAG[0];
-      this.w.buf[this.w.pos++] = COUNTER_VALUE_TAG[1];
-      this.w.pos = putUint(this.w.buf, this.w.pos, value);
+      const w = this.w;
+      let p = w.pos;
+      if (p + 12 > w.buf.length) w.ensure(12);
+      const b = w.buf;
+      b[p++] = COUNTER_VALUE_TAG[0];
+      b[p++] = COUNTER_VALUE_TAG[1];
+      if (value < 0x80) b[p++] = value;
+      else p = putUint(b, p, value);
+      w.pos = p;
     } else if (Number.isSafeInteger(value)) {
       this.w.tag(30, WIRE.varint);
       this.w.varint(value);
@@ -437,16 +455,31 @@ export class PacketWriter {
   /** Ends the event begun with `event`, with any strings it interned. */
   done(): void {
     const w = this.w;
-    w.end(this.eventAt);
-    this.eventAt = -1;
     const s = this.seq!;
-    if (s.names.pending.length + s.categories.pending.length + s.argNames.pending.length + s.argValues.pending.length > 0) {
+    const event = this.eventAt;
+    this.eventAt = -1;
+    if (s.fresh.strings === 0) {
+      // Most packets: nothing interned, and a packet shorter than 128 bytes (so is its event):
+      // both lengths are one byte, in the places kept for them.
+      const p = w.pos;
+      const packet = this.packetAt;
+      if (p - packet - 1 < 0x80) {
+        const b = w.buf;
+        b[event] = p - event - 1;
+        b[packet] = p - packet - 1;
+        this.packets++;
+        return;
+      }
+    }
+    w.end(event);
+    if (s.fresh.strings > 0) {
       w.tag(12, WIRE.bytes);
       const d = w.begin();
       this.interned(1, s.categories);
       this.interned(2, s.names);
       this.interned(3, s.argNames);
       this.interned(29, s.argValues);
+      s.fresh.strings = 0;
       w.end(d);
     }
     this.endPacket(this.packetAt);
@@ -514,16 +547,19 @@ export class PacketWriter {
    *  second shifted up by 8) of an unsigned 32-bit `value`: its length is known (at most 13). */
   private varintArg(k: number, tag: number, value: number): void {
     const w = this.w;
-    w.ensure(24);
-    const b = w.buf;
     let p = w.pos;
+    // (The room checked here, not by a call: this runs for most packets.)
+    if (p + 24 > w.buf.length) w.ensure(24);
+    const b = w.buf;
     b[p++] = ANNOTATION_TAG;
     const at = p++;
     b[p++] = ANNOTATION_NAME_TAG;
-    p = putUint(b, p, k);
+    if (k < 0x80) b[p++] = k;
+    else p = putUint(b, p, k);
     b[p++] = tag & 0xff;
     if (tag > 0xff) b[p++] = tag >>> 8;
-    p = putUint(b, p, value);
+    if (value < 0x80) b[p++] = value;
+    else p = putUint(b, p, value);
     b[at] = p - at - 1;
     w.pos = p;
   }
@@ -531,9 +567,13 @@ export class PacketWriter {
   /** A varint field with a one-byte tag. */
   private smallField(tag: number, value: number): void {
     const w = this.w;
-    w.ensure(11);
-    w.buf[w.pos++] = tag;
-    w.pos = putUint(w.buf, w.pos, value);
+    let p = w.pos;
+    if (p + 11 > w.buf.length) w.ensure(11);
+    const b = w.buf;
+    b[p++] = tag;
+    if (value < 0x80) b[p++] = value;
+    else p = putUint(b, p, value);
+    w.pos = p;
   }
 
   private flowField(tag: readonly [number, number], id: number): void {
