@@ -56,6 +56,14 @@ const ANNOTATION_TAG = 0x22; // TrackEvent.debug_annotations (4), bytes
 const ANNOTATION_NAME_TAG = 0x08; // DebugAnnotation.name_iid (1), varint
 const INT_VALUE_TAG = 0x20; // DebugAnnotation.int_value (4), varint
 const STRING_VALUE_IID_TAG = 0x0188; // DebugAnnotation.string_value_iid (17), varint: 0x88 0x01
+const BOOL_VALUE_TAG = 0x10; // DebugAnnotation.bool_value (2), varint
+const STRING_VALUE_TAG = 0x32; // DebugAnnotation.string_value (6), bytes
+/** Longest string value written with one-byte lengths: the annotation (4 bytes of key and tags,
+ *  then the text) stays under 128 bytes. */
+const SHORT_STRING = 0x7f - 4;
+/** The text of a task label (`name (task id)`) around the name and the id. */
+const TASK_LABEL_OPEN = " (task ";
+const TASK_LABEL_TEXT = TASK_LABEL_OPEN.length + 1;
 const FLOW_TAG = [0xf9, 0x02] as const; // TrackEvent.flow_ids (47), fixed64
 const COUNTER_VALUE_TAG = [0xf0, 0x01] as const; // TrackEvent.counter_value (30), varint
 const TERMINATING_FLOW_TAG = [0x81, 0x03] as const; // TrackEvent.terminating_flow_ids (48), fixed64
@@ -347,13 +355,29 @@ export class PacketWriter {
   }
 
   argBool(key: Interned, value: boolean): void {
-    const a = this.arg(key);
-    this.w.tag(2, WIRE.varint);
-    this.w.varint(value ? 1 : 0);
-    this.w.end(a);
+    this.varintArg(this.seq!.argNames.of(key), BOOL_VALUE_TAG, value ? 1 : 0);
   }
 
   argString(key: Interned, value: string): void {
+    const k = this.seq!.argNames.of(key);
+    const n = value.length;
+    if (k < 0x80 && n <= SHORT_STRING) {
+      // A short ASCII value (most are): every length is one byte, known before the text.
+      const w = this.w;
+      const at = w.pos;
+      if (at + n + 6 > w.buf.length) w.ensure(n + 6);
+      const b = w.buf;
+      if (ascii(b, at + 6, value)) {
+        b[at] = ANNOTATION_TAG;
+        b[at + 1] = n + 4;
+        b[at + 2] = ANNOTATION_NAME_TAG;
+        b[at + 3] = k;
+        b[at + 4] = STRING_VALUE_TAG;
+        b[at + 5] = n;
+        w.pos = at + 6 + n;
+        return;
+      }
+    }
     const a = this.arg(key);
     this.w.tag(6, WIRE.bytes);
     this.w.string(value);
@@ -362,6 +386,36 @@ export class PacketWriter {
 
   /** A string argument `name (task id)`, written without making the string. */
   argTaskLabel(key: Interned, name: string, id: number): void {
+    const k = this.seq!.argNames.of(key);
+    const digits = decimalDigits(id);
+    const n = name.length + TASK_LABEL_TEXT + digits;
+    if (k < 0x80 && digits > 0 && n <= SHORT_STRING) {
+      // As argString: a short ASCII label, written in one go.
+      const w = this.w;
+      const at = w.pos;
+      if (at + n + 6 > w.buf.length) w.ensure(n + 6);
+      const b = w.buf;
+      let p = at + 6;
+      if (ascii(b, p, name)) {
+        p += name.length;
+        for (let i = 0; i < TASK_LABEL_OPEN.length; i++) b[p++] = TASK_LABEL_OPEN.charCodeAt(i);
+        let v = id;
+        for (let i = p + digits - 1; i >= p; i--) {
+          b[i] = 0x30 + (v % 10);
+          v = Math.floor(v / 10);
+        }
+        p += digits;
+        b[p++] = 0x29; // ")"
+        b[at] = ANNOTATION_TAG;
+        b[at + 1] = n + 4;
+        b[at + 2] = ANNOTATION_NAME_TAG;
+        b[at + 3] = k;
+        b[at + 4] = STRING_VALUE_TAG;
+        b[at + 5] = n;
+        w.pos = p;
+        return;
+      }
+    }
     const a = this.arg(key);
     const w = this.w;
     w.tag(6, WIRE.bytes);
@@ -598,6 +652,26 @@ export class PacketWriter {
     }
     p.length = 0;
   }
+}
+
+/** Copies `text` as bytes at `p` if it is all ASCII (then its UTF-8 is its characters); returns
+ *  whether it was. The caller made room for it. */
+function ascii(b: Uint8Array, p: number, text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c > 0x7f) return false;
+    b[p + i] = c;
+  }
+  return true;
+}
+
+/** Digits of a whole number below 2^32 written in decimal (as ProtoWriter.decimal writes it),
+ *  0 for any other number. */
+function decimalDigits(value: number): number {
+  if (!(value >= 0 && value <= 0xffffffff && Number.isInteger(value))) return 0;
+  let digits = 1;
+  for (let x = value; x >= 10; x = Math.floor(x / 10)) digits++;
+  return digits;
 }
 
 /** Writes `v` (a whole number >= 0; fractions are cut as varint() would after rounding) as a
