@@ -83,6 +83,8 @@ export interface TaskState<X> {
   pollStartT: number;
   /** Where the current poll parked (AWAIT), cleared when the next poll begins. */
   awaitSite: string | undefined;
+  /** The name id awaitSite is the text of (0: none). */
+  awaitSiteId: number;
   awaitResource: ResourceInfo | undefined;
   lastWake: { t: number; kind: WakeKind } | undefined;
   /** Largest memory sample (MEM), bytes. */
@@ -284,7 +286,7 @@ export class Timeline<X> {
       spawnFlow: spawned ? task.flow : 0, flow: spawned ? task.flow : 0,
       startT: t, endT: undefined, end: undefined, lastT: t,
       polling: false, polls: 0, pollStartT: t,
-      awaitSite: undefined, awaitResource: undefined, lastWake: undefined, maxMemory: undefined,
+      awaitSite: undefined, awaitSiteId: 0, awaitResource: undefined, lastWake: undefined, maxMemory: undefined,
       stats: task, x: undefined as X,
     };
     this.states.set(task, rec);
@@ -409,6 +411,7 @@ class SinkObserver<X> implements ModelObserver {
     rec.pollStartT = t;
     if (t > rec.lastT) rec.lastT = t; // not Math.max: a new number stored is a new heap number
     rec.awaitSite = undefined;
+    rec.awaitSiteId = 0;
     rec.awaitResource = undefined;
     this.tl.stats.polls++;
     this.sink.pollBegin(rec, t);
@@ -427,6 +430,7 @@ class SinkObserver<X> implements ModelObserver {
     if (!rec) return;
     const s = this.session(task.session);
     rec.awaitSite = site === 0 ? "" : (s.names.get(site) ?? `site#${site}`);
+    rec.awaitSiteId = site;
     rec.awaitResource = resource ? this.resources.of(resource) : undefined;
   }
 

@@ -23,7 +23,7 @@
 // the values of some arguments) are interned per sequence.
 
 import type { OutputFile } from "../output.js";
-import { ProtoWriter, WIRE } from "../proto-writer.js";
+import { ProtoWriter, WIRE, utf8 } from "../proto-writer.js";
 
 export const TYPE = { sliceBegin: 1, sliceEnd: 2, instant: 3, counter: 4 } as const;
 
@@ -39,6 +39,8 @@ const FLUSH_BYTES = 1 << 20;
 /** Room made at a track event's start: its header and a few small fields. */
 const EVENT_ROOM = 64;
 const TWO_28 = 0x1000_0000;
+/** 2^-28: multiplying by it divides by 2^28 exactly, and faster than a division. */
+const INV_TWO_28 = 1 / TWO_28;
 const TWO_32 = 0x1_0000_0000;
 const TWO_53 = 2 ** 53;
 
@@ -64,6 +66,7 @@ const SHORT_STRING = 0x7f - 4;
 /** The text of a task label (`name (task id)`) around the name and the id. */
 const TASK_LABEL_OPEN = " (task ";
 const TASK_LABEL_TEXT = TASK_LABEL_OPEN.length + 1;
+const TASK_LABEL_BYTES = utf8(TASK_LABEL_OPEN);
 const FLOW_TAG = [0xf9, 0x02] as const; // TrackEvent.flow_ids (47), fixed64
 const COUNTER_VALUE_TAG = [0xf0, 0x01] as const; // TrackEvent.counter_value (30), varint
 const TERMINATING_FLOW_TAG = [0x81, 0x03] as const; // TrackEvent.terminating_flow_ids (48), fixed64
@@ -288,7 +291,7 @@ export class PacketWriter {
       }
       b[p++] = x;
     } else if (v < TWO_53) {
-      let x = Math.floor(v / TWO_28);
+      let x = (v * INV_TWO_28) | 0; // (exact: a power of two; below 2^25, so |0 is the floor)
       const lo = (v - x * TWO_28) | 0;
       b[p++] = (lo & 0x7f) | 0x80;
       b[p++] = ((lo >>> 7) & 0x7f) | 0x80;
@@ -398,7 +401,7 @@ export class PacketWriter {
       let p = at + 6;
       if (ascii(b, p, name)) {
         p += name.length;
-        for (let i = 0; i < TASK_LABEL_OPEN.length; i++) b[p++] = TASK_LABEL_OPEN.charCodeAt(i);
+        for (let i = 0; i < TASK_LABEL_BYTES.length; i++) b[p++] = TASK_LABEL_BYTES[i]!;
         let v = id;
         for (let i = p + digits - 1; i >= p; i--) {
           b[i] = 0x30 + (v % 10);
@@ -692,7 +695,7 @@ function putUint(b: Uint8Array, p: number, v: number): number {
   }
   if (v < TWO_53) {
     // The low 28 bits as four bytes, then the rest (below 2^25) as 32-bit integer steps.
-    const hi = Math.floor(v / TWO_28);
+    const hi = (v * INV_TWO_28) | 0;
     const lo = v - hi * TWO_28;
     b[p++] = (lo & 0x7f) | 0x80;
     b[p++] = ((lo >>> 7) & 0x7f) | 0x80;
