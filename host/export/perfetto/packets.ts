@@ -292,7 +292,7 @@ export class PacketWriter {
       b[p++] = x;
     } else if (v < TWO_53) {
       let x = (v * INV_TWO_28) | 0; // (exact: a power of two; below 2^25, so |0 is the floor)
-      const lo = (v - x * TWO_28) | 0;
+      const lo = v | 0; // its low 32 bits (ToInt32 is modular), of which 28 are written here
       b[p++] = (lo & 0x7f) | 0x80;
       b[p++] = ((lo >>> 7) & 0x7f) | 0x80;
       b[p++] = ((lo >>> 14) & 0x7f) | 0x80;
