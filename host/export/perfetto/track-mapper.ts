@@ -55,8 +55,6 @@ interface Request {
   flow: number;
   name: string;
   lane: RequestLane;
-  /** The iid of `serves <name>` (a flow-enter instant's name), once written. */
-  servesIid: number;
 }
 
 /** A lane for requests of one name: several when requests of that name overlap. */
@@ -65,6 +63,9 @@ interface RequestLane {
   busy: boolean;
   /** The iid of the request's name (the lane's, clipped), once written. */
   nameIid: number;
+  /** The iid of `serves <name>` (a flow-enter instant's name), once written: kept by the lane,
+   *  not the request, as the lane's requests all have its name. */
+  servesIid: number;
 }
 
 interface ResourceTrack {
@@ -280,7 +281,7 @@ export class PerfettoTrackMapper implements TimelineSink<PerfettoTask> {
   flowBegin(s: TimelineSession, task: TaskState<PerfettoTask> | undefined, flow: number, name: string, t: number): void {
     const tr = this.tracks(s);
     if (tr.requests.has(flow)) this.flowEnd(s, undefined, flow, t);
-    const request: Request = { flow, name: name || `flow ${flow}`, lane: this.requestLane(tr, name || `flow ${flow}`), servesIid: 0 };
+    const request: Request = { flow, name: name || `flow ${flow}`, lane: this.requestLane(tr, name || `flow ${flow}`) };
     const lane = request.lane;
     lane.busy = true;
     tr.requests.set(flow, request);
@@ -310,8 +311,9 @@ export class PerfettoTrackMapper implements TimelineSink<PerfettoTask> {
     o.event(tr.seq, t, TYPE.instant, task.x.lane.uuid);
     const request = task.flow === 0 ? undefined : tr.requests.get(task.flow);
     if (request) {
-      if (request.servesIid === 0) request.servesIid = o.internName(clip(`serves ${request.name}`));
-      o.nameIid(request.servesIid);
+      const lane = request.lane;
+      if (lane.servesIid === 0) lane.servesIid = o.internName(clip(`serves ${request.name}`));
+      o.nameIid(lane.servesIid);
     } else o.nameStatic(task.flow === 0 ? SERVES_NONE : clip(`serves flow ${task.flow}`));
     o.category(K.flow);
     o.argInt(K.flowId, task.flow);
@@ -511,7 +513,7 @@ export class PerfettoTrackMapper implements TimelineSink<PerfettoTask> {
       }
     }
     if (!lane) {
-      lane = { uuid: this.uuid(), busy: false, nameIid: 0 };
+      lane = { uuid: this.uuid(), busy: false, nameIid: 0, servesIid: 0 };
       lanes.push(lane);
       // Lanes of one name share it: Perfetto shows them as one track, as deep as they overlap.
       this.out.track(tr.seq, { uuid: lane.uuid, parent: tr.requestGroup, name: clip(name) });
