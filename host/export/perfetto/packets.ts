@@ -404,8 +404,9 @@ export class PacketWriter {
         for (let i = 0; i < TASK_LABEL_BYTES.length; i++) b[p++] = TASK_LABEL_BYTES[i]!;
         let v = id;
         for (let i = p + digits - 1; i >= p; i--) {
-          b[i] = 0x30 + (v % 10);
-          v = Math.floor(v / 10);
+          const q = (v / 10) >>> 0; // (below 2^32: the truncation is the floor, without Math.floor)
+          b[i] = 0x30 + (v - q * 10);
+          v = q;
         }
         p += digits;
         b[p++] = 0x29; // ")"
@@ -673,7 +674,7 @@ function ascii(b: Uint8Array, p: number, text: string): boolean {
 function decimalDigits(value: number): number {
   if (!(value >= 0 && value <= 0xffffffff && Number.isInteger(value))) return 0;
   let digits = 1;
-  for (let x = value; x >= 10; x = Math.floor(x / 10)) digits++;
+  for (let x = value; x >= 10; x = (x / 10) >>> 0) digits++;
   return digits;
 }
 
