@@ -217,9 +217,6 @@ export class TraceModel {
   readonly thresholds: Thresholds;
   /** Incarnations seen so far (the next task's index). */
   taskCount = 0;
-  /** The latest time of the events handled in the current session (they may come out of order
-   *  across chunks; lastT is the last one's). -Infinity before any. */
-  latestT = Number.NEGATIVE_INFINITY;
 
   /** The full analysis (false: the light mode, see ModelOptions.analysis). */
   readonly analysis: boolean;
@@ -280,6 +277,7 @@ export class TraceModel {
   private lastIdleFrom = Number.NaN;
   private lastIdleTo = Number.NaN;
   private readonly logArgs: number[] = [];
+  private latest = Number.NEGATIVE_INFINITY;
 
   constructor(options: ModelOptions = {}) {
     this.thresholds = resolveThresholds(options.thresholds);
@@ -299,6 +297,12 @@ export class TraceModel {
     return out.sort((a, b) => a.index - b.index);
   }
 
+  /** The latest time of the events handled in the current session (they may come out of order
+   *  across chunks; a span's lastT is the last one's). -Infinity before any. */
+  get latestT(): number {
+    return this.latest;
+  }
+
   /** Records held (live, alive at the end, exemplars): what memory grows with. */
   get heldRecords(): number {
     return this.aliveAtEnd.length + this.liveCount + this.groups.exemplars().length + this.endedById.size;
@@ -316,7 +320,7 @@ export class TraceModel {
     const advance = obs?.advance;
     const { kind, t, task, a, b, c, v } = batch;
     const n = batch.length;
-    let latest = this.latestT; // kept here, stored when the batch ends
+    let latest = this.latest; // kept here, stored when the batch ends
     for (let i = 0; i < n; i++) {
       const ti = t[i]!;
       if (!this.windowOpen) {
@@ -471,7 +475,7 @@ export class TraceModel {
           break;
       }
     }
-    this.latestT = latest;
+    this.latest = latest;
   }
 
   /** Closes open intervals at the end of the trace. */
@@ -532,7 +536,7 @@ export class TraceModel {
     if (this.untilNs !== undefined) span.windowEnd = t + this.untilNs;
     this.session = span;
     this.sessions.push(span);
-    this.latestT = Number.NEGATIVE_INFINITY;
+    this.latest = Number.NEGATIVE_INFINITY;
     this.windowOpen = this.sinceNs === undefined || this.sinceNs <= 0;
     this.pastWindow = false;
     this.observer?.sessionStart?.(span);
