@@ -127,6 +127,43 @@ describe("Perfetto packet writer", () => {
     const list = (te["debugAnnotations"] as Obj[])[0]!["arrayValues"] as Obj[];
     expect(list.map((x) => x["intValue"] ?? "0")).toEqual(Array.from({ length: 30 }, (_, i) => String(i * 1000)));
   });
+
+  it("writes string, task label and bool arguments short or long, ASCII or not, with their lengths", () => {
+    const { w, packets } = writer();
+    w.startSequence(1, 0, 0n);
+    // Around the longest value written in one go (123 bytes), and characters that are not ASCII.
+    const texts = ["", "a", "x".repeat(122), "x".repeat(123), "x".repeat(124), "x".repeat(300), "é", `${"x".repeat(120)}é`, "ab€c😀", "\u0000\u007f"];
+    const labels: [string, number][] = [
+      ["worker", 0], ["worker", 7], ["worker", 4294967295], ["worker", 4294967296], ["worker", -1], ["worker", 1.5], ["", 12],
+      ["x".repeat(114), 1], ["x".repeat(115), 1], ["x".repeat(105), 4294967295], ["é", 3], ["x".repeat(200), 9],
+    ];
+    const text = Interned.fixed("text");
+    const label = Interned.fixed("label");
+    const flag = Interned.fixed("flag");
+    for (const t of texts) {
+      w.event(1, 1, TYPE.instant, 2);
+      w.argString(text, t);
+      w.done();
+    }
+    for (const [name, id] of labels) {
+      w.event(1, 1, TYPE.instant, 2);
+      w.argTaskLabel(label, name, id);
+      w.done();
+    }
+    for (const b of [true, false]) {
+      w.event(1, 1, TYPE.instant, 2);
+      w.argBool(flag, b);
+      w.done();
+    }
+    const got = events(packets()).map((p) => ((p["trackEvent"] as Obj)["debugAnnotations"] as Obj[])[0]!);
+    const utf8 = (x: string) => Buffer.from(x, "utf8").toString("utf8"); // lone surrogates as UTF-8 writes them
+    expect(got.map((a) => a["stringValue"] ?? a["boolValue"])).toEqual([
+      ...texts.map(utf8),
+      ...labels.map(([name, id]) => utf8(`${name} (task ${id})`)),
+      true,
+      false,
+    ]);
+  });
 });
 
 describe("ProtoWriter strings", () => {

@@ -10,9 +10,9 @@
 
 import type { EventBatch } from "../format/batch.js";
 import type { NameTable } from "../format/names.js";
-import { RESOURCE_OPS, RESOURCE_OUTCOMES, codeName } from "../format/spec.js";
+import { RESOURCE_OPS, RESOURCE_OUTCOMES } from "../format/spec.js";
 import { Analyzer } from "../model/analyze.js";
-import { IdTable } from "../model/id-table.js";
+import { IdTable, SmallIdMap } from "../model/id-table.js";
 import type { Lint } from "../model/lint.js";
 import type { TraceModel, ModelOptions } from "../model/trace-model.js";
 import type { ModelObserver, ObservedSession, PollResult, WakeKind } from "../model/observer.js";
@@ -83,6 +83,8 @@ export interface TaskState<X> {
   pollStartT: number;
   /** Where the current poll parked (AWAIT), cleared when the next poll begins. */
   awaitSite: string | undefined;
+  /** The name id awaitSite is the text of (0: none). */
+  awaitSiteId: number;
   awaitResource: ResourceInfo | undefined;
   lastWake: { t: number; kind: WakeKind } | undefined;
   /** Largest memory sample (MEM), bytes. */
@@ -162,6 +164,16 @@ export interface TimelineOptions extends Omit<ModelOptions, "observer" | "observ
 
 const LEVEL_NAMES = ["trace", "debug", "info", "warn", "error"];
 
+/** Resource operations' and outcomes' names by code (an index per operation, not a search). */
+const OP_NAMES = namesByCode(RESOURCE_OPS);
+const OUTCOME_NAMES = namesByCode(RESOURCE_OUTCOMES);
+
+function namesByCode(table: readonly { code: number; name: string }[]): (string | undefined)[] {
+  const names: (string | undefined)[] = [];
+  for (const row of table) names[row.code] ??= row.name; // the first row of a code, as codeName finds it
+  return names;
+}
+
 /** Name of a LOG level (5..7 are left to the application). */
 export function logLevelName(level: number): string {
   return LEVEL_NAMES[level] ?? `level ${level}`;
@@ -175,12 +187,16 @@ export class Timeline<X> {
    *  trace-report's, found from this one pass (finish) instead of a second pass over the file. */
   private readonly analyzer: Analyzer;
   private readonly sessions = new Map<number, SessionState<X>>();
-  /** Live tasks by task index. Not a Map: one set and one delete per task make a Map rehash
+  /** Live tasks (LiveStates). Not a Map: one set and one delete per task make a Map rehash
    *  again and again, and an outgrown table promoted to the old generation keeps every later one
    *  and the records they hold alive through young collections (host/model/id-table.ts). */
-  private readonly states = new IdTable<TaskState<X>>();
+  private readonly states = new LiveStates<TaskState<X>>();
   private current: SessionState<X> | undefined;
   private finished = false;
+  /** The model tells the observer of every event (SinkObserver.advance) only when the sink has
+   *  work due by time; otherwise a session's lastT is the model's latestT after each batch (the
+   *  same events: none past the window, no LOG_ARG row). */
+  private readonly perEvent: boolean;
 
   /** `findLints`: finish() will be asked for this pass's lints, so the model runs the full
    *  analysis; without it the model runs light (ModelOptions.analysis: the sink sees the same). */
@@ -189,7 +205,8 @@ export class Timeline<X> {
     options: TimelineOptions = {},
   ) {
     const { findLints, ...model } = options;
-    this.analyzer = new Analyzer({ analysis: findLints === true, ...model, observer: new SinkObserver<X>(this) });
+    this.perEvent = typeof sink.advance === "function";
+    this.analyzer = new Analyzer({ analysis: findLints === true, ...model, observer: new SinkObserver<X>(this, this.perEvent) });
     this.model = this.analyzer.model;
   }
 
@@ -207,6 +224,7 @@ export class Timeline<X> {
     const s = this.current.s;
     s.rows += batch.length;
     this.analyzer.consume(batch, session);
+    if (!this.perEvent && this.model.latestT > s.lastT) s.lastT = this.model.latestT;
     if (batch.t[batch.length - 1]! > s.lastT) s.lastT = batch.t[batch.length - 1]!;
   }
 
@@ -247,11 +265,14 @@ export class Timeline<X> {
   }
 
   /** @internal */ sessionFor(index: number): SessionState<X> {
-    return this.sessions.get(index) ?? this.current!;
+    // Events of one session come in runs: the one of the last batch, without a lookup.
+    const current = this.current;
+    if (current !== undefined && current.s.index === index) return current;
+    return this.sessions.get(index) ?? current!;
   }
 
   /** @internal */ state(task: TaskRecord | undefined): TaskState<X> | undefined {
-    return task ? this.states.get(task.index) : undefined;
+    return task ? this.states.get(task) : undefined;
   }
 
   /** @internal */ start(task: TaskRecord, parent: TaskRecord | undefined, t: number): void {
@@ -265,10 +286,10 @@ export class Timeline<X> {
       spawnFlow: spawned ? task.flow : 0, flow: spawned ? task.flow : 0,
       startT: t, endT: undefined, end: undefined, lastT: t,
       polling: false, polls: 0, pollStartT: t,
-      awaitSite: undefined, awaitResource: undefined, lastWake: undefined, maxMemory: undefined,
+      awaitSite: undefined, awaitSiteId: 0, awaitResource: undefined, lastWake: undefined, maxMemory: undefined,
       stats: task, x: undefined as X,
     };
-    this.states.set(task.index, rec);
+    this.states.set(task, rec);
     this.stats.tasks++;
     rec.x = this.sink.taskStart(rec, parentState);
   }
@@ -278,9 +299,8 @@ export class Timeline<X> {
   }
 
   /** @internal */ ended(task: TaskRecord, how: ModelTaskEnd, t: number): void {
-    const rec = this.states.get(task.index);
+    const rec = this.states.delete(task);
     if (!rec) return;
-    this.states.delete(task.index);
     rec.endT = t;
     if (t > rec.lastT) rec.lastT = t; // not Math.max: a new number stored is a new heap number
     if (how === "done" || how === "cancelled") {
@@ -304,7 +324,7 @@ export class Timeline<X> {
 
   /** @internal */ endingState(task: TaskRecord | undefined): TaskState<X> | undefined {
     if (!task) return undefined;
-    return this.states.get(task.index) ?? this.sessionFor(task.session).endingByIndex.get(task.index);
+    return this.states.get(task) ?? this.sessionFor(task.session).endingByIndex.get(task.index);
   }
 
   private sessionState(session: TraceSession, firstT: number | undefined): SessionState<X> {
@@ -348,8 +368,15 @@ class SinkObserver<X> implements ModelObserver {
   /** The one Wake handed to the sink, filled again for every wake (no object per wake). */
   private readonly wakeArg: Wake<X> = { t: 0, kind: "task", target: undefined as never, by: undefined, byId: 0, irq: 0 };
 
-  constructor(private readonly tl: Timeline<X>) {
+  /** Called by the model before every event: only when the timeline needs it (Timeline.perEvent). */
+  readonly advance: ((session: number, t: number) => void) | undefined;
+
+  constructor(
+    private readonly tl: Timeline<X>,
+    perEvent: boolean,
+  ) {
     this.sinkAdvances = typeof tl.sinkOf().advance === "function";
+    this.advance = perEvent ? this.advanceTo : undefined;
   }
 
   private get sink(): TimelineSink<X> {
@@ -360,7 +387,7 @@ class SinkObserver<X> implements ModelObserver {
     return this.tl.sessionFor(index).s;
   }
 
-  advance(session: number, t: number): void {
+  private advanceTo(session: number, t: number): void {
     let s = this.advanced;
     if (s === undefined || s.index !== session) {
       s = this.session(session);
@@ -384,6 +411,7 @@ class SinkObserver<X> implements ModelObserver {
     rec.pollStartT = t;
     if (t > rec.lastT) rec.lastT = t; // not Math.max: a new number stored is a new heap number
     rec.awaitSite = undefined;
+    rec.awaitSiteId = 0;
     rec.awaitResource = undefined;
     this.tl.stats.polls++;
     this.sink.pollBegin(rec, t);
@@ -402,6 +430,7 @@ class SinkObserver<X> implements ModelObserver {
     if (!rec) return;
     const s = this.session(task.session);
     rec.awaitSite = site === 0 ? "" : (s.names.get(site) ?? `site#${site}`);
+    rec.awaitSiteId = site;
     rec.awaitResource = resource ? this.resources.of(resource) : undefined;
   }
 
@@ -471,7 +500,7 @@ class SinkObserver<X> implements ModelObserver {
   resourceOp(session: number, task: TaskRecord | undefined, t: number, r: ResourceRecord, op: number, outcome: number, level: number): void {
     this.sink.resourceOp(
       this.session(session), this.tl.state(task), t, this.resources.of(r),
-      codeName(RESOURCE_OPS, op) ?? `op ${op}`, codeName(RESOURCE_OUTCOMES, outcome) ?? `outcome ${outcome}`, level,
+      OP_NAMES[op] ?? `op ${op}`, OUTCOME_NAMES[outcome] ?? `outcome ${outcome}`, level,
     );
   }
 
@@ -489,10 +518,74 @@ class SinkObserver<X> implements ModelObserver {
   }
 }
 
+/** Ids below this have a slot in LiveStates. */
+const DENSE_IDS = 1 << 16;
+
+/**
+ * The live tasks' states, found from the model's record (several times per event). The model
+ * holds one live task per id (an id spawned again ends the task that had it, a new session ends
+ * them all), so a state sits in its task id's slot: an array index and a check that the slot
+ * holds this record's state, not a hash. A state whose slot is taken, or whose id is large, is
+ * kept by task index in an IdTable (not a Map: see `states` above).
+ */
+class LiveStates<S extends { readonly stats: TaskRecord }> {
+  private readonly byId: (S | undefined)[] = [];
+  private readonly others = new IdTable<S>();
+  private count = 0;
+
+  get size(): number {
+    return this.count;
+  }
+
+  get(task: TaskRecord): S | undefined {
+    const id = task.id;
+    if (id < DENSE_IDS) {
+      const state = this.byId[id];
+      if (state !== undefined && state.stats === task) return state;
+    }
+    return this.others.size === 0 ? undefined : this.others.get(task.index);
+  }
+
+  /** `state` is the (new) record `task`'s. */
+  set(task: TaskRecord, state: S): void {
+    this.count++;
+    const id = task.id;
+    if (id < DENSE_IDS) {
+      const byId = this.byId;
+      // Grown slot by slot: an array written far past its end turns into a slow dictionary.
+      while (byId.length <= id) byId.push(undefined);
+      if (byId[id] === undefined) {
+        byId[id] = state;
+        return;
+      }
+    }
+    this.others.set(task.index, state);
+  }
+
+  /** Forgets `task`'s state; returns it. */
+  delete(task: TaskRecord): S | undefined {
+    const id = task.id;
+    if (id < DENSE_IDS) {
+      const state = this.byId[id];
+      if (state !== undefined && state.stats === task) {
+        this.byId[id] = undefined;
+        this.count--;
+        return state;
+      }
+    }
+    const state = this.others.get(task.index);
+    if (state !== undefined) {
+      this.others.delete(task.index);
+      this.count--;
+    }
+    return state;
+  }
+}
+
 /** What the sinks see of resources, made once per resource (not per operation on it): by the
  *  model's record index, made again if the record changed (a create after its first use). */
 class ResourceInfos {
-  private readonly byIndex = new IdTable<ResourceInfo>();
+  private readonly byIndex = new SmallIdMap<ResourceInfo>();
 
   of(r: ResourceRecord): ResourceInfo {
     const known = this.byIndex.get(r.index);

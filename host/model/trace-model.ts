@@ -277,6 +277,7 @@ export class TraceModel {
   private lastIdleFrom = Number.NaN;
   private lastIdleTo = Number.NaN;
   private readonly logArgs: number[] = [];
+  private latest = Number.NEGATIVE_INFINITY;
 
   constructor(options: ModelOptions = {}) {
     this.thresholds = resolveThresholds(options.thresholds);
@@ -296,6 +297,12 @@ export class TraceModel {
     return out.sort((a, b) => a.index - b.index);
   }
 
+  /** The latest time of the events handled in the current session (they may come out of order
+   *  across chunks; a span's lastT is the last one's). -Infinity before any. */
+  get latestT(): number {
+    return this.latest;
+  }
+
   /** Records held (live, alive at the end, exemplars): what memory grows with. */
   get heldRecords(): number {
     return this.aliveAtEnd.length + this.liveCount + this.groups.exemplars().length + this.endedById.size;
@@ -313,6 +320,7 @@ export class TraceModel {
     const advance = obs?.advance;
     const { kind, t, task, a, b, c, v } = batch;
     const n = batch.length;
+    let latest = this.latest; // kept here, stored when the batch ends
     for (let i = 0; i < n; i++) {
       const ti = t[i]!;
       if (!this.windowOpen) {
@@ -321,12 +329,13 @@ export class TraceModel {
       if (span.windowEnd !== undefined && ti > span.windowEnd) {
         this.pastWindow = true;
         span.lastT = span.windowEnd;
-        return;
+        break;
       }
       const k = kind[i]!;
       if (k === LOG_ARG) continue; // read with their LOG
       if (span.events === 0) span.firstT = ti;
       span.lastT = ti;
+      if (ti > latest) latest = ti;
       span.events++;
       if (advance) advance.call(obs, span.index, ti);
       switch (k) {
@@ -466,6 +475,7 @@ export class TraceModel {
           break;
       }
     }
+    this.latest = latest;
   }
 
   /** Closes open intervals at the end of the trace. */
@@ -526,6 +536,7 @@ export class TraceModel {
     if (this.untilNs !== undefined) span.windowEnd = t + this.untilNs;
     this.session = span;
     this.sessions.push(span);
+    this.latest = Number.NEGATIVE_INFINITY;
     this.windowOpen = this.sinceNs === undefined || this.sinceNs <= 0;
     this.pastWindow = false;
     this.observer?.sessionStart?.(span);

@@ -23,7 +23,7 @@
 // the values of some arguments) are interned per sequence.
 
 import type { OutputFile } from "../output.js";
-import { ProtoWriter, WIRE } from "../proto-writer.js";
+import { ProtoWriter, WIRE, utf8 } from "../proto-writer.js";
 
 export const TYPE = { sliceBegin: 1, sliceEnd: 2, instant: 3, counter: 4 } as const;
 
@@ -39,6 +39,8 @@ const FLUSH_BYTES = 1 << 20;
 /** Room made at a track event's start: its header and a few small fields. */
 const EVENT_ROOM = 64;
 const TWO_28 = 0x1000_0000;
+/** 2^-28: multiplying by it divides by 2^28 exactly, and faster than a division. */
+const INV_TWO_28 = 1 / TWO_28;
 const TWO_32 = 0x1_0000_0000;
 const TWO_53 = 2 ** 53;
 
@@ -56,6 +58,15 @@ const ANNOTATION_TAG = 0x22; // TrackEvent.debug_annotations (4), bytes
 const ANNOTATION_NAME_TAG = 0x08; // DebugAnnotation.name_iid (1), varint
 const INT_VALUE_TAG = 0x20; // DebugAnnotation.int_value (4), varint
 const STRING_VALUE_IID_TAG = 0x0188; // DebugAnnotation.string_value_iid (17), varint: 0x88 0x01
+const BOOL_VALUE_TAG = 0x10; // DebugAnnotation.bool_value (2), varint
+const STRING_VALUE_TAG = 0x32; // DebugAnnotation.string_value (6), bytes
+/** Longest string value written with one-byte lengths: the annotation (4 bytes of key and tags,
+ *  then the text) stays under 128 bytes. */
+const SHORT_STRING = 0x7f - 4;
+/** The text of a task label (`name (task id)`) around the name and the id. */
+const TASK_LABEL_OPEN = " (task ";
+const TASK_LABEL_TEXT = TASK_LABEL_OPEN.length + 1;
+const TASK_LABEL_BYTES = utf8(TASK_LABEL_OPEN);
 const FLOW_TAG = [0xf9, 0x02] as const; // TrackEvent.flow_ids (47), fixed64
 const COUNTER_VALUE_TAG = [0xf0, 0x01] as const; // TrackEvent.counter_value (30), varint
 const TERMINATING_FLOW_TAG = [0x81, 0x03] as const; // TrackEvent.terminating_flow_ids (48), fixed64
@@ -85,6 +96,12 @@ export class Interned {
   }
 }
 
+/** Strings interned by the packet being written, in all the tables of its sequence (0: the
+ *  packet ends with no interned data, without looking at each table). */
+interface Fresh {
+  strings: number;
+}
+
 /** Interned strings of one sequence: iid by string, and the ones not yet written. */
 class InternTable {
   readonly ids = new Map<string, number>();
@@ -93,12 +110,15 @@ class InternTable {
   /** The iids of fixed strings, by slot (0: not interned yet). */
   private readonly slots = new Int32Array(fixedSlots);
 
+  constructor(private readonly fresh: Fresh) {}
+
   iid(text: string): number {
     let iid = this.ids.get(text);
     if (iid === undefined) {
       iid = this.ids.size + 1;
       this.ids.set(text, iid);
       this.pending.push(iid, text);
+      this.fresh.strings++;
     }
     return iid;
   }
@@ -114,6 +134,7 @@ class InternTable {
 
 interface Sequence {
   id: number;
+  fresh: Fresh;
   names: InternTable;
   categories: InternTable;
   argNames: InternTable;
@@ -158,7 +179,10 @@ export class PacketWriter {
   /** Opens a sequence: clears its incremental state, makes the device clock its default, and
    *  ties that clock to Unix time (`deviceNs` on the device is `unixNs`). */
   startSequence(id: number, deviceNs: number, unixNs: bigint): void {
-    const s: Sequence = { id, names: new InternTable(), categories: new InternTable(), argNames: new InternTable(), argValues: new InternTable() };
+    const fresh: Fresh = { strings: 0 };
+    const s: Sequence = {
+      id, fresh, names: new InternTable(fresh), categories: new InternTable(fresh), argNames: new InternTable(fresh), argValues: new InternTable(fresh),
+    };
     this.sequences.set(id, s);
     const w = this.w;
     // The clock snapshot first, so every timestamp on the sequence can be converted.
@@ -267,8 +291,8 @@ export class PacketWriter {
       }
       b[p++] = x;
     } else if (v < TWO_53) {
-      let x = Math.floor(v / TWO_28);
-      const lo = (v - x * TWO_28) | 0;
+      let x = (v * INV_TWO_28) | 0; // (exact: a power of two; below 2^25, so |0 is the floor)
+      const lo = v | 0; // its low 32 bits (ToInt32 is modular), of which 28 are written here
       b[p++] = (lo & 0x7f) | 0x80;
       b[p++] = ((lo >>> 7) & 0x7f) | 0x80;
       b[p++] = ((lo >>> 14) & 0x7f) | 0x80;
@@ -334,13 +358,29 @@ export class PacketWriter {
   }
 
   argBool(key: Interned, value: boolean): void {
-    const a = this.arg(key);
-    this.w.tag(2, WIRE.varint);
-    this.w.varint(value ? 1 : 0);
-    this.w.end(a);
+    this.varintArg(this.seq!.argNames.of(key), BOOL_VALUE_TAG, value ? 1 : 0);
   }
 
   argString(key: Interned, value: string): void {
+    const k = this.seq!.argNames.of(key);
+    const n = value.length;
+    if (k < 0x80 && n <= SHORT_STRING) {
+      // A short ASCII value (most are): every length is one byte, known before the text.
+      const w = this.w;
+      const at = w.pos;
+      if (at + n + 6 > w.buf.length) w.ensure(n + 6);
+      const b = w.buf;
+      if (ascii(b, at + 6, value)) {
+        b[at] = ANNOTATION_TAG;
+        b[at + 1] = n + 4;
+        b[at + 2] = ANNOTATION_NAME_TAG;
+        b[at + 3] = k;
+        b[at + 4] = STRING_VALUE_TAG;
+        b[at + 5] = n;
+        w.pos = at + 6 + n;
+        return;
+      }
+    }
     const a = this.arg(key);
     this.w.tag(6, WIRE.bytes);
     this.w.string(value);
@@ -349,6 +389,37 @@ export class PacketWriter {
 
   /** A string argument `name (task id)`, written without making the string. */
   argTaskLabel(key: Interned, name: string, id: number): void {
+    const k = this.seq!.argNames.of(key);
+    const digits = decimalDigits(id);
+    const n = name.length + TASK_LABEL_TEXT + digits;
+    if (k < 0x80 && digits > 0 && n <= SHORT_STRING) {
+      // As argString: a short ASCII label, written in one go.
+      const w = this.w;
+      const at = w.pos;
+      if (at + n + 6 > w.buf.length) w.ensure(n + 6);
+      const b = w.buf;
+      let p = at + 6;
+      if (ascii(b, p, name)) {
+        p += name.length;
+        for (let i = 0; i < TASK_LABEL_BYTES.length; i++) b[p++] = TASK_LABEL_BYTES[i]!;
+        let v = id;
+        for (let i = p + digits - 1; i >= p; i--) {
+          const q = (v / 10) >>> 0; // (below 2^32: the truncation is the floor, without Math.floor)
+          b[i] = 0x30 + (v - q * 10);
+          v = q;
+        }
+        p += digits;
+        b[p++] = 0x29; // ")"
+        b[at] = ANNOTATION_TAG;
+        b[at + 1] = n + 4;
+        b[at + 2] = ANNOTATION_NAME_TAG;
+        b[at + 3] = k;
+        b[at + 4] = STRING_VALUE_TAG;
+        b[at + 5] = n;
+        w.pos = p;
+        return;
+      }
+    }
     const a = this.arg(key);
     const w = this.w;
     w.tag(6, WIRE.bytes);
@@ -421,10 +492,15 @@ export class PacketWriter {
 
   counterValue(value: number): void {
     if ((value >>> 0) === value) {
-      this.w.ensure(12);
-      this.w.buf[this.w.pos++] = COUNTER_VALUE_TAG[0];
-      this.w.buf[this.w.pos++] = COUNTER_VALUE_TAG[1];
-      this.w.pos = putUint(this.w.buf, this.w.pos, value);
+      const w = this.w;
+      let p = w.pos;
+      if (p + 12 > w.buf.length) w.ensure(12);
+      const b = w.buf;
+      b[p++] = COUNTER_VALUE_TAG[0];
+      b[p++] = COUNTER_VALUE_TAG[1];
+      if (value < 0x80) b[p++] = value;
+      else p = putUint(b, p, value);
+      w.pos = p;
     } else if (Number.isSafeInteger(value)) {
       this.w.tag(30, WIRE.varint);
       this.w.varint(value);
@@ -437,16 +513,31 @@ export class PacketWriter {
   /** Ends the event begun with `event`, with any strings it interned. */
   done(): void {
     const w = this.w;
-    w.end(this.eventAt);
-    this.eventAt = -1;
     const s = this.seq!;
-    if (s.names.pending.length + s.categories.pending.length + s.argNames.pending.length + s.argValues.pending.length > 0) {
+    const event = this.eventAt;
+    this.eventAt = -1;
+    if (s.fresh.strings === 0) {
+      // Most packets: nothing interned, and a packet shorter than 128 bytes (so is its event):
+      // both lengths are one byte, in the places kept for them.
+      const p = w.pos;
+      const packet = this.packetAt;
+      if (p - packet - 1 < 0x80) {
+        const b = w.buf;
+        b[event] = p - event - 1;
+        b[packet] = p - packet - 1;
+        this.packets++;
+        return;
+      }
+    }
+    w.end(event);
+    if (s.fresh.strings > 0) {
       w.tag(12, WIRE.bytes);
       const d = w.begin();
       this.interned(1, s.categories);
       this.interned(2, s.names);
       this.interned(3, s.argNames);
       this.interned(29, s.argValues);
+      s.fresh.strings = 0;
       w.end(d);
     }
     this.endPacket(this.packetAt);
@@ -514,16 +605,19 @@ export class PacketWriter {
    *  second shifted up by 8) of an unsigned 32-bit `value`: its length is known (at most 13). */
   private varintArg(k: number, tag: number, value: number): void {
     const w = this.w;
-    w.ensure(24);
-    const b = w.buf;
     let p = w.pos;
+    // (The room checked here, not by a call: this runs for most packets.)
+    if (p + 24 > w.buf.length) w.ensure(24);
+    const b = w.buf;
     b[p++] = ANNOTATION_TAG;
     const at = p++;
     b[p++] = ANNOTATION_NAME_TAG;
-    p = putUint(b, p, k);
+    if (k < 0x80) b[p++] = k;
+    else p = putUint(b, p, k);
     b[p++] = tag & 0xff;
     if (tag > 0xff) b[p++] = tag >>> 8;
-    p = putUint(b, p, value);
+    if (value < 0x80) b[p++] = value;
+    else p = putUint(b, p, value);
     b[at] = p - at - 1;
     w.pos = p;
   }
@@ -531,9 +625,13 @@ export class PacketWriter {
   /** A varint field with a one-byte tag. */
   private smallField(tag: number, value: number): void {
     const w = this.w;
-    w.ensure(11);
-    w.buf[w.pos++] = tag;
-    w.pos = putUint(w.buf, w.pos, value);
+    let p = w.pos;
+    if (p + 11 > w.buf.length) w.ensure(11);
+    const b = w.buf;
+    b[p++] = tag;
+    if (value < 0x80) b[p++] = value;
+    else p = putUint(b, p, value);
+    w.pos = p;
   }
 
   private flowField(tag: readonly [number, number], id: number): void {
@@ -560,6 +658,26 @@ export class PacketWriter {
   }
 }
 
+/** Copies `text` as bytes at `p` if it is all ASCII (then its UTF-8 is its characters); returns
+ *  whether it was. The caller made room for it. */
+function ascii(b: Uint8Array, p: number, text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c > 0x7f) return false;
+    b[p + i] = c;
+  }
+  return true;
+}
+
+/** Digits of a whole number below 2^32 written in decimal (as ProtoWriter.decimal writes it),
+ *  0 for any other number. */
+function decimalDigits(value: number): number {
+  if (!(value >= 0 && value <= 0xffffffff && Number.isInteger(value))) return 0;
+  let digits = 1;
+  for (let x = value; x >= 10; x = (x / 10) >>> 0) digits++;
+  return digits;
+}
+
 /** Writes `v` (a whole number >= 0; fractions are cut as varint() would after rounding) as a
  *  varint at `p`; returns the position after it. The caller made room for ten bytes. */
 function putUint(b: Uint8Array, p: number, v: number): number {
@@ -578,7 +696,7 @@ function putUint(b: Uint8Array, p: number, v: number): number {
   }
   if (v < TWO_53) {
     // The low 28 bits as four bytes, then the rest (below 2^25) as 32-bit integer steps.
-    const hi = Math.floor(v / TWO_28);
+    const hi = (v * INV_TWO_28) | 0;
     const lo = v - hi * TWO_28;
     b[p++] = (lo & 0x7f) | 0x80;
     b[p++] = ((lo >>> 7) & 0x7f) | 0x80;

@@ -14,19 +14,22 @@ import {
   logLevelName,
   type PollResult,
   type ResourceInfo,
+  type TaskEnd,
   type TaskState,
   type TimelineSession,
   type TimelineSink,
   type Wake,
 } from "../timeline.js";
 import { Interned, TYPE, type PacketWriter } from "./packets.js";
-import { IdTable } from "../../model/id-table.js";
+import { IdTable, SmallIdMap } from "../../model/id-table.js";
 
 export interface PerfettoTask {
   lane: Lane;
   tracks: SessionTracks;
-  /** Wake flows waiting for this task's next poll (or its end). */
+  /** Wake flows waiting for this task's next poll (or its end): the first `arrowCount` (the
+   *  array keeps its room: emptied by setting its length, it would grow again for every wake). */
   arrows: number[];
+  arrowCount: number;
   memory: number | undefined;
 }
 
@@ -52,8 +55,6 @@ interface Request {
   flow: number;
   name: string;
   lane: RequestLane;
-  /** The iid of `serves <name>` (a flow-enter instant's name), once written. */
-  servesIid: number;
 }
 
 /** A lane for requests of one name: several when requests of that name overlap. */
@@ -62,6 +63,9 @@ interface RequestLane {
   busy: boolean;
   /** The iid of the request's name (the lane's, clipped), once written. */
   nameIid: number;
+  /** The iid of `serves <name>` (a flow-enter instant's name), once written: kept by the lane,
+   *  not the request, as the lane's requests all have its name. */
+  servesIid: number;
 }
 
 interface ResourceTrack {
@@ -100,7 +104,10 @@ interface SessionTracks {
   /** Interrupt slices' names (`irq N`) by number: their iids. */
   irqNames: Map<number, number>;
   /** By resource id (ids are reused: the kind and name say whether it is the same one). */
-  resources: Map<number, ResourceTrack>;
+  resources: SmallIdMap<ResourceTrack>;
+  /** Await sites' iids (as argument values) by site name id: the text is kept to check that the
+   *  id still names it (a name may arrive after the events that use it). */
+  sites: SmallIdMap<{ text: string; iid: number }>;
   memoryTotal: number;
   /** The counter track of all tasks' memory, once made. */
   memoryAll: number | undefined;
@@ -156,6 +163,16 @@ const K = {
 const RESULTS = { ready: Interned.fixed("ready"), pending: Interned.fixed("pending"), cut: Interned.fixed("cut") } as const;
 const ENDS = { done: Interned.fixed("done"), cancelled: Interned.fixed("cancelled"), alive: Interned.fixed("alive"), lost: Interned.fixed("lost") } as const;
 
+/** RESULTS[result] (compared, not looked up by a key that changes from poll to poll). */
+function resultValue(result: PollResult): Interned | string {
+  return result === "ready" ? RESULTS.ready : result === "pending" ? RESULTS.pending : result === "cut" ? RESULTS.cut : result;
+}
+
+/** ENDS[end], "done" when not set. */
+function endValue(end: TaskEnd | undefined): Interned | string {
+  return end === undefined || end === "done" ? ENDS.done : end === "cancelled" ? ENDS.cancelled : end === "alive" ? ENDS.alive : end === "lost" ? ENDS.lost : end;
+}
+
 /** Idle task lanes remembered per session. */
 export const MAX_IDLE_LANES = 1024;
 
@@ -182,7 +199,7 @@ export class PerfettoTrackMapper implements TimelineSink<PerfettoTask> {
       s, seq, process, executor, irq: undefined, irqStack: [], idle: false,
       requestGroup: undefined, requestLanes: new Map(), requests: new IdTable(),
       lanes: new IdTable(), lanesHeld: 0, idleFirst: undefined, idleLast: undefined, idleCount: 0,
-      counters: new Map(), irqNames: new Map(), resources: new Map(), memoryTotal: 0, memoryAll: undefined,
+      counters: new Map(), irqNames: new Map(), resources: new SmallIdMap(), sites: new SmallIdMap(), memoryTotal: 0, memoryAll: undefined,
     });
   }
 
@@ -200,7 +217,7 @@ export class PerfettoTrackMapper implements TimelineSink<PerfettoTask> {
     if (task.parentId !== 0) o.argTaskLabel(K.parent, parent?.name ?? task.parentName ?? "task", task.parentId);
     if (task.spawnFlow !== 0) o.argString(K.flow, tr.requests.get(task.spawnFlow)?.name ?? `flow ${task.spawnFlow}`);
     o.done();
-    return { lane, tracks: tr, arrows: [], memory: undefined };
+    return { lane, tracks: tr, arrows: [], arrowCount: 0, memory: undefined };
   }
 
   pollBegin(task: TaskState<PerfettoTask>, t: number): void {
@@ -219,8 +236,8 @@ export class PerfettoTrackMapper implements TimelineSink<PerfettoTask> {
     const resource = task.awaitResource && this.resourceOf(tr, task.awaitResource);
     const o = this.out;
     o.event(tr.seq, t, TYPE.sliceEnd, task.x.lane.uuid);
-    o.argStringStatic(K.result, RESULTS[result] ?? result);
-    if (task.awaitSite) o.argStringStatic(K.awaitSite, task.awaitSite);
+    o.argStringStatic(K.result, resultValue(result));
+    if (task.awaitSite) o.argStringIid(K.awaitSite, this.siteIid(tr, task.awaitSiteId, task.awaitSite));
     if (resource) {
       if (resource.labelIid === 0) resource.labelIid = o.internArgValue(resource.label);
       o.argStringIid(K.awaitResource, resource.labelIid);
@@ -234,7 +251,8 @@ export class PerfettoTrackMapper implements TimelineSink<PerfettoTask> {
     if (w.kind === "task" && w.by && w.by !== w.target) from = w.by.x.lane.uuid;
     else if (w.kind === "irq" && tr.irq !== undefined && tr.irqStack.includes(w.irq)) from = tr.irq;
     if (from === undefined) return;
-    if (w.target.x.arrows.length >= MAX_PENDING_ARROWS) {
+    const x = w.target.x;
+    if (x.arrowCount >= MAX_PENDING_ARROWS) {
       this.stats.droppedArrows++;
       return;
     }
@@ -245,7 +263,7 @@ export class PerfettoTrackMapper implements TimelineSink<PerfettoTask> {
     o.category(K.wake);
     o.flow(id);
     o.done();
-    w.target.x.arrows.push(id);
+    x.arrows[x.arrowCount++] = id;
     this.stats.arrows++;
   }
 
@@ -254,7 +272,7 @@ export class PerfettoTrackMapper implements TimelineSink<PerfettoTask> {
     if (task.x.memory !== undefined) this.setMemory(tr, task, task.lastT, 0);
     const o = this.out;
     o.event(tr.seq, task.lastT, TYPE.sliceEnd, task.x.lane.uuid);
-    o.argStringStatic(K.state, ENDS[task.end ?? "done"] ?? task.end!);
+    o.argStringStatic(K.state, endValue(task.end));
     this.landArrows(task);
     o.done();
     this.retire(tr, task.x.lane);
@@ -263,7 +281,7 @@ export class PerfettoTrackMapper implements TimelineSink<PerfettoTask> {
   flowBegin(s: TimelineSession, task: TaskState<PerfettoTask> | undefined, flow: number, name: string, t: number): void {
     const tr = this.tracks(s);
     if (tr.requests.has(flow)) this.flowEnd(s, undefined, flow, t);
-    const request: Request = { flow, name: name || `flow ${flow}`, lane: this.requestLane(tr, name || `flow ${flow}`), servesIid: 0 };
+    const request: Request = { flow, name: name || `flow ${flow}`, lane: this.requestLane(tr, name || `flow ${flow}`) };
     const lane = request.lane;
     lane.busy = true;
     tr.requests.set(flow, request);
@@ -293,8 +311,9 @@ export class PerfettoTrackMapper implements TimelineSink<PerfettoTask> {
     o.event(tr.seq, t, TYPE.instant, task.x.lane.uuid);
     const request = task.flow === 0 ? undefined : tr.requests.get(task.flow);
     if (request) {
-      if (request.servesIid === 0) request.servesIid = o.internName(clip(`serves ${request.name}`));
-      o.nameIid(request.servesIid);
+      const lane = request.lane;
+      if (lane.servesIid === 0) lane.servesIid = o.internName(clip(`serves ${request.name}`));
+      o.nameIid(lane.servesIid);
     } else o.nameStatic(task.flow === 0 ? SERVES_NONE : clip(`serves flow ${task.flow}`));
     o.category(K.flow);
     o.argInt(K.flowId, task.flow);
@@ -494,7 +513,7 @@ export class PerfettoTrackMapper implements TimelineSink<PerfettoTask> {
       }
     }
     if (!lane) {
-      lane = { uuid: this.uuid(), busy: false, nameIid: 0 };
+      lane = { uuid: this.uuid(), busy: false, nameIid: 0, servesIid: 0 };
       lanes.push(lane);
       // Lanes of one name share it: Perfetto shows them as one track, as deep as they overlap.
       this.out.track(tr.seq, { uuid: lane.uuid, parent: tr.requestGroup, name: clip(name) });
@@ -512,6 +531,19 @@ export class PerfettoTrackMapper implements TimelineSink<PerfettoTask> {
       tr.resources.set(res.id, r);
     }
     return r;
+  }
+
+  /** The iid of an await site's text, as an argument value. */
+  private siteIid(tr: SessionTracks, id: number, text: string): number {
+    const known = tr.sites.get(id);
+    if (known !== undefined && known.text === text) return known.iid;
+    const iid = this.out.internArgValue(text);
+    if (known === undefined) tr.sites.set(id, { text, iid });
+    else {
+      known.text = text;
+      known.iid = iid;
+    }
+    return iid;
   }
 
   private irqTrack(tr: SessionTracks): number {
@@ -539,9 +571,10 @@ export class PerfettoTrackMapper implements TimelineSink<PerfettoTask> {
   }
 
   private landArrows(task: TaskState<PerfettoTask>): void {
-    const arrows = task.x.arrows;
-    for (let i = 0; i < arrows.length; i++) this.out.terminatingFlow(arrows[i]!);
-    arrows.length = 0;
+    const x = task.x;
+    const arrows = x.arrows;
+    for (let i = 0; i < x.arrowCount; i++) this.out.terminatingFlow(arrows[i]!);
+    x.arrowCount = 0;
   }
 
   private setMemory(tr: SessionTracks, task: TaskState<PerfettoTask>, t: number, bytes: number): void {
