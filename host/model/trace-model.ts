@@ -633,8 +633,13 @@ export class TraceModel {
 
   private setLive(id: number, rec: TaskRecord | undefined): void {
     const had = this.live(id) !== undefined;
-    if (id < DENSE_IDS) this.liveDense[id] = rec;
-    else if (rec) this.liveSparse.set(id, rec);
+    if (id < DENSE_IDS) {
+      // Grown one slot at a time: a write far past the end (a trace whose first ids are large)
+      // would turn the array into a slow dictionary for the rest of the run.
+      const dense = this.liveDense;
+      while (dense.length <= id) dense.push(undefined);
+      dense[id] = rec;
+    } else if (rec) this.liveSparse.set(id, rec);
     else this.liveSparse.delete(id);
     this.liveCount += (rec ? 1 : 0) - (had ? 1 : 0);
   }
