@@ -144,39 +144,15 @@ export class ProtoWriter {
   /** A length-delimited UTF-8 string. */
   string(value: string): void {
     const n = value.length;
-    if (n < 0x80) {
-      // Most strings are short ASCII: one pass copies them after a one-byte length, and a
-      // non-ASCII character sends them the long way (nothing is kept until the end).
-      this.ensure(n + 1);
-      const b = this.buf;
-      const at = this.pos;
-      let p = at + 1;
-      for (let i = 0; i < n; i++) {
-        const c = value.charCodeAt(i);
-        if (c > 0x7f) return this.bytesField(encoder.encode(value));
-        b[p++] = c;
-      }
-      b[at] = n;
-      this.pos = p;
-      return;
-    }
-    let ascii = true;
-    for (let i = 0; i < n; i++) {
-      if (value.charCodeAt(i) > 0x7f) {
-        ascii = false;
-        break;
-      }
-    }
-    if (!ascii) {
-      this.bytesField(encoder.encode(value));
-      return;
-    }
-    this.varint(n);
-    this.ensure(n);
-    const b = this.buf;
-    let p = this.pos;
-    for (let i = 0; i < n; i++) b[p++] = value.charCodeAt(i);
-    this.pos = p;
+    // Most strings are ASCII: one pass copies them after their length (room for the longest
+    // length is made first, so writing it moves nothing), and a non-ASCII character sends them
+    // the long way (nothing is kept until the end).
+    this.ensure(n + 10);
+    const size = n < 0x80 ? 1 : varintSize(n);
+    if (this.ascii(value, this.pos + size) < n) return this.bytesField(encoder.encode(value));
+    if (size === 1) this.buf[this.pos++] = n;
+    else this.varint(n);
+    this.pos += n;
   }
 
   /** UTF-8 text with no length before it (a part of a string whose length `begin`/`end` write),
@@ -184,18 +160,22 @@ export class ProtoWriter {
   text(value: string): void {
     const n = value.length;
     this.ensure(n);
+    const ascii = this.ascii(value, this.pos);
+    this.pos += ascii;
+    if (ascii < n) this.raw(encoder.encode(value.slice(ascii)));
+  }
+
+  /** Copies `value` as ASCII at `at` (room made by the caller, `pos` unchanged) up to its first
+   *  non-ASCII character; returns how many characters it copied (all: `value.length`). */
+  private ascii(value: string, at: number): number {
     const b = this.buf;
-    let p = this.pos;
+    const n = value.length;
     for (let i = 0; i < n; i++) {
       const c = value.charCodeAt(i);
-      if (c > 0x7f) {
-        this.pos = p;
-        this.raw(encoder.encode(value.slice(i)));
-        return;
-      }
-      b[p++] = c;
+      if (c > 0x7f) return i;
+      b[at + i] = c;
     }
-    this.pos = p;
+    return n;
   }
 
   /** The decimal digits of a whole number as text (as String(value) writes it). */
