@@ -70,7 +70,7 @@ export class AttrList {
   }
 
   done(): Attrs {
-    this.list.length = this.n;
+    if (this.list.length !== this.n) this.list.length = this.n; // a length set costs a runtime call
     return this.list;
   }
 }
