@@ -20,7 +20,7 @@ import type { Attributes, AttributeValue } from "@opentelemetry/api";
 import type { InstrumentationScope } from "@opentelemetry/core";
 import { ProtoWriter, WIRE, varintSize } from "../proto-writer.js";
 import type { SessionClock } from "../clock.js";
-import { attrKey, SpanStatusCode, type AttrKey, type Attrs, type AttrValue, type OtlpSpan, type SpanEvent, type SpanLink, type SpanSource } from "./spans.js";
+import { attrKey, isShared, SpanStatusCode, type AttrKey, type Attrs, type AttrValue, type OtlpSpan, type SpanEvent, type SpanLink, type SpanSource } from "./spans.js";
 
 /** One request ready to write or send. */
 export interface EncodedRequest {
@@ -231,7 +231,7 @@ function encodeEvent(w: ProtoWriter, e: SpanEvent, clock: SessionClock, time: nu
     w.tag(2, WIRE.bytes);
     w.string(e.name);
   }
-  writeAttrs(w, e.attributes, 3);
+  writeSharedAttrs(w, e.attributes, 3);
   w.ensure(2);
   w.buf[w.pos++] = 0x20; // dropped_attributes_count
   w.buf[w.pos++] = 0;
@@ -252,7 +252,7 @@ function encodeLink(w: ProtoWriter, l: SpanLink): void {
   b[p++] = 0x12; // span_id
   p = putBytes(b, p, spanId);
   w.pos = p;
-  writeAttrs(w, l.attributes, 4);
+  writeSharedAttrs(w, l.attributes, 4);
   w.raw(LINK_TAIL);
   w.end(at);
 }
@@ -461,6 +461,19 @@ function writeAttrs(w: ProtoWriter, attrs: Attrs, field: number): void {
     w.end(v);
     w.end(kv);
   }
+}
+
+/** Attribute lists many events or links share (sharedAttrs), encoded once: by list. */
+const shared = new WeakMap<Attrs, { field: number; bytes: Uint8Array }>();
+
+/** An event's or link's attributes: a shared list's bytes as encoded the first time. */
+function writeSharedAttrs(w: ProtoWriter, attrs: Attrs, field: number): void {
+  if (!isShared(attrs)) return writeAttrs(w, attrs, field);
+  const known = shared.get(attrs);
+  if (known && known.field === field) return w.raw(known.bytes);
+  const start = w.pos;
+  writeAttrs(w, attrs, field);
+  shared.set(attrs, { field, bytes: w.buf.slice(start, w.pos) });
 }
 
 /** Values cached per key, at most this many (beyond them, values are encoded each time). */

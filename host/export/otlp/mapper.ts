@@ -25,7 +25,7 @@ import {
   type TimelineSink,
   type Wake,
 } from "../timeline.js";
-import { AttrList, SpanDetails, SpanKind, attrKey, retainSpan, type Attrs, type OtlpSpan, type SpanLimits, type SpanRef, type SpanSource } from "./spans.js";
+import { AttrList, SpanDetails, SpanKind, attrKey, retainSpan, sharedAttrs, type Attrs, type OtlpSpan, type SpanLimits, type SpanRef, type SpanSource } from "./spans.js";
 
 export type PollMode = "spans" | "events";
 
@@ -391,7 +391,7 @@ export class OtlpMapper implements TimelineSink<OtlpTask> {
     if (out.flows.has(flow)) this.endFlow(s, flow, t, false);
     this.stats.traces++;
     const details = this.details();
-    if (task) details.link(task.x.ref, (task.x.servedBy ??= [K.link, "served by", K.taskId, task.id, K.taskName, task.name]));
+    if (task) details.link(task.x.ref, (task.x.servedBy ??= sharedAttrs([K.link, "served by", K.taskId, task.id, K.taskName, task.name])));
     out.flows.set(flow, {
       id: flow,
       name: name || `flow ${flow}`,
@@ -684,7 +684,7 @@ class ResourceEvents {
     let attributes = cached ? e.byLevel[level] : undefined;
     if (!attributes) {
       attributes = [K.resName, res.name, K.resKind, res.kind, K.resOp, op, K.resOutcome, outcome, K.resLevel, level, K.resCapacity, res.capacity];
-      if (cached) e.byLevel[level] = attributes;
+      if (cached) e.byLevel[level] = sharedAttrs(attributes);
     }
     e.attributes = attributes;
     return e;

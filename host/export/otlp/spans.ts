@@ -48,6 +48,21 @@ export function attrKey(name: string): AttrKey {
   return key;
 }
 
+const shared = new WeakSet<Attrs>();
+
+/** Marks an attribute list that several events or links share and nothing changes any more: the
+ *  encoder encodes it once (encode.ts). (Not frozen: a frozen array's elements are another kind,
+ *  which makes every attribute loop slower.) */
+export function sharedAttrs(attrs: Attrs): Attrs {
+  shared.add(attrs);
+  return attrs;
+}
+
+/** Whether `attrs` was marked by sharedAttrs. */
+export function isShared(attrs: Attrs): boolean {
+  return shared.has(attrs);
+}
+
 /**
  * An attribute list built in place: `begin`, `add`..., `done`. One list filled again for each
  * span costs no array per span (the mapper's spans leave at once); `done`'s array is valid until
