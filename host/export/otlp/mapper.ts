@@ -25,6 +25,7 @@ import {
   type TimelineSink,
   type Wake,
 } from "../timeline.js";
+import { UnixNsText } from "./unix-text.js";
 import { AttrList, SpanDetails, SpanKind, attrKey, retainSpan, sharedAttrs, type Attrs, type OtlpSpan, type SpanLimits, type SpanRef, type SpanSource } from "./spans.js";
 
 export type PollMode = "spans" | "events";
@@ -115,6 +116,8 @@ interface SessionOut {
   ref: SpanRef;
   details: SpanDetails;
   flows: Map<number, FlowSpan>;
+  /** Wake times as text, for wake links. */
+  unixText: UnixNsText;
 }
 
 export interface OtlpMapStats {
@@ -247,6 +250,7 @@ export class OtlpMapper implements TimelineSink<OtlpTask> {
       ref: { traceId: ids.traceId, spanId: ids.spanId },
       details: this.details(),
       flows: new Map(),
+      unixText: new UnixNsText(s.clock),
     });
   }
 
@@ -341,7 +345,7 @@ export class OtlpMapper implements TimelineSink<OtlpTask> {
       x.wokenBy = w.kind;
     }
     if (w.kind !== "task" || !w.by) return;
-    const attributes: Attrs = [K.link, "woken by", K.taskId, w.by.id, K.taskName, w.by.name, K.wakeUnixNs, w.target.session.clock.unixNs(w.t).toString()];
+    const attributes: Attrs = [K.link, "woken by", K.taskId, w.by.id, K.taskName, w.by.name, K.wakeUnixNs, this.out(w.target.session).unixText.of(w.t)];
     const target = this.spansAsEvents ? x.details : (x.nextPoll ??= this.details());
     target.link(this.wakerRef(w.by), attributes);
   }
