@@ -39,7 +39,11 @@ interface Group {
   /** Resource field (1) and scope field (1 of ScopeSpans), encoded once per source. */
   head: Uint8Array;
   scope: Uint8Array;
+  /** Its spans, from `start` on: the room before them takes the group's ResourceSpans and
+   *  ScopeSpans heads when it is a request's only group, which then leaves from there as it is
+   *  (transient requests: a file's, most of the time) instead of being copied. */
   spans: ProtoWriter;
+  start: number;
   count: number;
 }
 
@@ -71,7 +75,11 @@ export class ProtobufRequests {
     if (this.count >= this.maxSpans) this.flush();
     let g = this.groups.get(span.source);
     if (!g) {
-      g = { source: span.source, head: encodeResource(span.source.attributes), scope: encodeScope(span.source.scope), spans: new ProtoWriter(1 << 16), count: 0 };
+      const head = encodeResource(span.source.attributes);
+      const scope = encodeScope(span.source.scope);
+      const start = 2 + 5 + 5 + head.length + scope.length; // two tags, two lengths below 2^35
+      g = { source: span.source, head, scope, spans: new ProtoWriter(Math.max(1 << 16, 2 * start)), start, count: 0 };
+      g.spans.pos = start;
       this.groups.set(span.source, g);
     }
     const before = g.spans.pos;
@@ -89,26 +97,31 @@ export class ProtobufRequests {
   /** Emits the request being built, if it has spans. */
   flush(): void {
     if (this.count === 0) return;
-    const size = this.size(undefined);
-    let w: ProtoWriter;
-    if (this.request) {
-      w = this.request;
-      w.reset();
-      w.ensure(size);
+    let bytes: Uint8Array;
+    if (this.request && this.order.length === 1) {
+      const g = this.order[0]!;
+      const at = g.start - headSize(g);
+      putHead(g.spans.buf, at, g);
+      bytes = g.spans.buf.subarray(at, g.spans.pos);
     } else {
-      w = new ProtoWriter(size);
+      const size = this.size(undefined);
+      let w: ProtoWriter;
+      if (this.request) {
+        w = this.request;
+        w.reset();
+        w.ensure(size);
+      } else {
+        w = new ProtoWriter(size);
+      }
+      for (const g of this.order) {
+        w.pos = putHead(w.buf, w.pos, g);
+        w.raw(g.spans.buf.subarray(g.start, g.spans.pos));
+      }
+      bytes = this.request ? w.buf.subarray(0, w.pos) : w.pos === w.buf.length ? w.buf : w.bytes();
     }
+    // The bytes stay as they are until the next span is added.
     for (const g of this.order) {
-      const scopeLen = g.scope.length + g.spans.pos;
-      const rsLen = g.head.length + 1 + varintSize(scopeLen) + scopeLen;
-      w.tag(1, WIRE.bytes);
-      w.varint(rsLen);
-      w.raw(g.head);
-      w.tag(2, WIRE.bytes);
-      w.varint(scopeLen);
-      w.raw(g.scope);
-      w.raw(g.spans.buf.subarray(0, g.spans.pos));
-      g.spans.reset();
+      g.spans.pos = g.start;
       g.count = 0;
     }
     const spans = this.count;
@@ -119,7 +132,7 @@ export class ProtobufRequests {
     }
     this.order = [];
     this.count = 0;
-    this.emit({ bytes: this.request ? w.buf.subarray(0, w.pos) : w.pos === w.buf.length ? w.buf : w.bytes(), spans });
+    this.emit({ bytes, spans });
   }
 
   /** Bytes of the request as it stands (with `adding`'s group counted even if it is new). */
@@ -374,9 +387,28 @@ function stringField(name: string): Uint8Array | undefined {
 
 /** Bytes of a group's ResourceSpans field in a request. */
 function groupSize(g: Group): number {
-  const scopeLen = g.scope.length + g.spans.pos;
+  const scopeLen = g.scope.length + g.spans.pos - g.start;
   const rsLen = g.head.length + 1 + varintSize(scopeLen) + scopeLen;
   return 1 + varintSize(rsLen) + rsLen;
+}
+
+/** Bytes of a group's ResourceSpans field before its spans. */
+function headSize(g: Group): number {
+  return groupSize(g) - (g.spans.pos - g.start);
+}
+
+/** A group's ResourceSpans field up to its spans, at `p` (room made); returns the end. */
+function putHead(b: Uint8Array, p: number, g: Group): number {
+  const scopeLen = g.scope.length + g.spans.pos - g.start;
+  const rsLen = g.head.length + 1 + varintSize(scopeLen) + scopeLen;
+  b[p++] = 0x0a; // ExportTraceServiceRequest.resource_spans
+  p = putVarint(b, p, rsLen);
+  b.set(g.head, p);
+  p += g.head.length;
+  b[p++] = 0x12; // ResourceSpans.scope_spans
+  p = putVarint(b, p, scopeLen);
+  b.set(g.scope, p);
+  return p + g.scope.length;
 }
 
 /** KeyValue entries of `attrs` as message field `field` (below 16: a one-byte tag). The common
