@@ -53,34 +53,16 @@ export class ProtoWriter {
    *  complement), as protobuf writes int64. */
   varint(value: number): void {
     this.ensure(10);
-    const b = this.buf;
-    if (value >= 0 && value < TWO_32) {
-      let v = value >>> 0;
-      while (v > 0x7f) {
-        b[this.pos++] = (v & 0x7f) | 0x80;
-        v >>>= 7;
-      }
-      b[this.pos++] = v;
+    if (value >= 0) {
+      this.pos = putVarint(this.buf, this.pos, value);
       return;
     }
-    let lo: number;
-    let hi: number;
-    if (value >= 0) {
-      lo = value >>> 0;
-      hi = Math.floor(value / TWO_32) >>> 0;
-    } else {
-      const abs = -value;
-      lo = ~(abs >>> 0) >>> 0;
-      hi = ~(Math.floor(abs / TWO_32) >>> 0) >>> 0;
-      lo = (lo + 1) >>> 0;
-      if (lo === 0) hi = (hi + 1) >>> 0;
-    }
-    while (hi > 0 || lo > 0x7f) {
-      b[this.pos++] = (lo & 0x7f) | 0x80;
-      lo = ((lo >>> 7) | (hi << 25)) >>> 0;
-      hi >>>= 7;
-    }
-    b[this.pos++] = lo;
+    const abs = -value;
+    let lo = ~(abs >>> 0) >>> 0;
+    let hi = ~(Math.floor(abs / TWO_32) >>> 0) >>> 0;
+    lo = (lo + 1) >>> 0;
+    if (lo === 0) hi = (hi + 1) >>> 0;
+    this.pos = putVarintHalves(this.buf, this.pos, lo, hi);
   }
 
   /** A varint of a BigInt below 2^64. */
@@ -222,6 +204,32 @@ export class ProtoWriter {
 }
 
 const encoder = new TextEncoder();
+
+/** A varint of a non-negative integer below 2^64 at `p` in `b` (room for ten bytes made);
+ *  returns the end. For writers that fill a buffer byte by byte themselves (the OTLP encoder). */
+export function putVarint(b: Uint8Array, p: number, value: number): number {
+  if (value < TWO_32) {
+    let v = value >>> 0;
+    while (v > 0x7f) {
+      b[p++] = (v & 0x7f) | 0x80;
+      v >>>= 7;
+    }
+    b[p] = v;
+    return p + 1;
+  }
+  return putVarintHalves(b, p, value >>> 0, Math.floor(value / TWO_32) >>> 0);
+}
+
+/** A varint of the 64-bit number hi * 2^32 + lo at `p`; returns the end. */
+function putVarintHalves(b: Uint8Array, p: number, lo: number, hi: number): number {
+  while (hi > 0 || lo > 0x7f) {
+    b[p++] = (lo & 0x7f) | 0x80;
+    lo = ((lo >>> 7) | (hi << 25)) >>> 0;
+    hi >>>= 7;
+  }
+  b[p] = lo;
+  return p + 1;
+}
 
 /** Bytes of a varint (non-negative values; negative int64 take ten). */
 export function varintSize(value: number): number {

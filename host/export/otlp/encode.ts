@@ -18,7 +18,7 @@
 
 import type { Attributes, AttributeValue } from "@opentelemetry/api";
 import type { InstrumentationScope } from "@opentelemetry/core";
-import { ProtoWriter, WIRE, varintSize } from "../proto-writer.js";
+import { ProtoWriter, WIRE, putVarint, varintSize } from "../proto-writer.js";
 import type { SessionClock } from "../clock.js";
 import { attrKey, isShared, SpanStatusCode, type AttrKey, type Attrs, type AttrValue, type OtlpSpan, type SpanEvent, type SpanLink, type SpanSource } from "./spans.js";
 
@@ -284,23 +284,6 @@ const PLAIN_TAIL = new Uint8Array([0x50, 0, 0x60, 0, 0x70, 0, 0x7a, 2, 0x18, Spa
 function putByte(b: Uint8Array, p: number, byte: number): number {
   b[p] = byte;
   return p + 1;
-}
-
-/** A varint of a non-negative integer below 2^53 at `p` (room for ten bytes made); returns the end. */
-function putVarint(b: Uint8Array, p: number, value: number): number {
-  if (value < 0x80) {
-    b[p] = value;
-    return p + 1;
-  }
-  let lo = value >>> 0;
-  let hi = Math.floor(value / 0x1_0000_0000);
-  while (hi > 0 || lo > 0x7f) {
-    b[p++] = (lo & 0x7f) | 0x80;
-    lo = ((lo >>> 7) | (hi << 25)) >>> 0;
-    hi >>>= 7;
-  }
-  b[p++] = lo;
-  return p;
 }
 
 /** Length-delimited bytes below 128 at `p` (ids); returns the end. The ids' own lengths (8, 16)
