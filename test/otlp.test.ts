@@ -105,6 +105,22 @@ describe("OTLP export of the demo firmware's trace", () => {
       const official = ProtobufTraceSerializer.serializeRequest(records.slice(i * 250, (i + 1) * 250).map(readableSpan))!;
       expect(Buffer.compare(Buffer.from(request.bytes), Buffer.from(official)), `request ${i}`).toBe(0);
     });
+    // Transient requests (one buffer used again, what a file gets): a request of one source
+    // leaves from its spans' own buffer, one of several sources is put together; the same bytes.
+    const source = records[0]!.source;
+    const other = { attributes: { ...source.attributes, "taskscope.session.index": 1 }, scope: source.scope, clock: source.clock };
+    const mixed = records.map((r, i) => (Math.floor(i / 100) % 3 === 2 ? { ...r, source: other } : r));
+    for (const [name, spans] of [["one source", records], ["two sources", mixed]] as const) {
+      const got: Buffer[] = [];
+      const transient = new ProtobufRequests(1 << 30, 250, (r) => got.push(Buffer.from(r.bytes)), { transient: true });
+      for (const r of spans) transient.add(r);
+      transient.flush();
+      expect(got).toHaveLength(Math.ceil(spans.length / 250));
+      got.forEach((bytes, i) => {
+        const official = ProtobufTraceSerializer.serializeRequest(spans.slice(i * 250, (i + 1) * 250).map(readableSpan))!;
+        expect(Buffer.compare(bytes, Buffer.from(official)), `${name}, request ${i}`).toBe(0);
+      });
+    }
   });
 
   it("makes one trace per device session and one per request (flow)", () => {

@@ -53,34 +53,16 @@ export class ProtoWriter {
    *  complement), as protobuf writes int64. */
   varint(value: number): void {
     this.ensure(10);
-    const b = this.buf;
-    if (value >= 0 && value < TWO_32) {
-      let v = value >>> 0;
-      while (v > 0x7f) {
-        b[this.pos++] = (v & 0x7f) | 0x80;
-        v >>>= 7;
-      }
-      b[this.pos++] = v;
+    if (value >= 0) {
+      this.pos = putVarint(this.buf, this.pos, value);
       return;
     }
-    let lo: number;
-    let hi: number;
-    if (value >= 0) {
-      lo = value >>> 0;
-      hi = Math.floor(value / TWO_32) >>> 0;
-    } else {
-      const abs = -value;
-      lo = ~(abs >>> 0) >>> 0;
-      hi = ~(Math.floor(abs / TWO_32) >>> 0) >>> 0;
-      lo = (lo + 1) >>> 0;
-      if (lo === 0) hi = (hi + 1) >>> 0;
-    }
-    while (hi > 0 || lo > 0x7f) {
-      b[this.pos++] = (lo & 0x7f) | 0x80;
-      lo = ((lo >>> 7) | (hi << 25)) >>> 0;
-      hi >>>= 7;
-    }
-    b[this.pos++] = lo;
+    const abs = -value;
+    let lo = ~(abs >>> 0) >>> 0;
+    let hi = ~(Math.floor(abs / TWO_32) >>> 0) >>> 0;
+    lo = (lo + 1) >>> 0;
+    if (lo === 0) hi = (hi + 1) >>> 0;
+    this.pos = putVarintHalves(this.buf, this.pos, lo, hi);
   }
 
   /** A varint of a BigInt below 2^64. */
@@ -144,39 +126,15 @@ export class ProtoWriter {
   /** A length-delimited UTF-8 string. */
   string(value: string): void {
     const n = value.length;
-    if (n < 0x80) {
-      // Most strings are short ASCII: one pass copies them after a one-byte length, and a
-      // non-ASCII character sends them the long way (nothing is kept until the end).
-      this.ensure(n + 1);
-      const b = this.buf;
-      const at = this.pos;
-      let p = at + 1;
-      for (let i = 0; i < n; i++) {
-        const c = value.charCodeAt(i);
-        if (c > 0x7f) return this.bytesField(encoder.encode(value));
-        b[p++] = c;
-      }
-      b[at] = n;
-      this.pos = p;
-      return;
-    }
-    let ascii = true;
-    for (let i = 0; i < n; i++) {
-      if (value.charCodeAt(i) > 0x7f) {
-        ascii = false;
-        break;
-      }
-    }
-    if (!ascii) {
-      this.bytesField(encoder.encode(value));
-      return;
-    }
-    this.varint(n);
-    this.ensure(n);
-    const b = this.buf;
-    let p = this.pos;
-    for (let i = 0; i < n; i++) b[p++] = value.charCodeAt(i);
-    this.pos = p;
+    // Most strings are ASCII: one pass copies them after their length (room for the longest
+    // length is made first, so writing it moves nothing), and a non-ASCII character sends them
+    // the long way (nothing is kept until the end).
+    this.ensure(n + 10);
+    const size = n < 0x80 ? 1 : varintSize(n);
+    if (this.ascii(value, this.pos + size) < n) return this.bytesField(encoder.encode(value));
+    if (size === 1) this.buf[this.pos++] = n;
+    else this.varint(n);
+    this.pos += n;
   }
 
   /** UTF-8 text with no length before it (a part of a string whose length `begin`/`end` write),
@@ -184,18 +142,22 @@ export class ProtoWriter {
   text(value: string): void {
     const n = value.length;
     this.ensure(n);
+    const ascii = this.ascii(value, this.pos);
+    this.pos += ascii;
+    if (ascii < n) this.raw(encoder.encode(value.slice(ascii)));
+  }
+
+  /** Copies `value` as ASCII at `at` (room made by the caller, `pos` unchanged) up to its first
+   *  non-ASCII character; returns how many characters it copied (all: `value.length`). */
+  private ascii(value: string, at: number): number {
     const b = this.buf;
-    let p = this.pos;
+    const n = value.length;
     for (let i = 0; i < n; i++) {
       const c = value.charCodeAt(i);
-      if (c > 0x7f) {
-        this.pos = p;
-        this.raw(encoder.encode(value.slice(i)));
-        return;
-      }
-      b[p++] = c;
+      if (c > 0x7f) return i;
+      b[at + i] = c;
     }
-    this.pos = p;
+    return n;
   }
 
   /** The decimal digits of a whole number as text (as String(value) writes it). */
@@ -242,6 +204,32 @@ export class ProtoWriter {
 }
 
 const encoder = new TextEncoder();
+
+/** A varint of a non-negative integer below 2^64 at `p` in `b` (room for ten bytes made);
+ *  returns the end. For writers that fill a buffer byte by byte themselves (the OTLP encoder). */
+export function putVarint(b: Uint8Array, p: number, value: number): number {
+  if (value < TWO_32) {
+    let v = value >>> 0;
+    while (v > 0x7f) {
+      b[p++] = (v & 0x7f) | 0x80;
+      v >>>= 7;
+    }
+    b[p] = v;
+    return p + 1;
+  }
+  return putVarintHalves(b, p, value >>> 0, Math.floor(value / TWO_32) >>> 0);
+}
+
+/** A varint of the 64-bit number hi * 2^32 + lo at `p`; returns the end. */
+function putVarintHalves(b: Uint8Array, p: number, lo: number, hi: number): number {
+  while (hi > 0 || lo > 0x7f) {
+    b[p++] = (lo & 0x7f) | 0x80;
+    lo = ((lo >>> 7) | (hi << 25)) >>> 0;
+    hi >>>= 7;
+  }
+  b[p] = lo;
+  return p + 1;
+}
 
 /** Bytes of a varint (non-negative values; negative int64 take ten). */
 export function varintSize(value: number): number {

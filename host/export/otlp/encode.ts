@@ -18,8 +18,9 @@
 
 import type { Attributes, AttributeValue } from "@opentelemetry/api";
 import type { InstrumentationScope } from "@opentelemetry/core";
-import { ProtoWriter, WIRE, varintSize } from "../proto-writer.js";
-import { attrKey, SpanStatusCode, type AttrKey, type Attrs, type AttrValue, type OtlpSpan, type SpanSource } from "./spans.js";
+import { ProtoWriter, WIRE, putVarint, varintSize } from "../proto-writer.js";
+import type { SessionClock } from "../clock.js";
+import { attrKey, isShared, SpanStatusCode, type AttrKey, type Attrs, type AttrValue, type OtlpSpan, type SpanEvent, type SpanLink, type SpanSource } from "./spans.js";
 
 /** One request ready to write or send. */
 export interface EncodedRequest {
@@ -38,7 +39,11 @@ interface Group {
   /** Resource field (1) and scope field (1 of ScopeSpans), encoded once per source. */
   head: Uint8Array;
   scope: Uint8Array;
+  /** Its spans, from `start` on: the room before them takes the group's ResourceSpans and
+   *  ScopeSpans heads when it is a request's only group, which then leaves from there as it is
+   *  (transient requests: a file's, most of the time) instead of being copied. */
   spans: ProtoWriter;
+  start: number;
   count: number;
 }
 
@@ -70,7 +75,11 @@ export class ProtobufRequests {
     if (this.count >= this.maxSpans) this.flush();
     let g = this.groups.get(span.source);
     if (!g) {
-      g = { source: span.source, head: encodeResource(span.source.attributes), scope: encodeScope(span.source.scope), spans: new ProtoWriter(1 << 16), count: 0 };
+      const head = encodeResource(span.source.attributes);
+      const scope = encodeScope(span.source.scope);
+      const start = 2 + 5 + 5 + head.length + scope.length; // two tags, two lengths below 2^35
+      g = { source: span.source, head, scope, spans: new ProtoWriter(Math.max(1 << 16, 2 * start)), start, count: 0 };
+      g.spans.pos = start;
       this.groups.set(span.source, g);
     }
     const before = g.spans.pos;
@@ -88,26 +97,31 @@ export class ProtobufRequests {
   /** Emits the request being built, if it has spans. */
   flush(): void {
     if (this.count === 0) return;
-    const size = this.size(undefined);
-    let w: ProtoWriter;
-    if (this.request) {
-      w = this.request;
-      w.reset();
-      w.ensure(size);
+    let bytes: Uint8Array;
+    if (this.request && this.order.length === 1) {
+      const g = this.order[0]!;
+      const at = g.start - headSize(g);
+      putHead(g.spans.buf, at, g);
+      bytes = g.spans.buf.subarray(at, g.spans.pos);
     } else {
-      w = new ProtoWriter(size);
+      const size = this.size(undefined);
+      let w: ProtoWriter;
+      if (this.request) {
+        w = this.request;
+        w.reset();
+        w.ensure(size);
+      } else {
+        w = new ProtoWriter(size);
+      }
+      for (const g of this.order) {
+        w.pos = putHead(w.buf, w.pos, g);
+        w.raw(g.spans.buf.subarray(g.start, g.spans.pos));
+      }
+      bytes = this.request ? w.buf.subarray(0, w.pos) : w.pos === w.buf.length ? w.buf : w.bytes();
     }
+    // The bytes stay as they are until the next span is added.
     for (const g of this.order) {
-      const scopeLen = g.scope.length + g.spans.pos;
-      const rsLen = g.head.length + 1 + varintSize(scopeLen) + scopeLen;
-      w.tag(1, WIRE.bytes);
-      w.varint(rsLen);
-      w.raw(g.head);
-      w.tag(2, WIRE.bytes);
-      w.varint(scopeLen);
-      w.raw(g.scope);
-      w.raw(g.spans.buf.subarray(0, g.spans.pos));
-      g.spans.reset();
+      g.spans.pos = g.start;
       g.count = 0;
     }
     const spans = this.count;
@@ -118,7 +132,7 @@ export class ProtobufRequests {
     }
     this.order = [];
     this.count = 0;
-    this.emit({ bytes: this.request ? w.buf.subarray(0, w.pos) : w.pos === w.buf.length ? w.buf : w.bytes(), spans });
+    this.emit({ bytes, spans });
   }
 
   /** Bytes of the request as it stands (with `adding`'s group counted even if it is new). */
@@ -130,17 +144,18 @@ export class ProtobufRequests {
     return n;
   }
 
-  /** ScopeSpans.spans entry (field 2) of one span. The fixed-size head (ids, name, kind, times)
-   *  is written byte by byte after one check for room, and a span without events, links or
-   *  error ends with one constant tail: the calls per field were most of the encoder's time. */
+  /** ScopeSpans.spans entry (field 2) of one span. Fixed-size parts (ids, name, kind, times,
+   *  an event's or link's head and tail) are written byte by byte after one check for room, and
+   *  a span without events, links or error ends with one constant tail: the calls per field
+   *  were most of the encoder's time. */
   private encodeSpan(w: ProtoWriter, s: OtlpSpan): void {
     const time = this.time;
     const clock = s.source.clock;
-    const name = nameField(s.name);
+    const name = stringField(s.name);
     const traceId = s.ref.traceId;
     const spanId = s.ref.spanId;
     const parentId = s.parent?.spanId;
-    w.ensure(3 + 2 + traceId.length + 2 + spanId.length + (parentId ? 2 + parentId.length : 0) + (name?.length ?? 0) + 2 + 18);
+    w.ensure(3 + 2 + traceId.length + 2 + spanId.length + (parentId ? 2 + parentId.length : 0) + 1 + (name?.length ?? 0) + 2 + 18);
     const b = w.buf;
     let p = w.pos;
     b[p++] = 0x12; // ScopeSpans.spans
@@ -155,16 +170,17 @@ export class ProtobufRequests {
       p = putBytes(b, p, parentId);
     }
     if (name) {
-      for (let i = 0; i < name.length; i++) b[p++] = name[i]!;
-      w.pos = p;
+      b[p++] = 0x2a; // name
+      b.set(name, p);
+      w.pos = p + name.length;
     } else {
       w.pos = p;
       w.tag(5, WIRE.bytes);
       w.string(s.name);
       w.ensure(2 + 18);
-      p = w.pos;
     }
     const c = w.buf;
+    p = w.pos;
     c[p++] = 0x30; // kind
     c[p++] = s.kind + 1;
     clock.unixHalves(s.startT, time);
@@ -181,82 +197,120 @@ export class ProtobufRequests {
       endSpan(w, at);
       return;
     }
-    w.tag(10, WIRE.varint);
-    w.varint(0);
-    if (d?.events) {
-      for (const e of d.events) {
-        w.tag(11, WIRE.bytes);
-        const ea = w.begin();
-        clock.unixHalves(e.t, time);
-        w.tag(1, WIRE.fixed64);
-        w.fixed64(time[0]!, time[1]!);
-        w.tag(2, WIRE.bytes);
-        w.string(e.name);
-        writeAttrs(w, e.attributes, 3);
-        w.tag(4, WIRE.varint);
-        w.varint(0);
-        w.end(ea);
-      }
-    }
-    w.tag(12, WIRE.varint);
-    w.varint(d?.droppedEvents ?? 0);
-    if (d?.links) {
-      for (const l of d.links) {
-        w.tag(13, WIRE.bytes);
-        const la = w.begin();
-        w.tag(1, WIRE.bytes);
-        w.bytesField(l.to.traceId);
-        w.tag(2, WIRE.bytes);
-        w.bytesField(l.to.spanId);
-        writeAttrs(w, l.attributes, 4);
-        w.tag(5, WIRE.varint);
-        w.varint(0);
-        w.tag(6, WIRE.fixed32);
-        w.fixed32(FLAGS);
-        w.end(la);
-      }
-    }
-    w.tag(14, WIRE.varint);
-    w.varint(d?.droppedLinks ?? 0);
-    w.tag(15, WIRE.bytes);
+    w.ensure(2);
+    w.buf[w.pos++] = 0x50; // dropped_attributes_count
+    w.buf[w.pos++] = 0;
+    if (d.events) for (const e of d.events) encodeEvent(w, e, clock, time);
+    w.ensure(11);
+    w.pos = putVarint(w.buf, putByte(w.buf, w.pos, 0x60), d.droppedEvents); // dropped_events_count
+    if (d.links) for (const l of d.links) encodeLink(w, l);
+    w.ensure(11 + 3);
+    let q = putVarint(w.buf, putByte(w.buf, w.pos, 0x70), d.droppedLinks); // dropped_links_count
+    w.buf[q++] = 0x7a; // status
+    w.pos = q;
     const st = w.begin();
-    if (d?.error) {
+    if (d.error) {
       w.tag(2, WIRE.bytes);
       w.string(d.error);
     }
-    w.tag(3, WIRE.varint);
-    w.varint(d?.error !== undefined ? SpanStatusCode.ERROR : SpanStatusCode.UNSET);
+    w.ensure(2 + 6);
+    q = w.pos;
+    w.buf[q++] = 0x18; // Status.code
+    w.buf[q++] = d.error !== undefined ? SpanStatusCode.ERROR : SpanStatusCode.UNSET;
+    w.pos = q;
     w.end(st);
-    w.tag(16, WIRE.fixed32);
-    w.fixed32(FLAGS);
+    w.raw(FLAGS_FIELD);
     endSpan(w, at);
   }
 }
 
+/** Span.events entry (field 11) of one event. */
+function encodeEvent(w: ProtoWriter, e: SpanEvent, clock: SessionClock, time: number[]): void {
+  const name = stringField(e.name);
+  w.ensure(2 + 9 + 1 + (name?.length ?? 0));
+  const b = w.buf;
+  let p = w.pos;
+  b[p++] = 0x5a; // Span.events
+  const at = p++; // its length (end)
+  clock.unixHalves(e.t, time);
+  b[p++] = 0x09; // time_unix_nano
+  p = putFixed64(b, p, time[0]!, time[1]!);
+  if (name) {
+    b[p++] = 0x12; // name
+    b.set(name, p);
+    w.pos = p + name.length;
+  } else {
+    w.pos = p;
+    w.tag(2, WIRE.bytes);
+    w.string(e.name);
+  }
+  writeSharedAttrs(w, e.attributes, 3);
+  w.ensure(2);
+  w.buf[w.pos++] = 0x20; // dropped_attributes_count
+  w.buf[w.pos++] = 0;
+  w.end(at);
+}
+
+/** Span.links entry (field 13) of one link. */
+function encodeLink(w: ProtoWriter, l: SpanLink): void {
+  const traceId = l.to.traceId;
+  const spanId = l.to.spanId;
+  w.ensure(2 + 2 + traceId.length + 2 + spanId.length);
+  const b = w.buf;
+  let p = w.pos;
+  b[p++] = 0x6a; // Span.links
+  const at = p++; // its length (end)
+  b[p++] = 0x0a; // trace_id
+  p = putBytes(b, p, traceId);
+  b[p++] = 0x12; // span_id
+  p = putBytes(b, p, spanId);
+  w.pos = p;
+  writeSharedAttrs(w, l.attributes, 4);
+  w.raw(LINK_TAIL);
+  w.end(at);
+}
+
+/** Span.flags (field 16, fixed32). */
+const FLAGS_FIELD = new Uint8Array([0x85, 0x01, FLAGS & 0xff, FLAGS >>> 8, 0, 0]);
+
+/** The end of a link: dropped_attributes_count 0, flags. */
+const LINK_TAIL = new Uint8Array([0x28, 0, 0x35, FLAGS & 0xff, FLAGS >>> 8, 0, 0]);
+
 /** The end of a span with no events, links or error: dropped_attributes_count 0,
  *  dropped_events_count 0, dropped_links_count 0, status { code UNSET }, flags. */
-const PLAIN_TAIL = (() => {
-  const w = new ProtoWriter(32);
-  w.tag(10, WIRE.varint);
-  w.varint(0);
-  w.tag(12, WIRE.varint);
-  w.varint(0);
-  w.tag(14, WIRE.varint);
-  w.varint(0);
-  w.tag(15, WIRE.bytes);
-  const st = w.begin();
-  w.tag(3, WIRE.varint);
-  w.varint(SpanStatusCode.UNSET);
-  w.end(st);
-  w.tag(16, WIRE.fixed32);
-  w.fixed32(FLAGS);
-  return w.bytes();
-})();
+const PLAIN_TAIL = new Uint8Array([0x50, 0, 0x60, 0, 0x70, 0, 0x7a, 2, 0x18, SpanStatusCode.UNSET, ...FLAGS_FIELD]);
 
-/** Length-delimited bytes below 128 at `p` (ids); returns the end. */
+/** A byte at `p`; returns the end. */
+function putByte(b: Uint8Array, p: number, byte: number): number {
+  b[p] = byte;
+  return p + 1;
+}
+
+/** Length-delimited bytes below 128 at `p` (ids); returns the end. The ids' own lengths (8, 16)
+ *  are copied unrolled: a loop or TypedArray.set costs twice as much for so few bytes. */
 function putBytes(b: Uint8Array, p: number, bytes: Uint8Array): number {
   const n = bytes.length;
   b[p++] = n;
+  if (n === 8 || n === 16) {
+    b[p] = bytes[0]!;
+    b[p + 1] = bytes[1]!;
+    b[p + 2] = bytes[2]!;
+    b[p + 3] = bytes[3]!;
+    b[p + 4] = bytes[4]!;
+    b[p + 5] = bytes[5]!;
+    b[p + 6] = bytes[6]!;
+    b[p + 7] = bytes[7]!;
+    if (n === 8) return p + 8;
+    b[p + 8] = bytes[8]!;
+    b[p + 9] = bytes[9]!;
+    b[p + 10] = bytes[10]!;
+    b[p + 11] = bytes[11]!;
+    b[p + 12] = bytes[12]!;
+    b[p + 13] = bytes[13]!;
+    b[p + 14] = bytes[14]!;
+    b[p + 15] = bytes[15]!;
+    return p + 16;
+  }
   for (let i = 0; i < n; i++) b[p++] = bytes[i]!;
   return p;
 }
@@ -297,17 +351,17 @@ function endSpan(w: ProtoWriter, at: number): void {
   b[p] = v;
 }
 
-/** Span names cached at most (task names, "poll"); past them, names are encoded each time. */
+/** Names cached at most (task names, "poll", event names); past them, names are encoded each time. */
 const CACHED_NAMES = 4096;
 const names = new Map<string, Uint8Array>();
 
-/** Span.name (field 5, tag and all) of a name, if cached or still cacheable. */
-function nameField(name: string): Uint8Array | undefined {
+/** A span's or event's name as a string field after its tag (length, UTF-8), if cached or
+ *  still cacheable. */
+function stringField(name: string): Uint8Array | undefined {
   const hit = names.get(name);
   if (hit) return hit;
   if (names.size >= CACHED_NAMES) return undefined;
   scratch.reset();
-  scratch.tag(5, WIRE.bytes);
   scratch.string(name);
   const bytes = scratch.bytes();
   names.set(name, bytes);
@@ -316,52 +370,106 @@ function nameField(name: string): Uint8Array | undefined {
 
 /** Bytes of a group's ResourceSpans field in a request. */
 function groupSize(g: Group): number {
-  const scopeLen = g.scope.length + g.spans.pos;
+  const scopeLen = g.scope.length + g.spans.pos - g.start;
   const rsLen = g.head.length + 1 + varintSize(scopeLen) + scopeLen;
   return 1 + varintSize(rsLen) + rsLen;
 }
 
+/** Bytes of a group's ResourceSpans field before its spans. */
+function headSize(g: Group): number {
+  return groupSize(g) - (g.spans.pos - g.start);
+}
+
+/** A group's ResourceSpans field up to its spans, at `p` (room made); returns the end. */
+function putHead(b: Uint8Array, p: number, g: Group): number {
+  const scopeLen = g.scope.length + g.spans.pos - g.start;
+  const rsLen = g.head.length + 1 + varintSize(scopeLen) + scopeLen;
+  b[p++] = 0x0a; // ExportTraceServiceRequest.resource_spans
+  p = putVarint(b, p, rsLen);
+  b.set(g.head, p);
+  p += g.head.length;
+  b[p++] = 0x12; // ResourceSpans.scope_spans
+  p = putVarint(b, p, scopeLen);
+  b.set(g.scope, p);
+  return p + g.scope.length;
+}
+
+/** KeyValue entries of `attrs` as message field `field` (below 16: a one-byte tag). The common
+ *  values (a cached string, a whole number, a boolean) are written with their lengths known up
+ *  front; the rest as nested messages. */
 function writeAttrs(w: ProtoWriter, attrs: Attrs, field: number): void {
-  const tag = field * 8 + WIRE.bytes; // one byte: the fields used are below 16
+  const tag = field * 8 + WIRE.bytes;
   for (let i = 0; i < attrs.length; i += 2) {
     const key = attrs[i] as AttrKey;
     const value = attrs[i + 1] as AttrValue;
+    const k = key.encoded;
     if (typeof value === "string") {
       // A KeyValue whose value comes again and again (a task name, a result) is encoded once;
       // once a key has its fill of values (a wake's time, a log line), the rest are written
-      // straight in like any other value (below).
+      // straight in.
       const kv = keyValueBytes(key, value);
       if (kv) {
-        // Cached with a span attribute's tag before it: another field's tag is one byte too.
-        if (tag === SPAN_ATTRIBUTE) w.raw(kv);
-        else {
-          const n = kv.length;
-          w.ensure(n);
-          const b = w.buf;
-          let p = w.pos;
-          b[p++] = tag;
-          for (let j = 1; j < n; j++) b[p++] = kv[j]!;
-          w.pos = p;
-        }
+        const n = kv.length;
+        w.ensure(1 + n);
+        const b = w.buf;
+        b[w.pos] = tag;
+        b.set(kv, w.pos + 1);
+        w.pos += 1 + n;
         continue;
       }
-    } else if (typeof value === "number" && Number.isSafeInteger(value) && value >= 0) {
-      // KeyValue { key, value: AnyValue { int_value } }, lengths known up front.
+      w.ensure(k.length + 5);
+      const b = w.buf;
+      let p = w.pos;
+      b[p++] = tag;
+      const kvAt = p++; // its length (end)
+      b.set(k, p);
+      p += k.length;
+      b[p++] = 0x12; // KeyValue.value
+      const v = p++; // its length (end)
+      b[p++] = 0x0a; // AnyValue.string_value
+      w.pos = p;
+      w.string(value);
+      w.end(v);
+      w.end(kvAt);
+      continue;
+    }
+    if (typeof value === "number" && Number.isSafeInteger(value) && value >= 0) {
+      // KeyValue { key, value: AnyValue { int_value } }.
       const n = varintSize(value);
-      const k = key.encoded;
-      w.ensure(k.length + n + 8);
-      w.buf[w.pos++] = tag;
-      w.varint(k.length + 3 + n);
-      w.raw(k);
-      w.buf[w.pos++] = 0x12; // KeyValue.value
-      w.buf[w.pos++] = 1 + n;
-      w.buf[w.pos++] = 0x18; // AnyValue.int_value
-      w.varint(value);
+      const length = k.length + 3 + n;
+      if (length < 0x80) {
+        w.ensure(2 + length);
+        const b = w.buf;
+        let p = w.pos;
+        b[p++] = tag;
+        b[p++] = length;
+        b.set(k, p);
+        p += k.length;
+        b[p++] = 0x12; // KeyValue.value
+        b[p++] = 1 + n;
+        b[p++] = 0x18; // AnyValue.int_value
+        w.pos = putVarint(b, p, value);
+        continue;
+      }
+    } else if (typeof value === "boolean" && k.length + 4 < 0x80) {
+      // KeyValue { key, value: AnyValue { bool_value } }.
+      w.ensure(2 + k.length + 4);
+      const b = w.buf;
+      let p = w.pos;
+      b[p++] = tag;
+      b[p++] = k.length + 4;
+      b.set(k, p);
+      p += k.length;
+      b[p++] = 0x12; // KeyValue.value
+      b[p++] = 2;
+      b[p++] = 0x10; // AnyValue.bool_value
+      b[p++] = value ? 1 : 0;
+      w.pos = p;
       continue;
     }
     w.tag(field, WIRE.bytes);
     const kv = w.begin();
-    w.raw(key.encoded);
+    w.raw(k);
     w.tag(2, WIRE.bytes);
     const v = w.begin();
     writeAnyValue(w, value);
@@ -370,22 +478,36 @@ function writeAttrs(w: ProtoWriter, attrs: Attrs, field: number): void {
   }
 }
 
+/** Attribute lists many events or links share (sharedAttrs), encoded once: by list. */
+const shared = new WeakMap<Attrs, { field: number; bytes: Uint8Array }>();
+
+/** An event's or link's attributes: a shared list's bytes as encoded the first time. */
+function writeSharedAttrs(w: ProtoWriter, attrs: Attrs, field: number): void {
+  if (!isShared(attrs)) return writeAttrs(w, attrs, field);
+  const known = shared.get(attrs);
+  if (known && known.field === field) return w.raw(known.bytes);
+  const start = w.pos;
+  writeAttrs(w, attrs, field);
+  shared.set(attrs, { field, bytes: w.buf.slice(start, w.pos) });
+}
+
 /** Values cached per key, at most this many (beyond them, values are encoded each time). */
 const CACHED_VALUES = 512;
+/** Values per key found by a scan before the map: the first few a key takes (a result, a
+ *  resource's kind; usually the same string each time, which compares at once). */
+const FIRST_VALUES = 8;
 const scratch = new ProtoWriter(1024);
 
-/** Span.attributes' tag (field 9, length-delimited). */
-const SPAN_ATTRIBUTE = 9 * 8 + WIRE.bytes;
-
-/** The KeyValue message of a key and a string value as a span attribute (field 9: tag, length,
- *  message), if cached or still cacheable. */
+/** The KeyValue message of a key and a string value after its tag (length, message), if cached
+ *  or still cacheable. */
 function keyValueBytes(key: AttrKey, value: string): Uint8Array | undefined {
   const cache = key.values;
+  if (cache.size >= CACHED_VALUES) return undefined;
+  const first = key.first;
+  for (let i = 0; i < first.length; i++) if (first[i] === value) return key.firstBytes[i];
   const hit = cache.get(value);
   if (hit) return hit;
-  if (cache.size >= CACHED_VALUES) return undefined;
   scratch.reset();
-  scratch.tag(9, WIRE.bytes);
   const kv = scratch.begin();
   scratch.raw(key.encoded);
   scratch.tag(2, WIRE.bytes);
@@ -396,6 +518,10 @@ function keyValueBytes(key: AttrKey, value: string): Uint8Array | undefined {
   scratch.end(kv);
   const bytes = scratch.bytes();
   cache.set(value, bytes);
+  if (first.length < FIRST_VALUES) {
+    first.push(value);
+    key.firstBytes.push(bytes);
+  }
   return bytes;
 }
 

@@ -25,7 +25,8 @@ import {
   type TimelineSink,
   type Wake,
 } from "../timeline.js";
-import { AttrList, SpanDetails, SpanKind, attrKey, retainSpan, type Attrs, type OtlpSpan, type SpanLimits, type SpanRef, type SpanSource } from "./spans.js";
+import { UnixNsText } from "./unix-text.js";
+import { AttrList, SpanDetails, SpanKind, attrKey, retainSpan, sharedAttrs, type Attrs, type OtlpSpan, type SpanLimits, type SpanRef, type SpanSource } from "./spans.js";
 
 export type PollMode = "spans" | "events";
 
@@ -60,6 +61,9 @@ export interface OtlpTask {
   wokenBy: string | undefined;
   /** Name of the flow it was spawned serving, if that flow was known then. */
   flowName: string | undefined;
+  /** The attributes of a flow's link to it, the task that began the flow (made once: a server
+   *  task begins every request's flow). */
+  servedBy: Attrs | undefined;
 }
 
 interface Segment {
@@ -102,8 +106,8 @@ interface FlowSpan {
   owner: { seq: number; id: number; name: string } | undefined;
   ownerTask: TaskState<OtlpTask> | undefined;
   details: SpanDetails;
-  /** Tasks with a span in this flow's trace because they entered it. */
-  visitors: Set<TaskState<OtlpTask>>;
+  /** Tasks with a span in this flow's trace because they entered it (made for the first). */
+  visitors: Set<TaskState<OtlpTask>> | undefined;
 }
 
 interface SessionOut {
@@ -112,6 +116,8 @@ interface SessionOut {
   ref: SpanRef;
   details: SpanDetails;
   flows: Map<number, FlowSpan>;
+  /** Wake times as text, for wake links. */
+  unixText: UnixNsText;
 }
 
 export interface OtlpMapStats {
@@ -208,6 +214,7 @@ export class OtlpMapper implements TimelineSink<OtlpTask> {
   /** The attributes of the span being finished, and the span record handed to `emit`. */
   private readonly attrs = new AttrList();
   private readonly span: OtlpSpan;
+  private readonly resourceEvents = new ResourceEvents();
 
   constructor(
     private readonly options: OtlpMapOptions,
@@ -243,6 +250,7 @@ export class OtlpMapper implements TimelineSink<OtlpTask> {
       ref: { traceId: ids.traceId, spanId: ids.spanId },
       details: this.details(),
       flows: new Map(),
+      unixText: new UnixNsText(s.clock),
     });
   }
 
@@ -272,6 +280,7 @@ export class OtlpMapper implements TimelineSink<OtlpTask> {
       wokenAt: task.spawned ? task.startT : NaN,
       wokenBy: task.spawned ? "spawn" : undefined,
       flowName: flow?.name,
+      servedBy: undefined,
     };
   }
 
@@ -336,7 +345,7 @@ export class OtlpMapper implements TimelineSink<OtlpTask> {
       x.wokenBy = w.kind;
     }
     if (w.kind !== "task" || !w.by) return;
-    const attributes: Attrs = [K.link, "woken by", K.taskId, w.by.id, K.taskName, w.by.name, K.wakeUnixNs, w.target.session.clock.unixNs(w.t).toString()];
+    const attributes: Attrs = [K.link, "woken by", K.taskId, w.by.id, K.taskName, w.by.name, K.wakeUnixNs, this.out(w.target.session).unixText.of(w.t)];
     const target = this.spansAsEvents ? x.details : (x.nextPoll ??= this.details());
     target.link(this.wakerRef(w.by), attributes);
   }
@@ -386,7 +395,7 @@ export class OtlpMapper implements TimelineSink<OtlpTask> {
     if (out.flows.has(flow)) this.endFlow(s, flow, t, false);
     this.stats.traces++;
     const details = this.details();
-    if (task) details.link(task.x.ref, [K.link, "served by", K.taskId, task.id, K.taskName, task.name]);
+    if (task) details.link(task.x.ref, (task.x.servedBy ??= sharedAttrs([K.link, "served by", K.taskId, task.id, K.taskName, task.name])));
     out.flows.set(flow, {
       id: flow,
       name: name || `flow ${flow}`,
@@ -395,7 +404,7 @@ export class OtlpMapper implements TimelineSink<OtlpTask> {
       owner: task ? { seq: task.seq, id: task.id, name: task.name } : undefined,
       ownerTask: task,
       details,
-      visitors: new Set(),
+      visitors: undefined,
     });
     if (task) this.reconcile(task, t);
   }
@@ -427,9 +436,8 @@ export class OtlpMapper implements TimelineSink<OtlpTask> {
 
   resourceOp(s: TimelineSession, task: TaskState<OtlpTask> | undefined, t: number, res: ResourceInfo, op: string, outcome: string, level: number): void {
     if (outcome === "ok") return; // only waiting is worth an event; the fill is in Perfetto's counters
-    this.eventTarget(task, s).event(`${res.kind} ${op} ${outcome}`, t, [
-      K.resName, res.name, K.resKind, res.kind, K.resOp, op, K.resOutcome, outcome, K.resLevel, level, K.resCapacity, res.capacity,
-    ]);
+    const e = this.resourceEvents.of(res, op, outcome, level);
+    this.eventTarget(task, s).event(e.name, t, e.attributes);
   }
 
   idle(): void {}
@@ -517,14 +525,14 @@ export class OtlpMapper implements TimelineSink<OtlpTask> {
     details.link(x.ref, [K.link, "task", K.taskId, task.id, K.taskName, task.name]);
     x.segments++;
     x.segment = { flow, ref: { traceId: flow.ref.traceId, spanId: x.ids.segment(x.segments) }, startT: t, details };
-    flow.visitors.add(task);
+    (flow.visitors ??= new Set()).add(task);
   }
 
   private closeSegment(task: TaskState<OtlpTask>, t: number): void {
     const seg = task.x.segment;
     if (!seg) return;
     task.x.segment = undefined;
-    seg.flow.visitors.delete(task);
+    seg.flow.visitors?.delete(task);
     this.splitPoll(task, seg, t);
     const a = this.attrs.begin().add(K.taskId, task.id).add(K.flowId, seg.flow.id).add(K.flowEntered, true).add(K.flowName, seg.flow.name);
     this.finish(task.session, seg.ref, seg.flow.ref, task.name, SpanKind.INTERNAL, seg.startT, t, a.done(), seg.details);
@@ -557,7 +565,7 @@ export class OtlpMapper implements TimelineSink<OtlpTask> {
     const flow = out.flows.get(id);
     if (!flow) return;
     // Spans under it end with it: the stays of tasks that entered it, the owner's poll part.
-    for (const visitor of [...flow.visitors]) this.closeSegment(visitor, t);
+    if (flow.visitors) for (const visitor of [...flow.visitors]) this.closeSegment(visitor, t);
     out.flows.delete(id);
     if (flow.ownerTask) this.splitPoll(flow.ownerTask, flow, t);
     const a = this.attrs.begin().add(K.flowId, id).add(K.flowName, flow.name).add(K.flowEnded, ended);
@@ -658,3 +666,42 @@ function sameId(a: Uint8Array, b: Uint8Array): boolean {
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
 }
+
+/** Resource operations' events, their names and attributes made once per resource, operation,
+ *  outcome and level and shared (never changed): a lock waited for in every request made its
+ *  events most of the mapper's garbage. */
+class ResourceEvents {
+  private readonly byResource = new Map<ResourceInfo, Map<string, Map<string, ResourceEvent>>>();
+
+  of(res: ResourceInfo, op: string, outcome: string, level: number): { name: string; attributes: Attrs } {
+    let ops = this.byResource.get(res);
+    if (!ops) {
+      if (this.byResource.size >= CACHED_RESOURCES) this.byResource.clear();
+      ops = new Map();
+      this.byResource.set(res, ops);
+    }
+    let outcomes = ops.get(op);
+    if (!outcomes) ops.set(op, (outcomes = new Map()));
+    let e = outcomes.get(outcome);
+    if (!e) outcomes.set(outcome, (e = { name: `${res.kind} ${op} ${outcome}`, attributes: [], byLevel: [] }));
+    const cached = Number.isInteger(level) && level >= 0 && level < CACHED_LEVELS;
+    let attributes = cached ? e.byLevel[level] : undefined;
+    if (!attributes) {
+      attributes = [K.resName, res.name, K.resKind, res.kind, K.resOp, op, K.resOutcome, outcome, K.resLevel, level, K.resCapacity, res.capacity];
+      if (cached) e.byLevel[level] = sharedAttrs(attributes);
+    }
+    e.attributes = attributes;
+    return e;
+  }
+}
+
+interface ResourceEvent {
+  name: string;
+  /** The attributes of the event `of` returned last. */
+  attributes: Attrs;
+  byLevel: Attrs[];
+}
+
+/** Resources whose events are kept (past them, the cache starts again), and levels per event. */
+const CACHED_RESOURCES = 1024;
+const CACHED_LEVELS = 64;

@@ -21,8 +21,11 @@ export interface AttrKey {
   readonly name: string;
   /** KeyValue field 1 (tag, length, UTF-8). */
   readonly encoded: Uint8Array;
-  /** This key with string values seen often, each as a whole span attribute (encode.ts). */
+  /** This key with string values seen often, each as a KeyValue message after its tag
+   *  (encode.ts): all of them, and the first few again for a scan that finds them sooner. */
   readonly values: Map<string, Uint8Array>;
+  readonly first: string[];
+  readonly firstBytes: Uint8Array[];
 }
 
 export type AttrValue = string | number | boolean | readonly (string | number)[];
@@ -39,10 +42,25 @@ export function attrKey(name: string): AttrKey {
     const w = new ProtoWriter(name.length + 8);
     w.tag(1, WIRE.bytes);
     w.string(name);
-    key = { name, encoded: w.bytes(), values: new Map() };
+    key = { name, encoded: w.bytes(), values: new Map(), first: [], firstBytes: [] };
     keys.set(name, key);
   }
   return key;
+}
+
+const shared = new WeakSet<Attrs>();
+
+/** Marks an attribute list that several events or links share and nothing changes any more: the
+ *  encoder encodes it once (encode.ts). (Not frozen: a frozen array's elements are another kind,
+ *  which makes every attribute loop slower.) */
+export function sharedAttrs(attrs: Attrs): Attrs {
+  shared.add(attrs);
+  return attrs;
+}
+
+/** Whether `attrs` was marked by sharedAttrs. */
+export function isShared(attrs: Attrs): boolean {
+  return shared.has(attrs);
 }
 
 /**
@@ -67,7 +85,7 @@ export class AttrList {
   }
 
   done(): Attrs {
-    this.list.length = this.n;
+    if (this.list.length !== this.n) this.list.length = this.n; // a length set costs a runtime call
     return this.list;
   }
 }
