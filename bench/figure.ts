@@ -38,11 +38,10 @@ export function formatTarget(f: Figure): string {
   return f.target.on === "ratio" ? `ratio ${f.target.op} ${f.target.value}x` : `${f.target.op} ${formatValue(f.target.value, f.unit)}`;
 }
 
-/** Seconds of the fastest of `runs` calls; `before` runs ahead of each call, untimed. */
-export async function bestOf(runs: number, fn: () => unknown, before?: () => void): Promise<number> {
+/** Seconds of the fastest of `runs` calls. */
+export async function bestOf(runs: number, fn: () => unknown): Promise<number> {
   let best = Number.POSITIVE_INFINITY;
   for (let i = 0; i < runs; i++) {
-    before?.();
     const start = performance.now();
     await fn();
     best = Math.min(best, performance.now() - start);
