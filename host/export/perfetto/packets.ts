@@ -371,12 +371,7 @@ export class PacketWriter {
       if (at + n + 6 > w.buf.length) w.ensure(n + 6);
       const b = w.buf;
       if (ascii(b, at + 6, value)) {
-        b[at] = ANNOTATION_TAG;
-        b[at + 1] = n + 4;
-        b[at + 2] = ANNOTATION_NAME_TAG;
-        b[at + 3] = k;
-        b[at + 4] = STRING_VALUE_TAG;
-        b[at + 5] = n;
+        shortStringHead(b, at, k, n);
         w.pos = at + 6 + n;
         return;
       }
@@ -410,12 +405,7 @@ export class PacketWriter {
         }
         p += digits;
         b[p++] = 0x29; // ")"
-        b[at] = ANNOTATION_TAG;
-        b[at + 1] = n + 4;
-        b[at + 2] = ANNOTATION_NAME_TAG;
-        b[at + 3] = k;
-        b[at + 4] = STRING_VALUE_TAG;
-        b[at + 5] = n;
+        shortStringHead(b, at, k, n);
         w.pos = p;
         return;
       }
@@ -656,6 +646,17 @@ export class PacketWriter {
     }
     p.length = 0;
   }
+}
+
+/** The six bytes before a short string annotation's text at `at`: its tag and length, its name
+ *  iid `k` and the string's tag and length `n` (each one byte: k < 128, n <= SHORT_STRING). */
+function shortStringHead(b: Uint8Array, at: number, k: number, n: number): void {
+  b[at] = ANNOTATION_TAG;
+  b[at + 1] = n + 4;
+  b[at + 2] = ANNOTATION_NAME_TAG;
+  b[at + 3] = k;
+  b[at + 4] = STRING_VALUE_TAG;
+  b[at + 5] = n;
 }
 
 /** Copies `text` as bytes at `p` if it is all ASCII (then its UTF-8 is its characters); returns
