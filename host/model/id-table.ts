@@ -192,7 +192,8 @@ const DENSE_LIMIT = 1 << 16;
 
 /** A map from whole-number ids to values for ids that are mostly small (resource ids, task ids
  *  of a session): a lookup of a small id is an array index (a Map lookup per event was ~3 % of
- *  the analysis), larger ones go to an IdTable. Values are never undefined. Not iterable. */
+ *  the analysis), larger ones go to an IdTable. Values are never undefined. `values()` walks
+ *  them: small ids in order, then the others in order of insertion. */
 export class SmallIdMap<V> {
   private dense: (V | undefined)[] = [];
   private readonly sparse = new IdTable<V>();
@@ -235,5 +236,11 @@ export class SmallIdMap<V> {
     this.dense = [];
     this.denseCount = 0;
     this.sparse.clear();
+  }
+
+  /** The values: small ids' in id order, then the others' in order of insertion. */
+  *values(): Generator<V> {
+    for (const value of this.dense) if (value !== undefined) yield value;
+    yield* this.sparse.values();
   }
 }

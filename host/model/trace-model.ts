@@ -180,7 +180,6 @@ export interface ModelOptions {
   analysis?: boolean;
 }
 
-const DENSE_IDS = 1 << 16;
 /** Recent long polls and polls kept to charge the delay they cause. */
 const RECENT_LONG_POLLS = 32;
 const RECENT_POLLS = 64;
@@ -224,9 +223,8 @@ export class TraceModel {
   private readonly sinceNs: number | undefined;
   private readonly untilNs: number | undefined;
   // Live tasks by id: dense for small ids (the usual case), a map beyond.
-  private liveDense: (TaskRecord | undefined)[] = [];
-  private liveSparse = new Map<number, TaskRecord>();
-  private liveCount = 0;
+  /** Live tasks of the session by task id. */
+  private readonly liveById = new SmallIdMap<TaskRecord>();
   /** Tasks alive when their session closed (they stay, for the lints and reports). */
   private readonly aliveAtEnd: TaskRecord[] = [];
   // The last ended incarnations, for late events about them.
@@ -305,7 +303,7 @@ export class TraceModel {
 
   /** Records held (live, alive at the end, exemplars): what memory grows with. */
   get heldRecords(): number {
-    return this.aliveAtEnd.length + this.liveCount + this.groups.exemplars().length + this.endedById.size;
+    return this.aliveAtEnd.length + this.liveById.size + this.groups.exemplars().length + this.endedById.size;
   }
 
   /** Feeds one decoded batch. Batches of a session must come in order. */
@@ -523,8 +521,7 @@ export class TraceModel {
 
   /** Live tasks of the session being read. */
   *liveTasks(): Generator<TaskRecord> {
-    for (const rec of this.liveDense) if (rec) yield rec;
-    yield* this.liveSparse.values();
+    yield* this.liveById.values();
   }
 
   // ---- sessions and the report window ----
@@ -565,9 +562,7 @@ export class TraceModel {
       }
     }
     this.flows.closeSession(span.index, end);
-    this.liveDense = [];
-    this.liveSparse.clear();
-    this.liveCount = 0;
+    this.liveById.clear();
     this.endedById.clear();
     this.endedRing.fill(undefined);
     this.incarnations.clear();
@@ -628,20 +623,12 @@ export class TraceModel {
   // ---- tasks ----
 
   private live(id: number): TaskRecord | undefined {
-    return id < DENSE_IDS ? this.liveDense[id] : this.liveSparse.get(id);
+    return this.liveById.get(id);
   }
 
   private setLive(id: number, rec: TaskRecord | undefined): void {
-    const had = this.live(id) !== undefined;
-    if (id < DENSE_IDS) {
-      // Grown one slot at a time: a write far past the end (a trace whose first ids are large)
-      // would turn the array into a slow dictionary for the rest of the run.
-      const dense = this.liveDense;
-      while (dense.length <= id) dense.push(undefined);
-      dense[id] = rec;
-    } else if (rec) this.liveSparse.set(id, rec);
-    else this.liveSparse.delete(id);
-    this.liveCount += (rec ? 1 : 0) - (had ? 1 : 0);
+    if (rec) this.liveById.set(id, rec);
+    else this.liveById.delete(id);
   }
 
   private name(id: number, kind: string): string {
